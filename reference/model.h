@@ -1,0 +1,65 @@
+/*
+ * The MLP model family: named configurations, the canonical parameter
+ * layout, and the deterministic initial values and data that every rank and
+ * every third-party implementation reproduces (docs/model-spec.md).
+ */
+#ifndef DTB_REFERENCE_MODEL_H
+#define DTB_REFERENCE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtbench/plugin.h"
+
+typedef struct mlp_config {
+    const char *name;
+    const char *summary;                /* one line for `dtbench list` */
+    int n_linear;
+    int64_t dims[DTB_MAX_LINEAR + 1];
+} mlp_config;
+
+size_t mlp_config_count(void);
+const mlp_config *mlp_config_at(size_t index);
+const mlp_config *mlp_config_find(const char *name); /* NULL if unknown */
+int64_t mlp_param_count(const mlp_config *cfg);
+/* Training FLOPs of one step over `batch` samples: 6 * batch * sum(in*out)
+ * for the matrix products (forward 2, backward 4), the rest neglected. */
+double mlp_step_flops(const mlp_config *cfg, int64_t batch);
+
+/* Canonical layout: tensor t = 2l is W_l [dims[l+1] x dims[l]] row-major,
+ * t = 2l+1 is b_l [dims[l+1]]; offset[t] is its first element in the flat
+ * array, offset[n_tensors] = n_params. */
+typedef struct mlp_layout {
+    int n_tensors;
+    int64_t n_params;
+    int64_t offset[DTB_MAX_TENSORS + 1];
+    int64_t numel[DTB_MAX_TENSORS];
+    int64_t rows[DTB_MAX_TENSORS];      /* dims[l+1] for W_l and b_l */
+    int64_t cols[DTB_MAX_TENSORS];      /* dims[l] for W_l, 1 for b_l */
+    char name[DTB_MAX_TENSORS][16];     /* "W0", "b0", ... */
+} mlp_layout;
+
+void mlp_layout_init(const mlp_config *cfg, mlp_layout *out);
+/* Fill a config from a run spec's dims (for plugins, which see only the spec). */
+void mlp_config_from_spec(const dtb_run_spec *spec, mlp_config *out);
+
+/* Initial value of element i of tensor t (model-spec.md section "Init"):
+ * u = philox_unit_open(Philox(key=seed, ctr=(lo32(i), hi32(i), t, 0)).v[0]),
+ * value = (float)(bound * (2u - 1)) with bound = 1/sqrt(fan_in), fan_in = dims[l]
+ * for both W_l and b_l. Returns 0, or -1 for a range outside the tensor. */
+int mlp_init_values(uint64_t seed, const mlp_config *cfg, int32_t tensor, int64_t first,
+                    int64_t count, float *out);
+
+/* Samples first..first+count-1 of the global batch of step s >= 1
+ * (model-spec.md section "Data"): x[j][i] = (float)(2u - 1) with
+ * u from Philox(key=seed, ctr=(i, j, s, 1)).v[0], label
+ * y[j] = (Philox(key=seed, ctr=(0, j, s, 2)).v[0] * classes) >> 32.
+ * Returns 0, or -1 for a bad step or range. */
+int mlp_sample_batch(uint64_t seed, const mlp_config *cfg, int64_t step, int64_t first,
+                     int64_t count, float *x, int32_t *y);
+
+/* Balanced split of `total` items into `parts`: part p gets
+ * [floor(p*total/parts), floor((p+1)*total/parts)). */
+void split_range(int64_t total, int64_t parts, int64_t part, int64_t *first, int64_t *count);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * The fp64 oracle: the run spec's training in double precision, from the same
+ * fp32 initial values and the same data, over the whole global batch at once.
+ * The conformance tolerance measures both the fp32 baseline and the
+ * implementation under test against it.
+ */
+#ifndef DTB_REFERENCE_ORACLE_H
+#define DTB_REFERENCE_ORACLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtbench/plugin.h"
+
+typedef struct oracle_trace {
+    int64_t steps;
+    double *loss;          /* [steps], mean loss of step s at index s-1 */
+    double *grad_norm;     /* [steps], pre-clip global norm */
+    int n_checks;
+    int64_t *check_steps;  /* [n_checks], ascending, each in 1..steps */
+    double *params;        /* [n_checks x n_params] canonical layout after each check step */
+    int64_t n_params;
+} oracle_trace;
+
+/* Trains spec (its rank/world fields are ignored) for spec->steps steps and
+ * records the trace. Returns 0, or -1 with a message in err. */
+int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n_checks,
+                     oracle_trace *out, char *err, size_t err_len);
+void oracle_trace_free(oracle_trace *trace);
+
+#endif
