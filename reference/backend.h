@@ -55,6 +55,9 @@ typedef struct dtb_backend_ops {
     int (*adamw_step)(dtb_backend *be, float *p, const float *g, float *m, float *v, int64_t n,
                       double lr, double beta1, double beta2, double eps, double weight_decay,
                       int64_t t);
+    /* Releases be->impl (handles, streams); NULL when there is nothing to
+     * release. Called by backend_destroy, which then frees be itself. */
+    void (*destroy)(dtb_backend *be);
 } dtb_backend_ops;
 
 struct dtb_backend {
@@ -68,6 +71,8 @@ int backend_cpu_create(dtb_backend **out);
 /* CUDA backend on device `index`; returns non-zero with a message in err when
  * dtbench was built without CUDA or no device is present. */
 int backend_cuda_create(int device_index, dtb_backend **out, char *err, size_t err_len);
+/* ops->destroy(be) if set, then free(be) (every backend allocates its
+ * dtb_backend with malloc/calloc); NULL is a no-op. */
 void backend_destroy(dtb_backend *be);
 
 /* printf-style message into be->error; returns -1 for `return backend_error(...)`. */

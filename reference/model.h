@@ -40,8 +40,15 @@ typedef struct mlp_layout {
 } mlp_layout;
 
 void mlp_layout_init(const mlp_config *cfg, mlp_layout *out);
-/* Fill a config from a run spec's dims (for plugins, which see only the spec). */
+/* Fill a config from a run spec's dims (for plugins, which see only the spec).
+ * out->name points into spec->model_name, so the config is valid only while
+ * *spec lives (plugins keep their own copy of the spec). n_linear is copied
+ * as is; check the result with mlp_config_validate. */
 void mlp_config_from_spec(const dtb_run_spec *spec, mlp_config *out);
+/* 0 if n_linear is in 1..DTB_MAX_LINEAR and every width in 1..INT32_MAX;
+ * otherwise -1 with a message in err. The functions above and below assume
+ * a valid config. */
+int mlp_config_validate(const mlp_config *cfg, char *err, size_t err_len);
 
 /* Initial value of element i of tensor t (model-spec.md section "Init"):
  * u = philox_unit_open(Philox(key=seed, ctr=(lo32(i), hi32(i), t, 0)).v[0]),
@@ -54,6 +61,7 @@ int mlp_init_values(uint64_t seed, const mlp_config *cfg, int32_t tensor, int64_
  * (model-spec.md section "Data"): x[j][i] = (float)(2u - 1) with
  * u from Philox(key=seed, ctr=(i, j, s, 1)).v[0], label
  * y[j] = (Philox(key=seed, ctr=(0, j, s, 2)).v[0] * classes) >> 32.
+ * s and j must fit in 32 bits. x or y may be NULL to skip it.
  * Returns 0, or -1 for a bad step or range. */
 int mlp_sample_batch(uint64_t seed, const mlp_config *cfg, int64_t step, int64_t first,
                      int64_t count, float *x, int32_t *y);

@@ -8,6 +8,12 @@
  * A communicator of one rank still performs each operation (a local copy at
  * most) and counts it: whether a world of one issues collectives is the
  * implementation's decision, and the counters show it honestly.
+ *
+ * Counts are int64 here but MPI takes int: a count or block above INT_MAX is
+ * refused with a message (no chunking), as are negative counts, a NULL buffer
+ * with a non-zero count, a root outside [0, N), COMM_MAX on bf16, and buffers
+ * that overlap other than in the documented in-place forms. A refused or
+ * failed call is not counted. bf16 values are raw bits in uint16_t.
  */
 #ifndef DTB_IMPL_COMM_H
 #define DTB_IMPL_COMM_H
@@ -74,6 +80,14 @@ int comm_barrier(dtb_comm *comm);
 int comm_wait(dtb_comm *comm, comm_request *req);
 /* *done = 1 if req completed (then it is inactive); drives MPI progress. */
 int comm_test(dtb_comm *comm, comm_request *req, int *done);
+
+/* bf16 helpers, raw bits in uint16_t (the arithmetic of the bf16 sum op). */
+float comm_bf16_to_float(uint16_t h);
+/* Round to nearest, ties to even; NaN stays NaN (quiet), overflow gives inf. */
+uint16_t comm_float_to_bf16(float f);
+/* a + b: widen to fp32, add, round once to bf16. fp32's 24 bits are more than
+ * 2*8+1, so this double rounding equals a correctly rounded bf16 add. */
+uint16_t comm_bf16_add(uint16_t a, uint16_t b);
 
 /* Bus bytes of a collective of size S bytes on n ranks (nccl-tests factors:
  * allreduce 2(n-1)/n, reduce-scatter and allgather (n-1)/n, others 1). */

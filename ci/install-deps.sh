@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what dtbench needs on a Debian machine, non-interactively; does
+# nothing when everything is already there. Needs root (or sudo) only when a
+# package is missing. The CUDA toolkit is not a Debian package here: the
+# build uses it when nvcc is found (ci/build.sh) and builds without it else.
+set -euo pipefail
+
+packages=(
+  cmake make gcc pkg-config          # build
+  libopenmpi-dev openmpi-bin         # rank worlds
+  libopenblas-dev                    # tuned BLAS for the CPU backend
+  libsqlite3-dev sqlite3             # results database
+  libcsv-dev                         # CSV export
+  perl                               # prove, the TAP consumer
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null

@@ -1,0 +1,49 @@
+/*
+ * Finding, loading and vetting plugins. A plugin is accepted only when its
+ * file exists, dlopen takes it, it exports dtbench_plugin_entry, the entry
+ * returns a table whose abi_version is DTB_ABI_VERSION, the table has a name,
+ * a version and every function pointer, and its caps include every required
+ * capability. Each refusal is one line naming the problem (no "dtbench: "
+ * prefix); the caller turns it into exit code 2 or a `dtbench list` note.
+ */
+#ifndef DTB_HARNESS_PLUGIN_LOADER_H
+#define DTB_HARNESS_PLUGIN_LOADER_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtbench/plugin.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+typedef struct dtb_loaded_plugin {
+    const dtb_plugin *table;
+    void *handle;              /* dlopen handle; never dlclosed (see plugin_loader.c) */
+    char path[PATH_MAX];       /* absolute path of the shared object */
+} dtb_loaded_plugin;
+
+/* <directory of /proc/self/exe>/plugins. */
+int plugin_dir(char *out, size_t out_len, char *err, size_t err_len);
+
+/* Turns an --impl value into an absolute path: a value containing '/' or
+ * ending in ".so" is a path (relative to the working directory); anything
+ * else is a name looked up as <plugins_dir>/<name>.so. Fails when the file
+ * does not exist or is not a regular file. */
+int plugin_resolve(const char *impl, const char *plugins_dir, char *path, size_t path_len,
+                   char *err, size_t err_len);
+
+/* dlopen(RTLD_NOW | RTLD_LOCAL) the file at `path` and vet it as above. */
+int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out, char *err,
+                size_t err_len);
+
+/* Capability names ("ddp", "fp32", "grad-accum", ...): the name of one
+ * DTB_CAP_* bit (NULL for an unknown bit); a comma list of the bits set in
+ * caps, "none" when empty; and the parse of such a comma list. */
+const char *plugin_cap_name(uint64_t bit);
+void plugin_caps_format(uint64_t caps, char *out, size_t out_len);
+int plugin_caps_parse(const char *list, uint64_t *caps, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * Reference DDP (PyTorch DistributedDataParallel's algorithm) as a dtbench
+ * plugin, on the CPU backend and the MPI communicator.
+ *
+ * Each rank holds the full parameters, gradients and optimizer state. One
+ * optimizer step over a global batch of B samples in M micro-batches:
+ *   - micro-batch m covers global samples split_range(B, M, m); rank r takes
+ *     split_range(count_m, N, r) of it (shares may be uneven or empty);
+ *   - the backward pass scales dlogits by 1/B, so the gradients each rank
+ *     accumulates sum to the gradient of the loss averaged over the global
+ *     batch: the reduction is a plain sum and the average is exact for any
+ *     split ("averaged by the number of contributing samples");
+ *   - micro-batches 0..M-2 only accumulate (no_sync); during the backward of
+ *     micro-batch M-1 each bucket's allreduce starts, non-blocking, as soon as
+ *     its layers are final, overlapping the rest of the backward;
+ *   - the loss sum is allreduced (one fp64 element); the global norm of the
+ *     reduced gradient, identical on every rank, drives clipping; every rank
+ *     applies the same optimizer update, so parameters stay bitwise equal.
+ * A world of one rank issues no collectives.
+ *
+ * The zoo (impl/zoo) builds the same code with one deliberate bug each.
+ */
+#ifndef DTB_IMPL_DDP_H
+#define DTB_IMPL_DDP_H
+
+#include "dtbench/plugin.h"
+
+typedef enum ddp_bug {
+    DDP_BUG_NONE = 0,
+    /* each rank averages over its own samples, ranks' gradients summed: N x too large */
+    DDP_BUG_SUM_NOT_AVERAGE,
+    /* gradient accumulator zeroed at every micro-batch: only the last one counts */
+    DDP_BUG_LAST_MICRO_ONLY,
+    /* each rank clips its local gradient by its local norm before the reduction */
+    DDP_BUG_LOCAL_CLIP
+} ddp_bug;
+
+#define DDP_CAPS                                                                          \
+    (DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | DTB_CAP_GRAD_CLIP | \
+     DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU)
+#define DDP_VERSION "0.1.0"
+#define DDP_DEFAULT_BUCKET_BYTES (25ll << 20)
+
+int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, ddp_bug bug, dtb_state **out);
+int ddp_train_step(dtb_state *state, int64_t step, dtb_step_report *report);
+int ddp_get_params(dtb_state *state, float *out, int64_t n);
+int ddp_get_counters(dtb_state *state, dtb_counters *out);
+int ddp_get_facts(dtb_state *state, dtb_facts *out);
+void ddp_destroy(dtb_state *state);
+
+/* Defines this shared object's entry point: a DDP plugin with the given
+ * name, description and bug. One use per plugin source file. */
+#define DDP_DEFINE_PLUGIN(NAME, DESCRIPTION, BUG)                                          \
+    static int ddp_plugin_create(const dtb_run_spec *spec, const dtb_host_api *host,      \
+                                 dtb_state **out)                                         \
+    {                                                                                     \
+        return ddp_create(spec, host, (BUG), out);                                        \
+    }                                                                                     \
+    const dtb_plugin *dtbench_plugin_entry(void);                                         \
+    const dtb_plugin *dtbench_plugin_entry(void)                                          \
+    {                                                                                     \
+        static const dtb_plugin table = {                                                 \
+            .abi_version = DTB_ABI_VERSION,                                               \
+            .name = (NAME),                                                               \
+            .version = DDP_VERSION,                                                       \
+            .description = (DESCRIPTION),                                                 \
+            .caps = DDP_CAPS,                                                             \
+            .create = ddp_plugin_create,                                                  \
+            .train_step = ddp_train_step,                                                 \
+            .get_params = ddp_get_params,                                                 \
+            .get_counters = ddp_get_counters,                                             \
+            .get_facts = ddp_get_facts,                                                   \
+            .destroy = ddp_destroy,                                                       \
+        };                                                                                \
+        return &table;                                                                    \
+    }
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * Named MLP configurations, the canonical layout, and the counter-based
+ * initial values and data of docs/model-spec.md.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rng.h"
+
+/* Counter word 3 separates the streams so that no two share a counter. */
+enum {
+    STREAM_INIT = 0,
+    STREAM_DATA_X = 1,
+    STREAM_DATA_LABEL = 2
+};
+
+static const mlp_config MLP_CONFIGS[] = {
+    {"mlp-odd",
+     "37-53-56-3, 5209 params: odd and not divisible by 2, 3 or 4; b2 has 3 < 4 elements",
+     3, {37, 53, 56, 3}},
+    {"mlp-small", "64-128-128-10, 26122 params: quick conformance runs", 3, {64, 128, 128, 10}},
+    {"mlp-100k", "128-256-256-10, 101386 params", 3, {128, 256, 256, 10}},
+    {"mlp-1m", "512-1024-512-10, 1055242 params", 3, {512, 1024, 512, 10}},
+    {"mlp-8m", "1024-2048-2048-1024-10, 8403978 params", 4, {1024, 2048, 2048, 1024, 10}},
+    {"mlp-20m", "1024-2048-4096-2048-16, 18915344 params", 4, {1024, 2048, 4096, 2048, 16}},
+    {"mlp-100m", "1024-4096x6-1024 (8 layers), 109081600 params: throughput runs", 8,
+     {1024, 4096, 4096, 4096, 4096, 4096, 4096, 4096, 1024}},
+};
+
+size_t mlp_config_count(void)
+{
+    return sizeof MLP_CONFIGS / sizeof MLP_CONFIGS[0];
+}
+
+const mlp_config *mlp_config_at(size_t index)
+{
+    return index < mlp_config_count() ? &MLP_CONFIGS[index] : NULL;
+}
+
+const mlp_config *mlp_config_find(const char *name)
+{
+    if (name == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < mlp_config_count(); i++) {
+        if (strcmp(MLP_CONFIGS[i].name, name) == 0) {
+            return &MLP_CONFIGS[i];
+        }
+    }
+    return NULL;
+}
+
+int mlp_config_validate(const mlp_config *cfg, char *err, size_t err_len)
+{
+    if (cfg->n_linear < 1 || cfg->n_linear > DTB_MAX_LINEAR) {
+        snprintf(err, err_len, "model has %d linear layers; supported are 1..%d", cfg->n_linear,
+                 DTB_MAX_LINEAR);
+        return -1;
+    }
+    for (int l = 0; l <= cfg->n_linear; l++) {
+        /* Widths index counter words of 32 bits (model-spec.md, "Data"). */
+        if (cfg->dims[l] < 1 || cfg->dims[l] > INT32_MAX) {
+            snprintf(err, err_len, "model width dims[%d] = %lld is outside 1..%d", l,
+                     (long long)cfg->dims[l], INT32_MAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int64_t mlp_param_count(const mlp_config *cfg)
+{
+    int64_t n = 0;
+    for (int l = 0; l < cfg->n_linear; l++) {
+        n += cfg->dims[l + 1] * cfg->dims[l] + cfg->dims[l + 1];
+    }
+    return n;
+}
+
+double mlp_step_flops(const mlp_config *cfg, int64_t batch)
+{
+    double macs_per_sample = 0.0;
+    for (int l = 0; l < cfg->n_linear; l++) {
+        macs_per_sample += (double)cfg->dims[l] * (double)cfg->dims[l + 1];
+    }
+    return 6.0 * (double)batch * macs_per_sample;
+}
+
+void mlp_layout_init(const mlp_config *cfg, mlp_layout *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n_tensors = 2 * cfg->n_linear;
+    int64_t offset = 0;
+    for (int l = 0; l < cfg->n_linear; l++) {
+        const int w = 2 * l, b = 2 * l + 1;
+        out->rows[w] = cfg->dims[l + 1];
+        out->cols[w] = cfg->dims[l];
+        out->rows[b] = cfg->dims[l + 1];
+        out->cols[b] = 1;
+        for (int t = w; t <= b; t++) {
+            out->numel[t] = out->rows[t] * out->cols[t];
+            out->offset[t] = offset;
+            offset += out->numel[t];
+        }
+        snprintf(out->name[w], sizeof out->name[w], "W%d", l);
+        snprintf(out->name[b], sizeof out->name[b], "b%d", l);
+    }
+    out->offset[out->n_tensors] = offset;
+    out->n_params = offset;
+}
+
+void mlp_config_from_spec(const dtb_run_spec *spec, mlp_config *out)
+{
+    memset(out, 0, sizeof *out);
+    out->name = spec->model_name;
+    out->summary = "model from a run spec";
+    out->n_linear = spec->n_linear;
+    const int n_dims = spec->n_linear < 0 ? 0
+                       : spec->n_linear > DTB_MAX_LINEAR ? DTB_MAX_LINEAR + 1
+                                                         : spec->n_linear + 1;
+    for (int l = 0; l < n_dims; l++) {
+        out->dims[l] = spec->dims[l];
+    }
+}
+
+int mlp_init_values(uint64_t seed, const mlp_config *cfg, int32_t tensor, int64_t first,
+                    int64_t count, float *out)
+{
+    if (tensor < 0 || tensor >= 2 * cfg->n_linear || first < 0 || count < 0) {
+        return -1;
+    }
+    const int layer = tensor / 2;
+    const int64_t numel =
+        cfg->dims[layer + 1] * ((tensor % 2 == 0) ? cfg->dims[layer] : 1);
+    if (count > numel - first) {
+        return -1;
+    }
+    const philox4x32_key key = philox_key_from_seed(seed);
+    const double bound = 1.0 / sqrt((double)cfg->dims[layer]);
+    for (int64_t k = 0; k < count; k++) {
+        const uint64_t i = (uint64_t)(first + k);
+        const philox4x32_ctr ctr = {{(uint32_t)i, (uint32_t)(i >> 32), (uint32_t)tensor,
+                                     STREAM_INIT}};
+        const double u = philox_unit_open(philox4x32_10(ctr, key).v[0]);
+        out[k] = (float)(bound * (2.0 * u - 1.0));
+    }
+    return 0;
+}
+
+int mlp_sample_batch(uint64_t seed, const mlp_config *cfg, int64_t step, int64_t first,
+                     int64_t count, float *x, int32_t *y)
+{
+    /* Step and sample index are single 32-bit counter words. */
+    if (step < 1 || step > (int64_t)UINT32_MAX || first < 0 || count < 0 ||
+        count > ((int64_t)UINT32_MAX + 1) - first) {
+        return -1;
+    }
+    const philox4x32_key key = philox_key_from_seed(seed);
+    const int64_t inputs = cfg->dims[0];
+    const uint64_t classes = (uint64_t)cfg->dims[cfg->n_linear];
+    for (int64_t k = 0; k < count; k++) {
+        const uint32_t j = (uint32_t)(first + k);
+        if (x != NULL) {
+            float *row = x + k * inputs;
+            for (int64_t i = 0; i < inputs; i++) {
+                const philox4x32_ctr ctr = {{(uint32_t)i, j, (uint32_t)step, STREAM_DATA_X}};
+                const double u = philox_unit_open(philox4x32_10(ctr, key).v[0]);
+                row[i] = (float)(2.0 * u - 1.0);
+            }
+        }
+        if (y != NULL) {
+            const philox4x32_ctr ctr = {{0, j, (uint32_t)step, STREAM_DATA_LABEL}};
+            const uint64_t v0 = philox4x32_10(ctr, key).v[0];
+            y[k] = (int32_t)((v0 * classes) >> 32);
+        }
+    }
+    return 0;
+}
+
+void split_range(int64_t total, int64_t parts, int64_t part, int64_t *first, int64_t *count)
+{
+    /* floor(p*total/parts) = p*q + floor(p*r/parts) with total = q*parts + r;
+     * p*r < parts^2 cannot overflow where p*total could. */
+    const int64_t q = total / parts, r = total % parts;
+    const int64_t begin = part * q + (part * r) / parts;
+    const int64_t end = (part + 1) * q + ((part + 1) * r) / parts;
+    *first = begin;
+    *count = end - begin;
+}
