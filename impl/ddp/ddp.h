@@ -41,7 +41,9 @@ typedef enum ddp_bug {
 #define DDP_VERSION "0.1.0"
 #define DDP_DEFAULT_BUCKET_BYTES (25ll << 20)
 
-int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, ddp_bug bug, dtb_state **out);
+/* `name` prefixes every error message (the plugin's name). */
+int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *name, ddp_bug bug,
+               dtb_state **out);
 int ddp_train_step(dtb_state *state, int64_t step, dtb_step_report *report);
 int ddp_get_params(dtb_state *state, float *out, int64_t n);
 int ddp_get_counters(dtb_state *state, dtb_counters *out);
@@ -54,7 +56,7 @@ void ddp_destroy(dtb_state *state);
     static int ddp_plugin_create(const dtb_run_spec *spec, const dtb_host_api *host,      \
                                  dtb_state **out)                                         \
     {                                                                                     \
-        return ddp_create(spec, host, (BUG), out);                                        \
+        return ddp_create(spec, host, (NAME), (BUG), out);                                \
     }                                                                                     \
     const dtb_plugin *dtbench_plugin_entry(void);                                         \
     const dtb_plugin *dtbench_plugin_entry(void)                                          \

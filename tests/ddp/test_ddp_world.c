@@ -99,7 +99,7 @@ static outcome train(const dtb_run_spec *spec, ddp_bug bug)
                          .mem_track = host_mem, .error = host_error};
     dtb_state *st = NULL;
     o.params = malloc((size_t)spec->n_params * sizeof(float));
-    if (o.params == NULL || ddp_create(spec, &host, bug, &st) != 0)
+    if (o.params == NULL || ddp_create(spec, &host, "ref-ddp", bug, &st) != 0)
         return o;
     memcpy(o.mem_after_create, h.mem, sizeof h.mem);
     for (int64_t s = 1; s <= spec->steps; s++) {

@@ -1,0 +1,64 @@
+/*
+ * The result of one rank of one case, as the worker writes it to
+ * rank-<r>.bin and the harness reads it back. All integers and floats are
+ * little-endian; sizes in bytes:
+ *
+ *   8   magic "DTBRANK1"
+ *   4   i32 rank            4  i32 world_size
+ *   8   i64 steps           8  i64 n_params
+ *   4   i32 n_checks        4  i32 reserved (0)
+ *   8*steps     f64 loss[steps]          (step s at index s-1)
+ *   8*steps     f64 grad_norm[steps]     (negative: not reported)
+ *   8*steps     f64 step_seconds[steps]  (wall time of train_step)
+ *   8*n_checks  i64 check_steps[n_checks]
+ *   4*n_checks*n_params  f32 params[n_checks][n_params] (canonical layout)
+ *   8*6 u64 counters.calls[6]   8*6 u64 counters.bytes[6]
+ *   4*4 i32 facts.stage, precision, reduce_dtype, param_dtype
+ *   8   i64 facts.bucket_bytes  4 i32 facts.prefetch_depth  4 i32 reserved (0)
+ *   8*6 i64 mem_peak[6] (per dtb_mem_category)   8 i64 mem_total_peak
+ *   8   end marker "DTBEND01"
+ *
+ * The file is written under a temporary name and renamed, so a rank that
+ * dies leaves no rank file; the reader accepts only a file whose size is
+ * exactly what its header implies and whose markers are intact.
+ */
+#ifndef DTB_HARNESS_RANK_FILE_H
+#define DTB_HARNESS_RANK_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtbench/plugin.h"
+
+#define RANK_FILE_MAGIC "DTBRANK1"
+#define RANK_FILE_END "DTBEND01"
+/* Sanity bounds the reader enforces before allocating. */
+#define RANK_FILE_MAX_STEPS 10000000ll
+#define RANK_FILE_MAX_CHECKS 1024
+#define RANK_FILE_MAX_PARAMS (1ll << 34)
+
+typedef struct rank_result {
+    int32_t rank, world_size;
+    int64_t steps, n_params;
+    int32_t n_checks;
+    double *loss;              /* [steps] */
+    double *grad_norm;         /* [steps] */
+    double *step_seconds;      /* [steps] */
+    int64_t *check_steps;      /* [n_checks] */
+    float *params;             /* [n_checks * n_params] */
+    dtb_counters counters;
+    dtb_facts facts;
+    int64_t mem_peak[DTB_MEM_CATEGORY_COUNT];
+    int64_t mem_total_peak;
+} rank_result;
+
+/* Allocates the arrays of r for its steps, n_params and n_checks (zeroed). */
+int rank_result_alloc(rank_result *r);
+void rank_result_free(rank_result *r);
+
+/* Writes r to `path` (through path + ".tmp" and rename). */
+int rank_file_write(const char *path, const rank_result *r, char *err, size_t err_len);
+/* Reads and validates; on failure r is left empty (nothing to free). */
+int rank_file_read(const char *path, rank_result *r, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * The fp32 single-device baseline as a plugin ("baseline"): one replica,
+ * the whole global batch in one forward/backward per step (micro_batches is
+ * ignored: accumulation would only change rounding), dlogits scaled by 1/B,
+ * global-norm clipping, then the optimizer. The conformance tolerance is
+ * built from this run's own error against the fp64 oracle.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "replica.h"
+
+struct dtb_state {
+    replica r;
+};
+
+static int baseline_create(const dtb_run_spec *spec, const dtb_host_api *host, dtb_state **out)
+{
+    *out = NULL;
+    if (spec->world_size != 1) {
+        host->error(host->ctx, "baseline: runs on a single device only (world size 1)");
+        return -1;
+    }
+    dtb_state *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        host->error(host->ctx, "baseline: out of memory for the plugin state");
+        return -1;
+    }
+    if (replica_init(&s->r, "baseline", spec, host, spec->global_batch) != 0) {
+        replica_release(&s->r);
+        free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+static int baseline_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
+{
+    replica *r = &s->r;
+    const int64_t B = r->spec.global_batch;
+    double loss_sum = 0.0, norm = 0.0;
+    if (replica_zero_grads(r) != 0 ||
+        replica_forward_backward(r, NULL, step, 0, B, (float)(1.0 / (double)B), &loss_sum) != 0 ||
+        replica_grad_norm(r, &norm) != 0 || replica_clip(r, norm, r->spec.clip_norm) != 0 ||
+        replica_optimizer_step(r, step) != 0)
+        return -1;
+    report->loss = loss_sum / (double)B;
+    report->grad_norm = norm;
+    return 0;
+}
+
+static int baseline_get_params(dtb_state *s, float *out, int64_t n)
+{
+    replica *r = &s->r;
+    if (n != r->layout.n_params)
+        return replica_fail(r, "get_params asked for %lld values, the model has %lld",
+                            (long long)n, (long long)r->layout.n_params);
+    if (r->backend->ops->copy_out(r->backend, out, r->params, (size_t)n * sizeof(float)) != 0)
+        return replica_fail(r, "%s", r->backend->error);
+    return 0;
+}
+
+static int baseline_get_counters(dtb_state *s, dtb_counters *out)
+{
+    (void)s;
+    memset(out, 0, sizeof *out); /* one device: no communication at all */
+    return 0;
+}
+
+static int baseline_get_facts(dtb_state *s, dtb_facts *out)
+{
+    (void)s;
+    *out = (dtb_facts){.stage = DTB_STAGE_SINGLE, .precision = DTB_PREC_FP32,
+                       .reduce_dtype = DTB_DTYPE_FP32, .param_dtype = DTB_DTYPE_FP32,
+                       .bucket_bytes = 0, .prefetch_depth = -1};
+    return 0;
+}
+
+static void baseline_destroy(dtb_state *s)
+{
+    if (s == NULL)
+        return;
+    replica_release(&s->r);
+    free(s);
+}
+
+const dtb_plugin *dtbench_plugin_entry(void);
+const dtb_plugin *dtbench_plugin_entry(void)
+{
+    static const dtb_plugin table = {
+        .abi_version = DTB_ABI_VERSION,
+        .name = "baseline",
+        .version = "0.1.0",
+        .description = "fp32 single-device baseline: whole global batch in one pass",
+        .caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_FP32 | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |
+                DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU,
+        .create = baseline_create,
+        .train_step = baseline_train_step,
+        .get_params = baseline_get_params,
+        .get_counters = baseline_get_counters,
+        .get_facts = baseline_get_facts,
+        .destroy = baseline_destroy,
+    };
+    return &table;
+}

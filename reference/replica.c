@@ -1,0 +1,204 @@
+#include "replica.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "optim.h"
+
+int replica_fail(const replica *r, const char *fmt, ...)
+{
+    char msg[448], line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof line, "%s: %s", r->who, msg);
+    r->host.error(r->host.ctx, line);
+    return -1;
+}
+
+static int check_spec(const replica *r, const dtb_run_spec *spec)
+{
+    if (spec->struct_size < sizeof(dtb_run_spec))
+        return replica_fail(r, "run spec of %u bytes is older than ABI 1's %zu",
+                            spec->struct_size, sizeof(dtb_run_spec));
+    if (spec->precision != DTB_PREC_FP32)
+        return replica_fail(r, "precision %d is not supported (fp32 only)", spec->precision);
+    if (spec->device_kind != DTB_DEVICE_CPU)
+        return replica_fail(r, "only the CPU device is supported");
+    if (spec->optimizer != DTB_OPT_SGD_MOMENTUM && spec->optimizer != DTB_OPT_ADAMW)
+        return replica_fail(r, "unknown optimizer %d", spec->optimizer);
+    if (spec->global_batch < 1 || spec->micro_batches < 1 ||
+        spec->micro_batches > spec->global_batch)
+        return replica_fail(r, "global batch %lld in %d micro-batches is not a valid split",
+                            (long long)spec->global_batch, spec->micro_batches);
+    if (spec->world_size < 1 || spec->rank < 0 || spec->rank >= spec->world_size)
+        return replica_fail(r, "rank %d of world %d", spec->rank, spec->world_size);
+    return 0;
+}
+
+/* Backend buffer of n floats, counted under `category`. */
+static int alloc_floats(replica *r, int64_t n, int category, float **out)
+{
+    const size_t bytes = (size_t)n * sizeof(float);
+    void *p = NULL;
+    if (r->backend->ops->alloc(r->backend, bytes, &p) != 0)
+        return replica_fail(r, "cannot allocate %zu bytes: %s", bytes, r->backend->error);
+    *out = p;
+    r->host.mem_track(r->host.ctx, category, (int64_t)bytes);
+    return 0;
+}
+
+static void free_floats(replica *r, float *p, int category)
+{
+    if (p == NULL)
+        return;
+    r->backend->ops->release(r->backend, p);
+    r->host.mem_track(r->host.ctx, category,
+                      -(int64_t)((size_t)r->layout.n_params * sizeof(float)));
+}
+
+static int load_initial_params(replica *r)
+{
+    for (int t = 0; t < r->layout.n_tensors; t++) {
+        if (r->host.init_params(r->host.ctx, t, 0, r->layout.numel[t],
+                                r->params + r->layout.offset[t]) != 0)
+            return replica_fail(r, "host refused initial values of tensor %s",
+                                r->layout.name[t]);
+    }
+    return 0;
+}
+
+static int allocate(replica *r)
+{
+    const int64_t n = r->layout.n_params;
+    if (alloc_floats(r, n, DTB_MEM_PARAMS, &r->params) != 0 ||
+        alloc_floats(r, n, DTB_MEM_GRADS, &r->grads) != 0 ||
+        alloc_floats(r, n, DTB_MEM_OPTIM, &r->opt_a) != 0)
+        return -1;
+    if (r->spec.optimizer == DTB_OPT_ADAMW && alloc_floats(r, n, DTB_MEM_OPTIM, &r->opt_b) != 0)
+        return -1;
+    /* Optimizer state starts at zero (SGD's buffer is overwritten at t = 1). */
+    const size_t bytes = (size_t)n * sizeof(float);
+    if (r->backend->ops->zero(r->backend, r->opt_a, bytes) != 0 ||
+        (r->opt_b && r->backend->ops->zero(r->backend, r->opt_b, bytes) != 0))
+        return replica_fail(r, "%s", r->backend->error);
+
+    if (mlp_workspace_create(r->backend, &r->cfg, r->max_batch, &r->workspace) != 0)
+        return replica_fail(r, "cannot create the activation workspace: %s", r->backend->error);
+    r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, r->workspace->bytes);
+    const int64_t rows = r->max_batch > 0 ? r->max_batch : 1;
+    r->x = malloc((size_t)rows * (size_t)r->cfg.dims[0] * sizeof(float));
+    r->y = malloc((size_t)rows * sizeof(int32_t));
+    if (r->x == NULL || r->y == NULL)
+        return replica_fail(r, "out of memory for a batch of %lld samples", (long long)rows);
+    r->sample_bytes = rows * (r->cfg.dims[0] * (int64_t)sizeof(float) + (int64_t)sizeof(int32_t));
+    r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, r->sample_bytes);
+    return 0;
+}
+
+int replica_init(replica *r, const char *who, const dtb_run_spec *spec, const dtb_host_api *host,
+                 int64_t max_batch)
+{
+    r->who = who;
+    r->host = *host;
+    r->spec = *spec;
+    r->max_batch = max_batch;
+    if (check_spec(r, spec) != 0)
+        return -1;
+    mlp_config_from_spec(&r->spec, &r->cfg);
+    char why[256];
+    if (mlp_config_validate(&r->cfg, why, sizeof why) != 0)
+        return replica_fail(r, "%s", why);
+    mlp_layout_init(&r->cfg, &r->layout);
+    if (r->layout.n_params != spec->n_params)
+        return replica_fail(r, "spec says %lld parameters, the dims give %lld",
+                            (long long)spec->n_params, (long long)r->layout.n_params);
+    if (backend_cpu_create(&r->backend) != 0)
+        return replica_fail(r, "cannot create the CPU backend");
+    if (allocate(r) != 0 || load_initial_params(r) != 0)
+        return -1;
+    r->flat.layout = r->layout;
+    r->flat.params = r->params;
+    r->flat.grads = r->grads;
+    mlp_flat_hooks(&r->flat, &r->flat_hooks);
+    return 0;
+}
+
+void replica_release(replica *r)
+{
+    if (r->backend) {
+        free_floats(r, r->params, DTB_MEM_PARAMS);
+        free_floats(r, r->grads, DTB_MEM_GRADS);
+        free_floats(r, r->opt_a, DTB_MEM_OPTIM);
+        free_floats(r, r->opt_b, DTB_MEM_OPTIM);
+        if (r->workspace) {
+            r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, -r->workspace->bytes);
+            mlp_workspace_destroy(r->backend, r->workspace);
+        }
+        backend_destroy(r->backend);
+    }
+    free(r->x);
+    free(r->y);
+    if (r->sample_bytes)
+        r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, -r->sample_bytes);
+    *r = (replica){0};
+}
+
+int replica_zero_grads(replica *r)
+{
+    if (r->backend->ops->zero(r->backend, r->grads, (size_t)r->layout.n_params * sizeof(float)) != 0)
+        return replica_fail(r, "%s", r->backend->error);
+    return 0;
+}
+
+int replica_forward_backward(replica *r, const mlp_hooks *hooks, int64_t step, int64_t first,
+                             int64_t count, float dlogit_scale, double *loss_sum)
+{
+    if (count > r->max_batch)
+        return replica_fail(r, "batch of %lld samples exceeds the workspace's %lld",
+                            (long long)count, (long long)r->max_batch);
+    if (count > 0 && r->host.sample_batch(r->host.ctx, step, first, count, r->x, r->y) != 0)
+        return replica_fail(r, "host refused samples %lld..%lld of step %lld", (long long)first,
+                            (long long)(first + count - 1), (long long)step);
+    if (mlp_forward_backward(r->backend, r->workspace, hooks ? hooks : &r->flat_hooks, r->x, r->y,
+                             count, dlogit_scale, loss_sum) != 0)
+        return replica_fail(r, "forward/backward of step %lld failed: %s", (long long)step,
+                            r->backend->error);
+    return 0;
+}
+
+int replica_grad_norm(replica *r, double *norm)
+{
+    double sumsq = 0.0;
+    if (r->backend->ops->sum_squares(r->backend, r->grads, r->layout.n_params, &sumsq) != 0)
+        return replica_fail(r, "%s", r->backend->error);
+    *norm = sqrt(sumsq);
+    return 0;
+}
+
+int replica_clip(replica *r, double norm, double clip_norm)
+{
+    const double coef = clip_coefficient(norm, clip_norm);
+    if (coef < 1.0 &&
+        r->backend->ops->scale(r->backend, r->grads, r->layout.n_params, (float)coef) != 0)
+        return replica_fail(r, "%s", r->backend->error);
+    return 0;
+}
+
+int replica_optimizer_step(replica *r, int64_t t)
+{
+    const dtb_run_spec *p = &r->spec;
+    const dtb_backend_ops *ops = r->backend->ops;
+    int rc;
+    if (p->optimizer == DTB_OPT_ADAMW)
+        rc = ops->adamw_step(r->backend, r->params, r->grads, r->opt_a, r->opt_b,
+                             r->layout.n_params, p->lr, p->beta1, p->beta2, p->eps,
+                             p->weight_decay, t);
+    else
+        rc = ops->sgd_momentum_step(r->backend, r->params, r->grads, r->opt_a, r->layout.n_params,
+                                    p->lr, p->momentum, p->weight_decay, t);
+    return rc == 0 ? 0 : replica_fail(r, "optimizer step failed: %s", r->backend->error);
+}
