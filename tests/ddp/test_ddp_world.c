@@ -15,37 +15,8 @@
 #include "ddp.h"
 #include "ddp_buckets.h"
 #include "model.h"
+#include "model_host.h"
 #include "oracle.h"
-
-typedef struct test_host {
-    uint64_t seed;
-    mlp_config cfg;
-    int64_t mem[DTB_MEM_CATEGORY_COUNT];
-} test_host;
-
-static int host_sample(void *ctx, int64_t step, int64_t first, int64_t count, float *x, int32_t *y)
-{
-    test_host *h = ctx;
-    return mlp_sample_batch(h->seed, &h->cfg, step, first, count, x, y);
-}
-
-static int host_init(void *ctx, int32_t t, int64_t first, int64_t count, float *out)
-{
-    test_host *h = ctx;
-    return mlp_init_values(h->seed, &h->cfg, t, first, count, out);
-}
-
-static void host_mem(void *ctx, int32_t category, int64_t delta)
-{
-    test_host *h = ctx;
-    h->mem[category] += delta;
-}
-
-static void host_error(void *ctx, const char *msg)
-{
-    (void)ctx;
-    fprintf(stderr, "plugin error: %s\n", msg);
-}
 
 static dtb_run_spec make_spec(const char *model, int optimizer, double clip, int rank, int world)
 {
@@ -93,15 +64,16 @@ typedef struct outcome {
 static outcome train(const dtb_run_spec *spec, ddp_bug bug)
 {
     outcome o = {0};
-    test_host h = {.seed = spec->seed};
-    mlp_config_from_spec(spec, &h.cfg);
-    dtb_host_api host = {.ctx = &h, .sample_batch = host_sample, .init_params = host_init,
-                         .mem_track = host_mem, .error = host_error};
+    model_host h;
+    dtb_host_api host;
+    model_host_init(&h, spec, &host);
     dtb_state *st = NULL;
     o.params = malloc((size_t)spec->n_params * sizeof(float));
-    if (o.params == NULL || ddp_create(spec, &host, "ref-ddp", bug, &st) != 0)
+    if (o.params == NULL || ddp_create(spec, &host, "ref-ddp", bug, &st) != 0) {
+        fprintf(stderr, "create failed: %s\n", h.error);
         return o;
-    memcpy(o.mem_after_create, h.mem, sizeof h.mem);
+    }
+    memcpy(o.mem_after_create, h.current, sizeof h.current);
     for (int64_t s = 1; s <= spec->steps; s++) {
         dtb_step_report r;
         if (ddp_train_step(st, s, &r) != 0) {
@@ -116,9 +88,9 @@ static outcome train(const dtb_run_spec *spec, ddp_bug bug)
            ddp_get_counters(st, &o.counters) == 0;
     ddp_destroy(st);
     for (int c = 0; c < DTB_MEM_CATEGORY_COUNT; c++)
-        if (h.mem[c] != 0)
+        if (h.current[c] != 0)
             o.ok = 0, fprintf(stderr, "memory category %d not returned to 0 (%lld)\n", c,
-                              (long long)h.mem[c]);
+                              (long long)h.current[c]);
     return o;
 }
 

@@ -1,0 +1,28 @@
+/*
+ * A dtb_host_api backed by reference/model.h: deterministic samples and
+ * initial values for one (seed, model), memory accounting with current and
+ * peak bytes per category and in total, and the last error message kept.
+ * The harness's rank worker, the benchmarks and the tests all use it.
+ */
+#ifndef DTB_REFERENCE_MODEL_HOST_H
+#define DTB_REFERENCE_MODEL_HOST_H
+
+#include <stdint.h>
+
+#include "dtbench/plugin.h"
+#include "model.h"
+
+typedef struct model_host {
+    uint64_t seed;
+    mlp_config cfg;                          /* name points into the caller's spec */
+    int64_t current[DTB_MEM_CATEGORY_COUNT];
+    int64_t peak[DTB_MEM_CATEGORY_COUNT];
+    int64_t current_total, peak_total;
+    char error[512];                         /* last message from the plugin */
+    int errors;                              /* how many were reported */
+} model_host;
+
+/* Fills *host and *api (api->ctx = host) for the spec's seed and model. */
+void model_host_init(model_host *host, const dtb_run_spec *spec, dtb_host_api *api);
+
+#endif
