@@ -58,7 +58,7 @@ static void child_exec(const char *file, char *const argv[], char *const envp[],
 
 /* argv[0] as execvp would find it, resolved before fork (execvp may
  * allocate, which is not safe in the child of a threaded process). */
-static int find_executable(const char *name, char *out, size_t out_len)
+int launch_find_executable(const char *name, char *out, size_t out_len)
 {
     if (strchr(name, '/')) {
         snprintf(out, out_len, "%s", name);
@@ -140,7 +140,7 @@ int launch_run(char *const argv[], char *const env_set[], const char *log_path,
 {
     memset(out, 0, sizeof *out);
     char file[4096];
-    if (find_executable(argv[0], file, sizeof file) != 0) {
+    if (launch_find_executable(argv[0], file, sizeof file) != 0) {
         snprintf(out->error, sizeof out->error, "cannot run %s: not found or not executable%s",
                  argv[0], strchr(argv[0], '/') ? "" : " in PATH");
         out->kind = LAUNCH_FAILED;

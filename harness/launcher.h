@@ -40,6 +40,10 @@ typedef struct launch_result {
 int launch_run(char *const argv[], char *const env_set[], const char *log_path,
                double timeout_s, launch_result *out);
 
+/* The file execvp would run for `name` (searched in PATH unless it holds a
+ * '/'), when it exists and is executable. */
+int launch_find_executable(const char *name, char *out, size_t out_len);
+
 /* "exited with status 3", "killed by signal 11 (SIGSEGV)",
  * "timed out after 10 s", "could not start: ...". */
 void launch_describe(const launch_result *r, double timeout_s, char *buf, size_t len);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HEADER_BYTES (8 + 4 + 4 + 8 + 8 + 4 + 4)
 #define TRAILER_BYTES (8 * 6 + 8 * 6 + 4 * 4 + 8 + 4 + 4 + 8 * DTB_MEM_CATEGORY_COUNT + 8 + 8)
@@ -89,8 +90,8 @@ int rank_result_alloc(rank_result *r)
     r->grad_norm = calloc(steps ? steps : 1, sizeof *r->grad_norm);
     r->step_seconds = calloc(steps ? steps : 1, sizeof *r->step_seconds);
     r->check_steps = calloc(checks ? checks : 1, sizeof *r->check_steps);
-    r->params = calloc(checks * (size_t)r->n_params ? checks * (size_t)r->n_params : 1,
-                       sizeof *r->params);
+    size_t n_floats = checks * (size_t)r->n_params;
+    r->params = calloc(n_floats > 0 ? n_floats : 1, sizeof *r->params);
     if (!r->loss || !r->grad_norm || !r->step_seconds || !r->check_steps || !r->params) {
         rank_result_free(r);
         return -1;
@@ -178,6 +179,13 @@ static unsigned char *slurp(const char *path, size_t *len, char *err, size_t err
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, err_len, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* Only a regular file: a directory opens, but "sizes" to LONG_MAX. */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, err_len, "%s is not a regular file", path);
+        fclose(f);
         return NULL;
     }
     long size = -1;

@@ -1,0 +1,65 @@
+/*
+ * What one run of one rank world trains: model, optimizer, batch,
+ * accumulation, steps, clipping, seed, bucket size, the stage and precision
+ * asked for, the capabilities required and the steps whose parameters are
+ * checked. The harness turns it into worker arguments; the worker parses them
+ * back and builds the plugin's run spec from it; the oracle gets the same
+ * spec. One struct, one encoding, so all three always agree.
+ */
+#ifndef DTB_HARNESS_CASE_CONFIG_H
+#define DTB_HARNESS_CASE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtbench/plugin.h"
+#include "model.h"
+#include "strvec.h"
+#include "suite.h"
+
+#define CASE_MAX_CHECKS 8
+
+typedef struct case_config {
+    const mlp_config *model;
+    dtb_optimizer_config opt;       /* opt.name is a static string */
+    int64_t global_batch;
+    int32_t micro_batches;
+    int64_t steps;
+    uint64_t seed;
+    double clip_norm;
+    int64_t bucket_bytes;
+    int32_t stage;                  /* dtb_stage asked for */
+    int32_t precision;              /* dtb_precision asked for */
+    uint64_t required_caps;
+    int n_checks;
+    int64_t check_steps[CASE_MAX_CHECKS]; /* ascending, in 1..steps */
+} case_config;
+
+/* Appends "--model .. --check-steps .." (doubles in the fewest digits that
+ * read back exactly, so the worker trains bit for bit what was planned). */
+void case_config_to_args(const case_config *c, strvec *v);
+
+/* Recognised option names, for the worker's option table: each entry of
+ * case_config_option_names() gets a slot in values[] (same order). */
+#define CASE_CONFIG_N_OPTIONS 18
+const char *const *case_config_option_names(void);
+/* Parses the values collected for those options (every one required). */
+int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], case_config *c,
+                            char *err, size_t err_len);
+
+/* The run spec of rank `rank` of `world_size` (the MPI fields are left 0
+ * for the caller; device CPU). */
+void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
+                         dtb_run_spec *spec);
+
+/* Same training trajectory (model, optimizer, batch, steps, seed, clip,
+ * checked steps): a baseline or oracle result of one serves the other.
+ * Micro-batches, buckets, stage and capabilities do not change the math. */
+int case_config_same_training(const case_config *a, const case_config *b);
+
+/* Names of enumerations, as used in arguments and messages. */
+const char *stage_name(int32_t stage);         /* "single", "ddp", "zero1".. */
+const char *precision_name(int32_t precision); /* "fp32", "bf16-mixed" */
+const char *optimizer_kind_name(int32_t kind); /* "sgd", "adamw" */
+
+#endif

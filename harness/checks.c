@@ -1,0 +1,427 @@
+#include "checks.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "tolerance.h"
+
+#define TOLERANCE_MODEL_TEXT "%g * baseline_error + %g * FLT_EPSILON * max|oracle|"
+
+void check_list_init(check_list *l)
+{
+    l->n = 0;
+}
+
+void check_list_free(check_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        diag_free(&l->items[i].diag);
+    l->n = 0;
+}
+
+check_result *check_list_add(check_list *l, const char *name)
+{
+    if (l->n >= CHECKS_MAX)
+        return NULL;
+    check_result *c = &l->items[l->n++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->status = CHECK_PASS;
+    c->ratio = -1;
+    diag_init(&c->diag);
+    return c;
+}
+
+static void set_fail(check_result *c, const char *message)
+{
+    c->status = CHECK_FAIL;
+    diag_text(&c->diag, "message", "%s", message);
+}
+
+static void set_skip(check_result *c, const char *reason)
+{
+    c->status = CHECK_SKIP;
+    snprintf(c->skip_reason, sizeof c->skip_reason, "%s", reason);
+}
+
+/* Fails c when the oracle or baseline is missing; returns 1 if so. */
+static int lacks_references(const check_inputs *in, check_result *c)
+{
+    char msg[700];
+    if (!in->oracle) {
+        snprintf(msg, sizeof msg, "no fp64 oracle to compare with: %s",
+                 in->oracle_reason ? in->oracle_reason : "unknown");
+        set_fail(c, msg);
+        return 1;
+    }
+    if (!in->baseline) {
+        snprintf(msg, sizeof msg, "no fp32 baseline to compare with: %s",
+                 in->baseline_reason ? in->baseline_reason : "unknown");
+        set_fail(c, msg);
+        return 1;
+    }
+    return 0;
+}
+
+static void diag_tolerance(tap_diag *d, const tol_result *t)
+{
+    diag_real(d, "max_abs_error", t->max_abs_error);
+    diag_real(d, "max_rel_error", t->max_rel_error);
+    diag_real(d, "tolerance", t->tolerance);
+    diag_real(d, "baseline_error", t->baseline_error);
+    diag_real(d, "ratio", t->ratio);
+    diag_real(d, "mult", TOL_MULT);
+    diag_real(d, "floor_ulps", TOL_FLOOR_ULPS);
+    diag_text(d, "tolerance_model", TOLERANCE_MODEL_TEXT, TOL_MULT, TOL_FLOOR_ULPS);
+}
+
+static void check_ran_what_was_asked(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "ran what was asked");
+    if (!c)
+        return;
+    for (int r = 0; r < in->world_size; r++) {
+        const dtb_facts *f = &in->run1[r].facts;
+        if (f->stage == in->cfg->stage && f->precision == in->cfg->precision)
+            continue;
+        char msg[256];
+        snprintf(msg, sizeof msg, "rank %d reports stage %s precision %s, asked for %s %s", r,
+                 stage_name(f->stage), precision_name(f->precision), stage_name(in->cfg->stage),
+                 precision_name(in->cfg->precision));
+        set_fail(c, msg);
+        diag_int(&c->diag, "rank", r);
+        diag_text(&c->diag, "requested_stage", "%s", stage_name(in->cfg->stage));
+        diag_text(&c->diag, "reported_stage", "%s", stage_name(f->stage));
+        diag_text(&c->diag, "requested_precision", "%s", precision_name(in->cfg->precision));
+        diag_text(&c->diag, "reported_precision", "%s", precision_name(f->precision));
+        return;
+    }
+}
+
+/* Loss or gradient norm, step by step, against the oracle. */
+static void check_per_step(const check_inputs *in, check_list *out, int norm)
+{
+    const char *what = norm ? "grad norm" : "loss";
+    check_result *c = check_list_add(out, norm ? "grad norm every step" : "loss every step");
+    if (!c)
+        return;
+    int64_t steps = in->cfg->steps;
+    const double *x = norm ? in->run1[0].grad_norm : in->run1[0].loss;
+    if (norm) {
+        for (int64_t s = 0; s < steps; s++) {
+            if (x[s] < 0) {
+                set_skip(c, "the plugin reports no gradient norm");
+                return;
+            }
+        }
+    }
+    if (lacks_references(in, c))
+        return;
+    const double *o = norm ? in->oracle->grad_norm : in->oracle->loss;
+    const double *b = norm ? in->baseline->grad_norm : in->baseline->loss;
+    for (int64_t s = 0; norm && s < steps; s++) {
+        if (b[s] < 0) {
+            set_fail(c, "the fp32 baseline reports no gradient norm");
+            return;
+        }
+    }
+    tol_result t;
+    tol_compare_steps(o, b, x, steps, &t);
+    c->ratio = t.ratio;
+    snprintf(c->ratio_where, sizeof c->ratio_where, "%s step %lld", what,
+             (long long)(t.worst + 1));
+    if (t.pass)
+        return;
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s differs from the fp64 oracle beyond tolerance", what);
+    set_fail(c, msg);
+    int64_t s = t.first_bad;
+    diag_text(&c->diag, "check", "%s", what);
+    diag_int(&c->diag, "first_bad_step", s + 1);
+    diag_real(&c->diag, "value", x[s]);
+    diag_real(&c->diag, "oracle", o[s]);
+    diag_real(&c->diag, "baseline", b[s]);
+    diag_tolerance(&c->diag, &t);
+}
+
+/* Only for cases that clip: the oracle's pre-clip norm exceeds the
+ * threshold at every step, so the clipping the other checks judge acts. */
+static void check_clipping_active(const check_inputs *in, check_list *out)
+{
+    if (in->cfg->clip_norm <= 0)
+        return;
+    check_result *c = check_list_add(out, "clipping active");
+    if (!c)
+        return;
+    if (!in->oracle) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "no fp64 oracle: %s", in->oracle_reason);
+        set_fail(c, msg);
+        return;
+    }
+    for (int64_t s = 0; s < in->cfg->steps; s++) {
+        if (in->oracle->grad_norm[s] > in->cfg->clip_norm)
+            continue;
+        set_fail(c, "the pre-clip gradient norm does not exceed the clip threshold, so the "
+                    "clipping check is vacuous at this step");
+        diag_int(&c->diag, "first_bad_step", s + 1);
+        diag_real(&c->diag, "pre_clip_norm", in->oracle->grad_norm[s]);
+        diag_real(&c->diag, "clip_norm", in->cfg->clip_norm);
+        return;
+    }
+}
+
+/* Parameters after check step index k, tensor by tensor. */
+static void check_params(const check_inputs *in, check_list *out, int k)
+{
+    char name[64];
+    long long step = (long long)in->cfg->check_steps[k];
+    snprintf(name, sizeof name, "params after step %lld", step);
+    check_result *c = check_list_add(out, name);
+    if (!c || lacks_references(in, c))
+        return;
+    mlp_layout lay;
+    mlp_layout_init(in->cfg->model, &lay);
+    int64_t n = lay.n_params, max_numel = 0;
+    for (int t = 0; t < lay.n_tensors; t++)
+        if (lay.numel[t] > max_numel)
+            max_numel = lay.numel[t];
+    double *bx = malloc(2 * (size_t)max_numel * sizeof *bx);
+    if (!bx) {
+        set_fail(c, "out of memory comparing parameters");
+        return;
+    }
+    double *xx = bx + max_numel;
+    const double *o_all = in->oracle->params + (size_t)k * (size_t)n;
+    const float *b_all = in->baseline->params + (size_t)k * (size_t)n;
+    const float *x_all = in->run1[0].params + (size_t)k * (size_t)n;
+    int worst = -1, failing = 0;
+    tol_result worst_t;
+    memset(&worst_t, 0, sizeof worst_t);
+    for (int t = 0; t < lay.n_tensors; t++) {
+        int64_t off = lay.offset[t], m = lay.numel[t];
+        for (int64_t i = 0; i < m; i++) {
+            bx[i] = b_all[off + i];
+            xx[i] = x_all[off + i];
+        }
+        tol_result r;
+        tol_compare_vector(o_all + off, bx, xx, m, &r);
+        failing += !r.pass;
+        if (worst < 0 || r.ratio > worst_t.ratio || (!r.pass && worst_t.pass)) {
+            worst = t;
+            worst_t = r;
+        }
+    }
+    free(bx);
+    c->ratio = worst_t.ratio;
+    snprintf(c->ratio_where, sizeof c->ratio_where, "%s after step %lld", lay.name[worst], step);
+    if (!failing)
+        return;
+    int64_t i = worst_t.first_bad >= 0 ? worst_t.first_bad : worst_t.worst;
+    int64_t off = lay.offset[worst];
+    char msg[160];
+    snprintf(msg, sizeof msg, "%d tensor(s) differ from the fp64 oracle beyond tolerance; worst %s",
+             failing, lay.name[worst]);
+    set_fail(c, msg);
+    diag_text(&c->diag, "check", "params");
+    diag_text(&c->diag, "tensor", "%s", lay.name[worst]);
+    diag_int(&c->diag, "first_bad_step", step);
+    diag_int(&c->diag, "first_bad_element", i);
+    diag_int(&c->diag, "row", i / lay.cols[worst]);
+    diag_int(&c->diag, "col", i % lay.cols[worst]);
+    diag_real(&c->diag, "value", x_all[off + i]);
+    diag_real(&c->diag, "oracle", o_all[off + i]);
+    diag_real(&c->diag, "baseline", b_all[off + i]);
+    diag_int(&c->diag, "failing_tensors", failing);
+    diag_tolerance(&c->diag, &worst_t);
+}
+
+/* Every row of every weight and every bias element moved from its init. */
+static void check_every_row_changed(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "every row changed");
+    if (!c)
+        return;
+    mlp_layout lay;
+    mlp_layout_init(in->cfg->model, &lay);
+    int k = in->cfg->n_checks - 1;
+    const float *p = in->run1[0].params + (size_t)k * (size_t)lay.n_params;
+    int64_t max_numel = 0;
+    for (int t = 0; t < lay.n_tensors; t++)
+        if (lay.numel[t] > max_numel)
+            max_numel = lay.numel[t];
+    float *init = malloc((size_t)max_numel * sizeof *init);
+    if (!init) {
+        set_fail(c, "out of memory reading initial values");
+        return;
+    }
+    int64_t unchanged = 0, first_row = -1;
+    int first_tensor = -1;
+    for (int t = 0; t < lay.n_tensors; t++) {
+        if (mlp_init_values(in->cfg->seed, in->cfg->model, t, 0, lay.numel[t], init) != 0) {
+            set_fail(c, "mlp_init_values refused a whole-tensor range");
+            free(init);
+            return;
+        }
+        const float *q = p + lay.offset[t];
+        int64_t cols = lay.cols[t];
+        for (int64_t row = 0; row < lay.rows[t]; row++) {
+            if (memcmp(q + row * cols, init + row * cols, (size_t)cols * sizeof *q) != 0)
+                continue;
+            if (unchanged++ == 0) {
+                first_tensor = t;
+                first_row = row;
+            }
+        }
+    }
+    free(init);
+    if (!unchanged)
+        return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%lld row(s) still hold their initial values after step %lld",
+             (long long)unchanged, (long long)in->cfg->check_steps[k]);
+    set_fail(c, msg);
+    diag_text(&c->diag, "tensor", "%s", lay.name[first_tensor]);
+    diag_int(&c->diag, "row", first_row);
+    diag_int(&c->diag, "unchanged_rows", unchanged);
+}
+
+/* 0 when a and b hold bitwise the same losses, norms and parameters; else
+ * the first difference in msg. */
+static int compare_bits(const case_config *cfg, const rank_result *a, const rank_result *b,
+                        char *msg, size_t msg_len)
+{
+    for (int64_t s = 0; s < cfg->steps; s++) {
+        if (memcmp(&a->loss[s], &b->loss[s], sizeof(double)) != 0) {
+            snprintf(msg, msg_len, "loss of step %lld: %.17g vs %.17g", (long long)(s + 1),
+                     a->loss[s], b->loss[s]);
+            return 1;
+        }
+        if (memcmp(&a->grad_norm[s], &b->grad_norm[s], sizeof(double)) != 0) {
+            snprintf(msg, msg_len, "grad norm of step %lld: %.17g vs %.17g", (long long)(s + 1),
+                     a->grad_norm[s], b->grad_norm[s]);
+            return 1;
+        }
+    }
+    mlp_layout lay;
+    mlp_layout_init(cfg->model, &lay);
+    for (int k = 0; k < cfg->n_checks; k++) {
+        const float *pa = a->params + (size_t)k * (size_t)lay.n_params;
+        const float *pb = b->params + (size_t)k * (size_t)lay.n_params;
+        if (memcmp(pa, pb, (size_t)lay.n_params * sizeof *pa) == 0)
+            continue;
+        int64_t i = 0;
+        while (memcmp(&pa[i], &pb[i], sizeof *pa) == 0)
+            i++;
+        int t = 0;
+        while (lay.offset[t + 1] <= i)
+            t++;
+        snprintf(msg, msg_len, "%s[%lld] after step %lld: %.9g vs %.9g", lay.name[t],
+                 (long long)(i - lay.offset[t]), (long long)cfg->check_steps[k], pa[i], pb[i]);
+        return 1;
+    }
+    return 0;
+}
+
+static void check_ranks_identical(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "ranks bitwise identical");
+    if (!c)
+        return;
+    for (int r = 1; r < in->world_size; r++) {
+        char what[200], msg[300];
+        if (!compare_bits(in->cfg, &in->run1[0], &in->run1[r], what, sizeof what))
+            continue;
+        snprintf(msg, sizeof msg, "rank %d differs from rank 0: %s", r, what);
+        set_fail(c, msg);
+        diag_int(&c->diag, "rank", r);
+        return;
+    }
+}
+
+static void check_deterministic(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "bitwise deterministic run to run");
+    if (!c)
+        return;
+    char what[200], msg[700];
+    if (!in->run2) {
+        snprintf(msg, sizeof msg, "the second run did not complete: %s",
+                 in->run2_reason ? in->run2_reason : "unknown");
+        set_fail(c, msg);
+        return;
+    }
+    for (int r = 0; r < in->world_size; r++) {
+        if (!compare_bits(in->cfg, &in->run1[r], &in->run2[r], what, sizeof what))
+            continue;
+        snprintf(msg, sizeof msg, "rank %d of the second run differs from the first: %s", r,
+                 what);
+        set_fail(c, msg);
+        diag_int(&c->diag, "rank", r);
+        return;
+    }
+}
+
+static void check_no_collectives(const check_inputs *in, check_list *out)
+{
+    static const char *const kinds[DTB_COLL_KIND_COUNT] = {
+        "allreduce", "reduce_scatter", "allgather", "broadcast", "reduce", "barrier"};
+    check_result *c = check_list_add(out, "world of 1 issues no collectives");
+    if (!c)
+        return;
+    const dtb_counters *k = &in->run1[0].counters;
+    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++) {
+        if (k->calls[i] == 0 && k->bytes[i] == 0)
+            continue;
+        char msg[160];
+        snprintf(msg, sizeof msg, "a world of one rank issued %llu %s call(s), %llu bytes",
+                 (unsigned long long)k->calls[i], kinds[i], (unsigned long long)k->bytes[i]);
+        set_fail(c, msg);
+        diag_text(&c->diag, "collective", "%s", kinds[i]);
+        diag_int(&c->diag, "calls", (int64_t)k->calls[i]);
+        diag_int(&c->diag, "bytes", (int64_t)k->bytes[i]);
+        return;
+    }
+}
+
+void checks_run(const check_inputs *in, check_list *out)
+{
+    check_ran_what_was_asked(in, out);
+    check_per_step(in, out, 0);
+    check_per_step(in, out, 1);
+    check_clipping_active(in, out);
+    for (int k = 0; k < in->cfg->n_checks; k++)
+        check_params(in, out, k);
+    check_every_row_changed(in, out);
+    if (in->world_size > 1)
+        check_ranks_identical(in, out);
+    check_deterministic(in, out);
+    if (in->world_size == 1)
+        check_no_collectives(in, out);
+}
+
+int checks_validate_rank(const case_config *cfg, int rank, int world_size, const rank_result *r,
+                         char *msg, size_t msg_len)
+{
+    int64_t n_params = mlp_param_count(cfg->model);
+    if (r->rank != rank || r->world_size != world_size || r->steps != cfg->steps ||
+        r->n_params != n_params || r->n_checks != cfg->n_checks) {
+        snprintf(msg, msg_len, "rank file %d holds rank %d of %d, %lld steps, %lld params, %d "
+                 "checks; expected rank %d of %d, %lld steps, %lld params, %d checks",
+                 rank, r->rank, r->world_size, (long long)r->steps, (long long)r->n_params,
+                 r->n_checks, rank, world_size, (long long)cfg->steps, (long long)n_params,
+                 cfg->n_checks);
+        return -1;
+    }
+    for (int k = 0; k < cfg->n_checks; k++) {
+        if (r->check_steps[k] != cfg->check_steps[k]) {
+            snprintf(msg, msg_len, "rank file %d checked step %lld, expected %lld", rank,
+                     (long long)r->check_steps[k], (long long)cfg->check_steps[k]);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,205 @@
+/*
+ * `dtbench run`: validate every input up front (suite, implementation,
+ * baseline, model, world sizes, mpirun, hostfile, TAP file), so bad input is
+ * one line and exit 2 before any world starts; then plan, run, summarise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "plan.h"
+#include "plugin_loader.h"
+#include "run.h"
+
+typedef struct run_args {
+    const char *suite, *impl, *np, *model, *steps, *seed, *timeout, *tap, *hostfile, *mpirun;
+    int keep, help;
+} run_args;
+
+void usage_run(FILE *f)
+{
+    fprintf(f,
+            "usage: dtbench run --suite NAME [options]\n"
+            "\n"
+            "Runs every case of a suite against an implementation and writes TAP version 13\n"
+            "(one test point per check) to stdout or --tap FILE, a summary to stderr.\n"
+            "Exit status: 0 all passed, 1 a check failed, 2 bad input.\n"
+            "\n"
+            "  --suite NAME       suite to run (see dtbench list)\n"
+            "  --impl NAME|PATH   implementation: a plugin name from the plugins directory,\n"
+            "                     or a path to a .so (default: the suite's, e.g. ref-ddp)\n"
+            "  --np LIST          world sizes instead of the suite's: 1,2,4 or 1-4 (1..%d)\n"
+            "  --model NAME       run only this model (see dtbench list)\n"
+            "  --steps N          optimizer steps per case instead of the suite's\n"
+            "  --seed N           data and init seed instead of the suite's\n"
+            "  --timeout SEC      limit per rank world (default 120)\n"
+            "  --tap FILE         write TAP to FILE instead of stdout\n"
+            "  --keep             keep each world's directory (rank files, log) and print it\n"
+            "  --hostfile FILE    passed to mpirun, to spread ranks over machines\n"
+            "  --mpirun PATH      mpirun to use (default: $DTB_MPIRUN, else mpirun in PATH)\n"
+            "  --help             this text\n",
+            DTB_NP_MAX);
+}
+
+static int bad(const char *msg)
+{
+    fprintf(stderr, "dtbench: %s\n", msg);
+    return EXIT_BAD_INPUT;
+}
+
+/* --np, --model, --steps, --seed into plan overrides (storage in np_buf). */
+static int parse_overrides(const run_args *a, plan_overrides *ov, int *np_buf, char *err,
+                           size_t err_len)
+{
+    memset(ov, 0, sizeof *ov);
+    if (a->np) {
+        if (cli_parse_np_list("--np", a->np, np_buf, DTB_NP_LIST_MAX, &ov->n_world_sizes, err,
+                              err_len))
+            return -1;
+        ov->world_sizes = np_buf;
+    }
+    if (a->model) {
+        ov->model = mlp_config_find(a->model);
+        if (!ov->model) {
+            snprintf(err, err_len, "--model: unknown model '%s' (see dtbench list)", a->model);
+            return -1;
+        }
+    }
+    if (a->steps && cli_parse_i64("--steps", a->steps, 1, 100000, &ov->steps, err, err_len))
+        return -1;
+    if (a->seed) {
+        if (cli_parse_u64("--seed", a->seed, &ov->seed, err, err_len))
+            return -1;
+        ov->has_seed = 1;
+    }
+    return 0;
+}
+
+/* mpirun, hostfile, timeout, keep and the paths of the world environment. */
+static int setup_env(const run_args *a, world_env *env, char *mpirun, size_t mpirun_len,
+                     char *err, size_t err_len)
+{
+    memset(env, 0, sizeof *env);
+    if (world_env_init(env, err, err_len))
+        return -1;
+    const char *m = a->mpirun ? a->mpirun : getenv("DTB_MPIRUN");
+    if (!m || !*m)
+        m = "mpirun";
+    if (launch_find_executable(m, mpirun, mpirun_len) != 0) {
+        snprintf(err, err_len, "mpirun '%s' not found or not executable (use --mpirun PATH "
+                 "or DTB_MPIRUN)", m);
+        return -1;
+    }
+    env->mpirun.mpirun = mpirun;
+    env->mpirun.as_root = geteuid() == 0;
+    if (a->hostfile) {
+        struct stat st;
+        if (stat(a->hostfile, &st) != 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, err_len, "--hostfile: %s does not exist", a->hostfile);
+            return -1;
+        }
+        env->mpirun.hostfile = a->hostfile;
+    }
+    env->timeout_s = 120;
+    if (a->timeout &&
+        cli_parse_double("--timeout", a->timeout, 1e-3, 86400, &env->timeout_s, err, err_len))
+        return -1;
+    env->keep = a->keep;
+    return 0;
+}
+
+/* The baseline must take every optimizer of the suite, one rank, fp32. */
+static int load_baseline(const dtb_suite *suite, const char *plugins_dir, char *path,
+                         size_t path_len, char *err, size_t err_len)
+{
+    char why[1024];
+    dtb_loaded_plugin p;
+    uint64_t caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_CPU | DTB_CAP_FP32;
+    for (int o = 0; o < suite->n_recipes; o++)
+        caps |= recipe_caps(&suite->recipes[o]);
+    if (plugin_resolve("baseline", plugins_dir, path, path_len, why, sizeof why) != 0 ||
+        plugin_load(path, caps, &p, why, sizeof why) != 0) {
+        snprintf(err, err_len, "the fp32 baseline plugin is unusable: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_args a;
+    memset(&a, 0, sizeof a);
+    const cli_option opts[] = {
+        {"suite", &a.suite, NULL},     {"impl", &a.impl, NULL},     {"np", &a.np, NULL},
+        {"model", &a.model, NULL},     {"steps", &a.steps, NULL},   {"seed", &a.seed, NULL},
+        {"timeout", &a.timeout, NULL}, {"tap", &a.tap, NULL},       {"hostfile", &a.hostfile, NULL},
+        {"mpirun", &a.mpirun, NULL},   {"keep", NULL, &a.keep},     {"help", NULL, &a.help},
+    };
+    char err[1536];
+    if (cli_parse_options("run", argc, argv, opts, sizeof opts / sizeof opts[0], err,
+                          sizeof err))
+        return bad(err);
+    if (a.help) {
+        usage_run(stdout);
+        return 0;
+    }
+    if (!a.suite)
+        return bad("run: --suite NAME is required (see dtbench list)");
+    const dtb_suite *suite = suite_find(a.suite);
+    if (!suite) {
+        snprintf(err, sizeof err, "--suite: unknown suite '%s' (see dtbench list)", a.suite);
+        return bad(err);
+    }
+    plan_overrides ov;
+    int np_buf[DTB_NP_LIST_MAX];
+    if (parse_overrides(&a, &ov, np_buf, err, sizeof err))
+        return bad(err);
+
+    char plugins_dir[PATH_MAX], impl_path[PATH_MAX], baseline_path[PATH_MAX];
+    char mpirun[PATH_MAX];
+    dtb_loaded_plugin impl;
+    const char *impl_arg = a.impl ? a.impl : suite->default_impl;
+    run_config rc;
+    memset(&rc, 0, sizeof rc);
+    if (plugin_dir(plugins_dir, sizeof plugins_dir, err, sizeof err) ||
+        plugin_resolve(impl_arg, plugins_dir, impl_path, sizeof impl_path, err, sizeof err) ||
+        plugin_load(impl_path, plan_required_caps(suite), &impl, err, sizeof err) ||
+        load_baseline(suite, plugins_dir, baseline_path, sizeof baseline_path, err,
+                      sizeof err) ||
+        setup_env(&a, &rc.env, mpirun, sizeof mpirun, err, sizeof err))
+        return bad(err);
+
+    dtb_case *cases = NULL;
+    int n_cases = 0;
+    if (plan_cases(suite, &ov, &cases, &n_cases, err, sizeof err))
+        return bad(err);
+    FILE *tap = stdout;
+    if (a.tap && !(tap = fopen(a.tap, "w"))) {
+        free(cases);
+        snprintf(err, sizeof err, "--tap: cannot write %s", a.tap);
+        return bad(err);
+    }
+    rc.suite = suite;
+    rc.cases = cases;
+    rc.n_cases = n_cases;
+    rc.impl_path = impl_path;
+    rc.impl_name = impl.table->name;
+    rc.baseline_path = baseline_path;
+    rc.tap = tap;
+    run_summary s;
+    run_suite(&rc, &s);
+    int write_failed = ferror(tap);
+    if (tap != stdout && fclose(tap) != 0)
+        write_failed = 1;
+    free(cases);
+    run_summary_print(&rc, &s, stderr);
+    if (write_failed) {
+        fprintf(stderr, "dtbench: writing the TAP output failed\n");
+        return EXIT_CHECKS_FAILED;
+    }
+    return s.failed ? EXIT_CHECKS_FAILED : 0;
+}

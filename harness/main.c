@@ -1,0 +1,77 @@
+/*
+ * dtbench: conformance and benchmark suites for data-parallel training.
+ *
+ *   dtbench run --suite NAME [options]   run a suite, TAP on stdout
+ *   dtbench list                         suites, models, implementations
+ *   dtbench bench-step [options]         the baseline step's FLOP rate vs sgemm
+ *   dtbench help [COMMAND]               usage
+ *   dtbench worker ...                   (internal) one rank, under mpirun
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "step_bench.h"
+#include "worker.h"
+
+void usage_main(FILE *f)
+{
+    fprintf(f, "usage: dtbench COMMAND [options]\n"
+               "\n"
+               "commands:\n"
+               "  run         run a suite against an implementation (dtbench run --help)\n"
+               "  list        list suites, models and implementations\n"
+               "  bench-step  time the fp32 baseline step against the BLAS's sgemm\n"
+               "  help        show the usage of a command: dtbench help run\n"
+               "\n"
+               "Exit status: 0 all passed, 1 a check failed, 2 bad input.\n");
+}
+
+static int is_help(const char *s)
+{
+    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0 || strcmp(s, "help") == 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc == 0) {
+        usage_main(stdout);
+        return 0;
+    }
+    if (argc == 1 && strcmp(argv[0], "run") == 0) {
+        usage_run(stdout);
+        return 0;
+    }
+    if (argc == 1 && strcmp(argv[0], "list") == 0) {
+        usage_list(stdout);
+        return 0;
+    }
+    if (argc == 1 && strcmp(argv[0], "bench-step") == 0) {
+        char *help[] = {"--help"};
+        return step_bench_main(1, help);
+    }
+    fprintf(stderr, "dtbench: help: unknown command '%s' (commands: run, list, bench-step)\n",
+            argv[0]);
+    return EXIT_BAD_INPUT;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc - 2, argv + 2);
+    if (strcmp(cmd, "bench-step") == 0)
+        return step_bench_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "worker") == 0)
+        return worker_main(argc - 2, argv + 2);
+    if (is_help(cmd))
+        return cmd_help(argc - 2, argv + 2);
+    fprintf(stderr, "dtbench: unknown command '%s' (see dtbench --help)\n", cmd);
+    return EXIT_BAD_INPUT;
+}

@@ -1,0 +1,96 @@
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+uint64_t plan_required_caps(const dtb_suite *suite)
+{
+    uint64_t caps = suite->required_caps | DTB_CAP_CPU;
+    for (int o = 0; o < suite->n_recipes; o++)
+        caps |= recipe_caps(&suite->recipes[o]);
+    return caps;
+}
+
+/* Check steps: step 1 and the last (once when they coincide). */
+static void set_check_steps(case_config *cfg)
+{
+    cfg->n_checks = 0;
+    cfg->check_steps[cfg->n_checks++] = 1;
+    if (cfg->steps > 1)
+        cfg->check_steps[cfg->n_checks++] = cfg->steps;
+}
+
+int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out, int *n,
+               char *err, size_t err_len)
+{
+    const int *worlds = ov && ov->world_sizes ? ov->world_sizes : suite->world_sizes;
+    int n_worlds = ov && ov->world_sizes ? ov->n_world_sizes : suite->n_world_sizes;
+    int n_models = ov && ov->model ? 1 : suite->n_models;
+    size_t total = (size_t)n_models * (size_t)suite->n_recipes * (size_t)n_worlds;
+    dtb_case *cases = calloc(total ? total : 1, sizeof *cases);
+    if (!cases) {
+        snprintf(err, err_len, "out of memory planning %zu cases", total);
+        return -1;
+    }
+    int k = 0;
+    for (int m = 0; m < n_models; m++) {
+        const mlp_config *model = ov && ov->model ? ov->model : mlp_config_find(suite->models[m]);
+        if (!model) {
+            snprintf(err, err_len, "suite %s names unknown model '%s'", suite->name,
+                     suite->models[m]);
+            free(cases);
+            return -1;
+        }
+        for (int o = 0; o < suite->n_recipes; o++) {
+            const dtb_recipe *recipe = &suite->recipes[o];
+            const dtb_optimizer_config *opt = &recipe->opt;
+            if (!optimizer_cap(opt->kind)) {
+                snprintf(err, err_len, "suite %s has unknown optimizer kind %d", suite->name,
+                         (int)opt->kind);
+                free(cases);
+                return -1;
+            }
+            for (int w = 0; w < n_worlds; w++) {
+                dtb_case *c = &cases[k];
+                c->index = k++;
+                c->suite = suite;
+                c->recipe = recipe;
+                c->world_size = worlds[w];
+                case_config *cfg = &c->cfg;
+                cfg->model = model;
+                cfg->opt = *opt;
+                cfg->global_batch = suite->global_batch;
+                cfg->micro_batches = suite->micro_batches;
+                cfg->steps = ov && ov->steps > 0 ? ov->steps : suite->steps;
+                cfg->seed = ov && ov->has_seed ? ov->seed : suite->seed;
+                cfg->clip_norm = recipe->clip_norm;
+                cfg->bucket_bytes = suite->bucket_bytes;
+                cfg->stage = suite->stage;
+                cfg->precision = suite->precision;
+                cfg->required_caps = suite->required_caps | DTB_CAP_CPU | recipe_caps(recipe);
+                set_check_steps(cfg);
+            }
+        }
+    }
+    *out = cases;
+    *n = k;
+    return 0;
+}
+
+void case_label(const dtb_case *c, const char *impl_name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s %s %s np=%d mb=%d", impl_name, c->cfg.model->name, c->recipe->name,
+             c->world_size, (int)c->cfg.micro_batches);
+}
+
+void case_baseline_config(const dtb_case *c, case_config *out)
+{
+    *out = c->cfg;
+    out->micro_batches = 1;
+    out->bucket_bytes = 0;
+    out->stage = DTB_STAGE_SINGLE;
+    out->required_caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_CPU | DTB_CAP_FP32 |
+                         optimizer_cap(c->cfg.opt.kind) |
+                         (c->cfg.clip_norm > 0 ? DTB_CAP_GRAD_CLIP : 0);
+    out->precision = DTB_PREC_FP32;
+}

@@ -1,0 +1,135 @@
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "references.h"
+#include "tap.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The "completed" point: pass, or the reason with the log and how to reproduce. */
+static void add_completed(case_result *r)
+{
+    check_result *c = check_list_add(&r->checks, "completed");
+    if (!c || r->completed)
+        return;
+    c->status = CHECK_FAIL;
+    diag_text(&c->diag, "message", "%s", r->run1.reason);
+    if (r->run1.reproduce && r->run1.launch.kind != LAUNCH_TIMED_OUT) { /* it was launched */
+        char how[320];
+        launch_describe(&r->run1.launch, r->run1.timeout_s, how, sizeof how);
+        diag_text(&c->diag, "mpirun", "%s", how);
+    }
+    if (r->run1.dir[0])
+        diag_text(&c->diag, "dir", "%s", r->run1.dir);
+    if (r->run1.reproduce)
+        diag_text(&c->diag, "reproduce", "%s", r->run1.reproduce);
+    if (r->run1.log_tail && r->run1.log_tail[0])
+        diag_block(&c->diag, "log_tail", r->run1.log_tail);
+}
+
+static void run_case(const run_config *cfg, reference_cache *refs, const dtb_case *cs,
+                     case_result *r)
+{
+    double start = now_seconds();
+    memset(r, 0, sizeof *r);
+    r->cs = cs;
+    r->impl_name = cfg->impl_name;
+    case_label(cs, cfg->impl_name, r->label, sizeof r->label);
+    check_list_init(&r->checks);
+    r->completed =
+        world_run(&cfg->env, cfg->impl_path, &cs->cfg, cs->world_size, &r->run1) == 0;
+    add_completed(r);
+    if (r->completed) {
+        world_run(&cfg->env, cfg->impl_path, &cs->cfg, cs->world_size, &r->run2);
+        case_config base_cfg;
+        case_baseline_config(cs, &base_cfg);
+        const reference_entry *ref = references_get(refs, &cfg->env, cfg->baseline_path,
+                                                    &base_cfg);
+        check_inputs in = {
+            .cfg = &cs->cfg,
+            .world_size = cs->world_size,
+            .run1 = r->run1.ranks,
+            .run2 = r->run2.completed ? r->run2.ranks : NULL,
+            .run2_reason = r->run2.reason,
+            .baseline = ref && ref->baseline_ok ? &ref->baseline : NULL,
+            .baseline_reason = ref ? ref->baseline_reason : "out of memory",
+            .oracle = ref && ref->oracle_ok ? &ref->oracle : NULL,
+            .oracle_reason = ref ? ref->oracle_reason : "out of memory",
+        };
+        checks_run(&in, &r->checks);
+    }
+    r->seconds = now_seconds() - start;
+}
+
+static void emit_case(tap_writer *tap, const case_result *r, run_summary *s)
+{
+    for (int i = 0; i < r->checks.n; i++) {
+        const check_result *c = &r->checks.items[i];
+        char desc[400];
+        snprintf(desc, sizeof desc, "%s: %s", r->label, c->name);
+        tap_diag diag = c->diag;
+        /* Failed comparisons say how to rerun the world they judged. */
+        if (c->status == CHECK_FAIL && i > 0 && r->run1.reproduce && diag.n < DIAG_MAX_ITEMS)
+            diag_text(&diag, "reproduce", "%s", r->run1.reproduce);
+        tap_point(tap, c->status != CHECK_FAIL,
+                  desc, c->status == CHECK_SKIP ? c->skip_reason : NULL, &diag);
+        /* Free only what emit_case added: the items past the check's own. */
+        for (int k = c->diag.n; k < diag.n; k++)
+            free(diag.items[k].text);
+        s->points++;
+        s->passed += c->status == CHECK_PASS;
+        s->failed += c->status == CHECK_FAIL;
+        s->skipped += c->status == CHECK_SKIP;
+        if (c->ratio > s->worst_ratio) {
+            s->worst_ratio = c->ratio;
+            snprintf(s->worst_where, sizeof s->worst_where, "%.250s: %.60s", r->label,
+                     c->ratio_where);
+        }
+    }
+}
+
+void run_suite(const run_config *cfg, run_summary *s)
+{
+    double start = now_seconds();
+    memset(s, 0, sizeof *s);
+    s->worst_ratio = -1;
+    tap_writer tap;
+    tap_begin(&tap, cfg->tap);
+    reference_cache refs;
+    references_init(&refs);
+    for (int i = 0; i < cfg->n_cases; i++) {
+        case_result r;
+        run_case(cfg, &refs, &cfg->cases[i], &r);
+        emit_case(&tap, &r, s);
+        if (cfg->observer)
+            cfg->observer(cfg->observer_ctx, &r);
+        check_list_free(&r.checks);
+        world_outcome_free(&r.run1);
+        world_outcome_free(&r.run2);
+        s->cases++;
+    }
+    tap_end(&tap);
+    references_free(&refs);
+    s->seconds = now_seconds() - start;
+}
+
+void run_summary_print(const run_config *cfg, const run_summary *s, FILE *f)
+{
+    fprintf(f, "dtbench: suite %s, impl %s: %d case%s, %d test points: %d passed, %d failed, "
+               "%d skipped in %.1f s\n",
+            cfg->suite->name, cfg->impl_name, s->cases, s->cases == 1 ? "" : "s", s->points,
+            s->passed, s->failed, s->skipped, s->seconds);
+    if (s->worst_ratio >= 0)
+        fprintf(f, "dtbench: worst error/tolerance ratio %.3g (%s)\n", s->worst_ratio,
+                s->worst_where);
+    fprintf(f, "dtbench: %s\n", s->failed ? "FAILED" : "all passed");
+}

@@ -1,0 +1,56 @@
+/*
+ * The run loop: for each planned case, run the implementation's world
+ * twice (run-to-run determinism), fetch the cached baseline and oracle,
+ * compute the checks, write the case's TAP test points, and hand the finished
+ * case to the observer (the place where a results database will record it:
+ * the harness process is the only writer). A case that does not complete
+ * fails its own "completed" point, and the loop goes on to the next case.
+ */
+#ifndef DTB_HARNESS_RUN_H
+#define DTB_HARNESS_RUN_H
+
+#include <stdio.h>
+
+#include "checks.h"
+#include "plan.h"
+#include "world.h"
+
+typedef struct case_result {
+    const dtb_case *cs;
+    const char *impl_name;
+    char label[256];               /* "<impl> <model> <opt> np=N mb=M" */
+    int completed;                 /* run 1 completed */
+    world_outcome run1, run2;      /* run2 is empty when run 1 failed */
+    check_list checks;             /* "completed" first, then checks_run's */
+    double seconds;                /* wall time of the case, references included */
+} case_result;
+
+typedef void (*case_observer_fn)(void *ctx, const case_result *r);
+
+typedef struct run_config {
+    const dtb_suite *suite;
+    const dtb_case *cases;
+    int n_cases;
+    const char *impl_path;         /* absolute */
+    const char *impl_name;         /* the plugin's own name */
+    const char *baseline_path;     /* absolute */
+    world_env env;
+    FILE *tap;
+    case_observer_fn observer;     /* may be NULL */
+    void *observer_ctx;
+} run_config;
+
+typedef struct run_summary {
+    int cases;
+    int points, passed, failed, skipped;
+    double seconds;
+    double worst_ratio;            /* worst err_impl/tolerance of any comparison, -1 if none */
+    char worst_where[320];
+} run_summary;
+
+void run_suite(const run_config *cfg, run_summary *out);
+
+/* "dtbench: suite ddp, impl ref-ddp: 16 cases, 160 test points: ..." */
+void run_summary_print(const run_config *cfg, const run_summary *s, FILE *f);
+
+#endif

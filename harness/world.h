@@ -1,0 +1,51 @@
+/*
+ * One rank world: `mpirun -np N dtbench worker ...` in a fresh temporary
+ * directory, under the case timeout, and the rank files it leaves read back
+ * and validated. A world that did not complete (a rank crashed, hung, exited
+ * early, reported an error, or left a bad file) comes back with a one-line
+ * reason, the tail of the mpirun log and the command line to reproduce it.
+ */
+#ifndef DTB_HARNESS_WORLD_H
+#define DTB_HARNESS_WORLD_H
+
+#include "case_config.h"
+#include "launcher.h"
+#include "plugin_loader.h"
+#include "rank_file.h"
+
+typedef struct world_env {
+    char exe[PATH_MAX];        /* this dtbench (/proc/self/exe) */
+    mpirun_opts mpirun;
+    double timeout_s;          /* per world */
+    int keep;                  /* keep the temporary directories (and say where) */
+    char tmp_root[PATH_MAX];   /* $TMPDIR or /tmp */
+} world_env;
+
+typedef struct world_outcome {
+    int completed;
+    char reason[1024];         /* when not completed */
+    int world_size;
+    rank_result *ranks;        /* [world_size] when completed, else NULL */
+    launch_result launch;
+    double timeout_s;          /* the deadline the world ran under */
+    char *log_tail;            /* malloc'd; NULL when the log is empty or unreadable */
+    char *reproduce;           /* malloc'd shell command line; may be NULL */
+    char dir[PATH_MAX];        /* the kept directory, "" when removed */
+} world_outcome;
+
+/* Fills env->exe and env->tmp_root. */
+int world_env_init(world_env *env, char *err, size_t err_len);
+
+/* Runs plugin_path over np ranks for cfg. Always fills out (free it with
+ * world_outcome_free); returns 0 when the world completed. */
+int world_run(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
+              world_outcome *out);
+void world_outcome_free(world_outcome *out);
+
+/* Why a world that left rank files missing failed, from its artefacts: the
+ * launcher's result, error-<r>.txt files, and mpirun's or a sanitizer's
+ * report in the log. `missing_rank` is the first rank without a valid file. */
+void world_failure_reason(const launch_result *launch, double timeout_s, const char *dir,
+                          const char *log_path, int missing_rank, char *reason, size_t len);
+
+#endif

@@ -1,0 +1,40 @@
+#!/bin/sh
+# A plugin that crashes, hangs or exits fails each of its own cases with the
+# reason, and the run goes on to the end: exit status 1, TAP that prove
+# parses, one "not ok ... completed" per case naming the reason, the plan
+# covering every case, and no rank process left behind.
+# usage: fault.sh DTBENCH PLUGIN EXPECTED_REASON
+set -u
+DTBENCH=$1 PLUGIN=$2 REASON=$3
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-fault-XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+start=$(date +%s)
+"$DTBENCH" run --suite ddp --impl "$PLUGIN" --np 1,2 --model mlp-odd --steps 2 --timeout 10 \
+    --tap "$TMP/out.tap" 2>"$TMP/err"
+rc=$?
+end=$(date +%s)
+cat "$TMP/out.tap"
+cat "$TMP/err" >&2
+[ $rc -eq 1 ] || fail "exit status $rc, want 1"
+# Every case (2 world sizes x the suite's recipes) has only its "completed"
+# point, failed.
+n=$(grep -c '^not ok [0-9]* - .*: completed$' "$TMP/out.tap")
+[ "$n" -ge 4 ] || fail "want at least 4 'not ok ... completed' points, got $n"
+grep -q '^not ok [0-9]* - .* np=1 .*: completed$' "$TMP/out.tap" || fail "no np=1 case"
+grep -q '^not ok [0-9]* - .* np=2 .*: completed$' "$TMP/out.tap" || fail "no np=2 case"
+[ "$(grep -c '^ok ' "$TMP/out.tap")" -eq 0 ] || fail "a point passed"
+[ "$(grep -c "^  message: \".*$REASON" "$TMP/out.tap")" -eq "$n" ] ||
+    fail "want $n messages naming '$REASON'"
+[ "$(grep -c '^  reproduce: "' "$TMP/out.tap")" -eq "$n" ] || fail "want $n reproduce lines"
+[ "$(tail -n 1 "$TMP/out.tap")" = "1..$n" ] || fail "the plan does not close the stream with 1..$n"
+grep -q "$n cases, $n test points: 0 passed, $n failed" "$TMP/err" || fail "summary missing"
+prove -e cat "$TMP/out.tap" >"$TMP/prove" 2>&1
+grep -q "Parse errors" "$TMP/prove" && fail "prove: $(cat "$TMP/prove")"
+grep -q "Tests: $n Failed: $n" "$TMP/prove" || fail "prove did not count $n failures: $(cat "$TMP/prove")"
+pgrep -f "worker --impl $PLUGIN" >/dev/null && fail "rank processes of $PLUGIN still running"
+echo "fault.sh: $(basename "$PLUGIN") took $((end - start)) s"
+[ $failures -eq 0 ] && echo "fault.sh: all checks passed"
+[ $failures -eq 0 ]

@@ -1,0 +1,106 @@
+/*
+ * Plugins that fail the way real ones do, to prove the harness survives
+ * them (FAULT_KIND, a compile definition):
+ *   1 crash: SIGSEGV in train_step on rank 1 (rank 0 in a world of one)
+ *   2 hang:  sleeps forever in train_step
+ *   3 exits: calls exit(0) in train_step
+ *   4 fails: reports an error through the host API from train_step on every rank
+ * Their capabilities are valid for the ddp suite, so only running them
+ * reveals the fault. Other ranks train nothing and report a fixed loss.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dtbench/plugin.h"
+
+struct dtb_state {
+    int rank, world_size;
+    int64_t n_params;
+    const dtb_host_api *host;
+};
+
+static int create(const dtb_run_spec *spec, const dtb_host_api *host, dtb_state **out)
+{
+    dtb_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        host->error(host->ctx, "out of memory");
+        return 1;
+    }
+    s->rank = spec->rank;
+    s->world_size = spec->world_size;
+    s->n_params = spec->n_params;
+    s->host = host;
+    *out = s;
+    return 0;
+}
+
+static int train_step(dtb_state *s, int64_t step, dtb_step_report *r)
+{
+    (void)step;
+#if FAULT_KIND == 1
+    if (s->rank == (s->world_size > 1 ? 1 : 0))
+        raise(SIGSEGV);
+#elif FAULT_KIND == 2
+    (void)s;
+    for (;;)
+        sleep(1000);
+#elif FAULT_KIND == 3
+    (void)s;
+    exit(0);
+#else
+    s->host->error(s->host->ctx, "deliberate failure\nsecond line");
+    return 1;
+#endif
+    r->loss = 1.0;
+    r->grad_norm = -1.0;
+    return 0;
+}
+
+static int get_params(dtb_state *s, float *out, int64_t n)
+{
+    (void)s;
+    memset(out, 0, (size_t)n * sizeof *out);
+    return 0;
+}
+
+static int get_counters(dtb_state *s, dtb_counters *out)
+{
+    (void)s;
+    memset(out, 0, sizeof *out);
+    return 0;
+}
+
+static int get_facts(dtb_state *s, dtb_facts *out)
+{
+    (void)s;
+    *out = (dtb_facts){DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32, DTB_DTYPE_FP32, 0, -1};
+    return 0;
+}
+
+static void destroy(dtb_state *s)
+{
+    free(s);
+}
+
+static const dtb_plugin table = {
+    .abi_version = DTB_ABI_VERSION,
+    .name = FAULT_NAME,
+    .version = "0",
+    .description = "deliberately faulty (harness fault-isolation test)",
+    .caps = DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |
+            DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU,
+    .create = create,
+    .train_step = train_step,
+    .get_params = get_params,
+    .get_counters = get_counters,
+    .get_facts = get_facts,
+    .destroy = destroy,
+};
+
+const dtb_plugin *dtbench_plugin_entry(void);
+const dtb_plugin *dtbench_plugin_entry(void)
+{
+    return &table;
+}

@@ -1,0 +1,299 @@
+/*
+ * checks.h on synthetic results: a faithful implementation passes every
+ * check, and each check fails (with its diagnostics) on the defect it exists
+ * for, so none of them is vacuous.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "checks.h"
+
+enum { STEPS = 3, NP = 2 };
+
+typedef struct fixture {
+    case_config cfg;
+    mlp_layout lay;
+    oracle_trace oracle;
+    rank_result baseline;
+    rank_result run1[NP], run2[NP];
+} fixture;
+
+static void alloc_rank(fixture *f, rank_result *r, int rank, int world)
+{
+    memset(r, 0, sizeof *r);
+    r->rank = rank;
+    r->world_size = world;
+    r->steps = STEPS;
+    r->n_params = f->lay.n_params;
+    r->n_checks = f->cfg.n_checks;
+    CHECK(rank_result_alloc(r) == 0);
+}
+
+/* Oracle: losses 2.0, 1.9, 1.8, norms 0.5, 0.4, 0.3; parameters = init +
+ * 1e-3 (after step 1) or + 3e-3 (after step 3). Baseline and both runs are
+ * the oracle rounded to fp32. */
+static void setup(fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    f->cfg.model = mlp_config_find("mlp-odd");
+    CHECK(f->cfg.model != NULL);
+    f->cfg.opt = (dtb_optimizer_config){"sgd", DTB_OPT_SGD_MOMENTUM, 0.05, 0.9, 0, 0, 0, 1e-4};
+    f->cfg.global_batch = 30;
+    f->cfg.micro_batches = 2;
+    f->cfg.steps = STEPS;
+    f->cfg.seed = 7;
+    f->cfg.clip_norm = 0.05;
+    f->cfg.stage = DTB_STAGE_DDP;
+    f->cfg.precision = DTB_PREC_FP32;
+    f->cfg.n_checks = 2;
+    f->cfg.check_steps[0] = 1;
+    f->cfg.check_steps[1] = STEPS;
+    mlp_layout_init(f->cfg.model, &f->lay);
+    int64_t n = f->lay.n_params;
+
+    oracle_trace *o = &f->oracle;
+    o->steps = STEPS;
+    o->n_checks = 2;
+    o->n_params = n;
+    o->loss = calloc(STEPS, sizeof *o->loss);
+    o->grad_norm = calloc(STEPS, sizeof *o->grad_norm);
+    o->check_steps = calloc(2, sizeof *o->check_steps);
+    o->params = calloc(2 * (size_t)n, sizeof *o->params);
+    float *init = calloc((size_t)n, sizeof *init);
+    CHECK(o->loss && o->grad_norm && o->check_steps && o->params && init);
+    for (int t = 0; t < f->lay.n_tensors; t++)
+        CHECK(mlp_init_values(f->cfg.seed, f->cfg.model, t, 0, f->lay.numel[t],
+                              init + f->lay.offset[t]) == 0);
+    for (int s = 0; s < STEPS; s++) {
+        o->loss[s] = 2.0 - 0.1 * s;
+        o->grad_norm[s] = 0.5 - 0.1 * s;
+    }
+    o->check_steps[0] = 1;
+    o->check_steps[1] = STEPS;
+    for (int64_t i = 0; i < n; i++) {
+        o->params[i] = (double)init[i] + 1e-3;
+        o->params[n + i] = (double)init[i] + 3e-3;
+    }
+    free(init);
+
+    rank_result *all[1 + 2 * NP] = {&f->baseline, &f->run1[0], &f->run1[1], &f->run2[0],
+                                    &f->run2[1]};
+    for (int k = 0; k < 1 + 2 * NP; k++) {
+        rank_result *r = all[k];
+        alloc_rank(f, r, k == 0 ? 0 : (k - 1) % NP, k == 0 ? 1 : NP);
+        for (int s = 0; s < STEPS; s++) {
+            r->loss[s] = (float)o->loss[s];
+            r->grad_norm[s] = (float)o->grad_norm[s];
+        }
+        r->check_steps[0] = 1;
+        r->check_steps[1] = STEPS;
+        for (int64_t i = 0; i < 2 * n; i++)
+            r->params[i] = (float)o->params[i];
+        r->facts = (dtb_facts){DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32, DTB_DTYPE_FP32,
+                               4096, -1};
+    }
+}
+
+static void teardown(fixture *f)
+{
+    oracle_trace_free(&f->oracle);
+    rank_result_free(&f->baseline);
+    for (int r = 0; r < NP; r++) {
+        rank_result_free(&f->run1[r]);
+        rank_result_free(&f->run2[r]);
+    }
+}
+
+static check_inputs inputs(fixture *f, int world)
+{
+    check_inputs in = {&f->cfg, world, f->run1, f->run2, NULL, &f->baseline, NULL, &f->oracle,
+                       NULL};
+    return in;
+}
+
+static const check_result *find(const check_list *l, const char *name)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->items[i].name, name) == 0)
+            return &l->items[i];
+    fprintf(stderr, "no check named '%s'\n", name);
+    return NULL;
+}
+
+/* The status of check `name`, and its diagnostic text `key` when asked. */
+static check_status status_of(const check_list *l, const char *name)
+{
+    const check_result *c = find(l, name);
+    return c ? c->status : (check_status)-1;
+}
+
+static int64_t diag_int_of(const check_list *l, const char *name, const char *key)
+{
+    const check_result *c = find(l, name);
+    for (int i = 0; c && i < c->diag.n; i++)
+        if (c->diag.items[i].kind == DIAG_INT && strcmp(c->diag.items[i].key, key) == 0)
+            return c->diag.items[i].i;
+    return -999;
+}
+
+static void test_all_pass(void)
+{
+    fixture f;
+    setup(&f);
+    check_list l;
+    check_list_init(&l);
+    check_inputs in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(l.n == 9);
+    for (int i = 0; i < l.n; i++) {
+        if (l.items[i].status != CHECK_PASS)
+            fprintf(stderr, "unexpected: %s: %s\n", l.items[i].name,
+                    diag_get_text(&l.items[i].diag, "message"));
+        CHECK(l.items[i].status == CHECK_PASS);
+    }
+    CHECK(find(&l, "ranks bitwise identical") != NULL);
+    CHECK(find(&l, "params after step 3") != NULL);
+    check_list_free(&l);
+
+    /* world of one: no "ranks bitwise identical", a collective count instead */
+    in = inputs(&f, 1);
+    checks_run(&in, &l);
+    CHECK(l.n == 9 && status_of(&l, "world of 1 issues no collectives") == CHECK_PASS);
+    check_list_free(&l);
+    f.run1[0].counters.calls[DTB_COLL_ALLREDUCE] = 2;
+    f.run1[0].counters.bytes[DTB_COLL_ALLREDUCE] = 80;
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "world of 1 issues no collectives") == CHECK_FAIL);
+    CHECK(diag_int_of(&l, "world of 1 issues no collectives", "calls") == 2);
+    check_list_free(&l);
+    teardown(&f);
+}
+
+static void test_each_defect(void)
+{
+    fixture f;
+    check_list l;
+    check_inputs in;
+
+    setup(&f); /* silent downgrade */
+    f.run1[1].facts.stage = DTB_STAGE_SINGLE;
+    in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "ran what was asked") == CHECK_FAIL);
+    CHECK(diag_int_of(&l, "ran what was asked", "rank") == 1);
+    check_list_free(&l);
+    teardown(&f);
+
+    setup(&f); /* loss wrong from step 2 */
+    f.run1[0].loss[1] += 1e-3;
+    in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "loss every step") == CHECK_FAIL);
+    CHECK(diag_int_of(&l, "loss every step", "first_bad_step") == 2);
+    CHECK(status_of(&l, "ranks bitwise identical") == CHECK_FAIL);
+    CHECK(status_of(&l, "bitwise deterministic run to run") == CHECK_FAIL);
+    check_list_free(&l);
+    teardown(&f);
+
+    setup(&f); /* no gradient norms: skipped, not failed */
+    for (int r = 0; r < NP; r++)
+        for (int s = 0; s < STEPS; s++)
+            f.run1[r].grad_norm[s] = f.run2[r].grad_norm[s] = -1;
+    in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "grad norm every step") == CHECK_SKIP);
+    check_list_free(&l);
+    teardown(&f);
+
+    setup(&f); /* the clip threshold is not reached at step 3: vacuous */
+    f.oracle.grad_norm[2] = 0.04;
+    in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "clipping active") == CHECK_FAIL);
+    CHECK(diag_int_of(&l, "clipping active", "first_bad_step") == 3);
+    check_list_free(&l);
+    teardown(&f);
+
+    setup(&f); /* one element of b1 wrong after step 3, on every rank and run */
+    int64_t off = f.lay.offset[3] + 5;
+    for (int r = 0; r < NP; r++) {
+        f.run1[r].params[f.lay.n_params + off] += 0.01f;
+        f.run2[r].params[f.lay.n_params + off] += 0.01f;
+    }
+    in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "params after step 1") == CHECK_PASS);
+    CHECK(status_of(&l, "params after step 3") == CHECK_FAIL);
+    CHECK(diag_int_of(&l, "params after step 3", "first_bad_element") == 5);
+    CHECK(diag_int_of(&l, "params after step 3", "first_bad_step") == 3);
+    const check_result *c = find(&l, "params after step 3");
+    CHECK(c && c->ratio > 1);
+    CHECK(status_of(&l, "ranks bitwise identical") == CHECK_PASS);
+    check_list_free(&l);
+    teardown(&f);
+
+    setup(&f); /* row 4 of W1 never moved */
+    {
+        int t = 2;
+        int64_t cols = f.lay.cols[t];
+        float *row = f.run1[0].params + f.lay.n_params + f.lay.offset[t] + 4 * cols;
+        CHECK(mlp_init_values(f.cfg.seed, f.cfg.model, t, 4 * cols, cols, row) == 0);
+    }
+    in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "every row changed") == CHECK_FAIL);
+    CHECK(diag_int_of(&l, "every row changed", "row") == 4);
+    CHECK(diag_int_of(&l, "every row changed", "unchanged_rows") == 1);
+    check_list_free(&l);
+    teardown(&f);
+
+    setup(&f); /* run 2 differs in one parameter; run 2 missing */
+    f.run2[1].params[17] = nextafterf(f.run2[1].params[17], 1.0f);
+    in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "bitwise deterministic run to run") == CHECK_FAIL);
+    CHECK(diag_int_of(&l, "bitwise deterministic run to run", "rank") == 1);
+    CHECK(status_of(&l, "ranks bitwise identical") == CHECK_PASS);
+    check_list_free(&l);
+    in.run2 = NULL;
+    in.run2_reason = "rank 0 killed by signal 11 (SIGSEGV)";
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "bitwise deterministic run to run") == CHECK_FAIL);
+    CHECK_CONTAINS(diag_get_text(&find(&l, "bitwise deterministic run to run")->diag, "message"),
+                   "signal 11");
+    check_list_free(&l);
+
+    /* No baseline: every comparison fails and says why. */
+    in = inputs(&f, NP);
+    in.baseline = NULL;
+    in.baseline_reason = "baseline crashed";
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "loss every step") == CHECK_FAIL);
+    CHECK_CONTAINS(diag_get_text(&find(&l, "params after step 1")->diag, "message"),
+                   "baseline crashed");
+    check_list_free(&l);
+    teardown(&f);
+}
+
+static void test_validate_rank(void)
+{
+    fixture f;
+    setup(&f);
+    char msg[512];
+    CHECK(checks_validate_rank(&f.cfg, 1, NP, &f.run1[1], msg, sizeof msg) == 0);
+    CHECK(checks_validate_rank(&f.cfg, 0, NP, &f.run1[1], msg, sizeof msg) != 0);
+    CHECK_CONTAINS(msg, "holds rank 1 of 2");
+    f.run1[0].check_steps[1] = 2;
+    CHECK(checks_validate_rank(&f.cfg, 0, NP, &f.run1[0], msg, sizeof msg) != 0);
+    CHECK_CONTAINS(msg, "checked step 2, expected 3");
+    teardown(&f);
+}
+
+int main(void)
+{
+    test_all_pass();
+    test_each_defect();
+    test_validate_rank();
+    return check_report("test_harness_checks");
+}

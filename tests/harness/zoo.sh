@@ -1,0 +1,91 @@
+#!/bin/bash
+# The ddp suite must catch each deliberately broken DDP of the zoo, on the
+# checks that its bug class breaks, and nowhere it cannot show:
+#   zoo-ddp-sum        sums instead of averaging: the pre-clip gradient norm at
+#                      np > 1, and the parameters of unclipped SGD at np > 1
+#                      (clipping rescales a summed gradient and Adam is scale
+#                      invariant, so elsewhere the parameters may well pass);
+#                      a world of one is correct.
+#   zoo-ddp-lastmicro  accumulator reset each micro-batch: loss, gradient norm
+#                      and parameters at every np, a world of one included.
+#   zoo-ddp-localclip  clips by the local norm before the reduction: gradient
+#                      norm at np > 1, and the parameters of the cases that
+#                      clip at np > 1; a world of one is correct.
+# Exit status 1, TAP that prove parses without errors.
+# usage: zoo.sh DTBENCH ZOO_PLUGIN [NP_LIST]
+set -u
+DTBENCH=$1 ZOO=$2 NP=${3:-1,2,3}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-zoo-XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+fail() { echo "FAIL: $ZOO: $*" >&2; failures=$((failures + 1)); }
+
+"$DTBENCH" run --suite ddp --impl "$ZOO" --np "$NP" --tap "$TMP/out.tap" 2>"$TMP/err"
+rc=$?
+cat "$TMP/err" >&2
+[ $rc -eq 1 ] || fail "exit status $rc, want 1"
+prove -e cat "$TMP/out.tap" >"$TMP/prove" 2>&1
+grep -q "Parse errors" "$TMP/prove" && fail "prove: $(cat "$TMP/prove")"
+
+# One line per test point: STATUS<TAB>NP<TAB>NOCLIP<TAB>CASE<TAB>CHECK
+awk '
+    /^(not )?ok [0-9]+ - / {
+        status = ($1 == "not") ? "fail" : "pass"
+        line = $0
+        sub(/^(not )?ok [0-9]+ - /, "", line)
+        sub(/ # SKIP.*$/, "", line)
+        i = index(line, ": ")
+        if (i == 0) next
+        label = substr(line, 1, i - 1); check = substr(line, i + 2)
+        np = label; sub(/.* np=/, "", np); sub(/ .*/, "", np)
+        noclip = (label ~ / noclip /) ? 1 : 0
+        printf "%s\t%s\t%s\t%s\t%s\n", status, np, noclip, label, check
+    }' "$TMP/out.tap" >"$TMP/points"
+[ -s "$TMP/points" ] || fail "no test points"
+cut -f4 "$TMP/points" | sort -u >"$TMP/cases"
+last_params=$(grep -o 'params after step [0-9]*' "$TMP/points" | sort -t' ' -k4 -n | tail -1)
+
+# expect_fail CHECK SELECTOR: every case matching SELECTOR ("all", "np>1",
+# "np>1 noclip", "np>1 clip") fails CHECK.
+expect_fail() {
+    local check=$1 sel=$2 n=0
+    while IFS= read -r label; do
+        np=${label##* np=}; np=${np%% *}
+        case $sel in
+            all) ;;
+            "np>1") [ "$np" -gt 1 ] || continue ;;
+            "np>1 noclip") [ "$np" -gt 1 ] && [[ $label == *" noclip "* ]] || continue ;;
+            "np>1 clip") [ "$np" -gt 1 ] && [[ $label != *" noclip "* ]] || continue ;;
+        esac
+        n=$((n + 1))
+        grep -qF -x "fail	$np	$([[ $label == *" noclip "* ]] && echo 1 || echo 0)	$label	$check" \
+            "$TMP/points" || fail "'$label: $check' did not fail"
+    done <"$TMP/cases"
+    [ $n -gt 0 ] || fail "no case for '$check' ($sel)"
+}
+# expect_np1_clean: every point of every np=1 case passed
+expect_np1_clean() {
+    awk -F'\t' '$2 == 1 && $1 == "fail" { print $4 ": " $5 }' "$TMP/points" >"$TMP/bad1"
+    [ ! -s "$TMP/bad1" ] || fail "a world of one should be correct, but: $(head -3 "$TMP/bad1")"
+    grep -q "	1	" "$TMP/points" || fail "no np=1 case ran"
+}
+
+case $(basename "$ZOO" .so) in
+zoo-ddp-sum)
+    expect_fail "grad norm every step" "np>1"
+    expect_fail "$last_params" "np>1 noclip"
+    expect_np1_clean ;;
+zoo-ddp-lastmicro)
+    expect_fail "loss every step" all
+    expect_fail "grad norm every step" all
+    expect_fail "$last_params" all ;;
+zoo-ddp-localclip)
+    expect_fail "grad norm every step" "np>1"
+    expect_fail "$last_params" "np>1 clip"
+    expect_np1_clean ;;
+*) fail "no expectations for this plugin" ;;
+esac
+
+echo "zoo.sh: $(basename "$ZOO"): $(grep -c '^fail' "$TMP/points") of $(wc -l <"$TMP/points") points failed"
+[ $failures -eq 0 ] && echo "zoo.sh: all checks passed"
+[ $failures -eq 0 ]
