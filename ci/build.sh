@@ -17,7 +17,7 @@ if command -v nvcc >/dev/null 2>&1; then cuda=ON; fi
 
 case "$flavour" in
   release)  dir=build;      args=(-DDTB_WITH_CUDA="$cuda") ;;
-  sanitize) dir=build-asan; args=(-DDTB_SANITIZE=ON -DDTB_WITH_CUDA=OFF) ;;
+  sanitize) dir=build-asan; cuda=OFF; args=(-DDTB_SANITIZE=ON -DDTB_WITH_CUDA=OFF) ;;
   *) echo "ci/build.sh: unknown flavour '$flavour' (release or sanitize)" >&2; exit 2 ;;
 esac
 

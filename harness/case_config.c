@@ -173,11 +173,7 @@ void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
 {
     memset(spec, 0, sizeof *spec);
     spec->struct_size = sizeof *spec;
-    snprintf(spec->model_name, sizeof spec->model_name, "%s", c->model->name);
-    spec->n_linear = c->model->n_linear;
-    for (int l = 0; l <= c->model->n_linear; l++)
-        spec->dims[l] = c->model->dims[l];
-    spec->n_params = mlp_param_count(c->model);
+    mlp_spec_set_model(spec, c->model);
     spec->optimizer = c->opt.kind;
     spec->lr = c->opt.lr;
     spec->momentum = c->opt.momentum;

@@ -76,10 +76,7 @@ static dtb_run_spec bench_spec(const mlp_config *cfg, int64_t batch, int optimiz
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    snprintf(s.model_name, sizeof s.model_name, "%s", cfg->name);
-    s.n_linear = cfg->n_linear;
-    memcpy(s.dims, cfg->dims, sizeof s.dims);
-    s.n_params = mlp_param_count(cfg);
+    mlp_spec_set_model(&s, cfg);
     s.optimizer = optimizer;
     s.lr = 1e-3, s.momentum = 0.9, s.beta1 = 0.9, s.beta2 = 0.999, s.eps = 1e-8;
     s.weight_decay = 0.01, s.clip_norm = 1.0;

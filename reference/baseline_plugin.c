@@ -52,13 +52,7 @@ static int baseline_train_step(dtb_state *s, int64_t step, dtb_step_report *repo
 
 static int baseline_get_params(dtb_state *s, float *out, int64_t n)
 {
-    replica *r = &s->r;
-    if (n != r->layout.n_params)
-        return replica_fail(r, "get_params asked for %lld values, the model has %lld",
-                            (long long)n, (long long)r->layout.n_params);
-    if (r->backend->ops->copy_out(r->backend, out, r->params, (size_t)n * sizeof(float)) != 0)
-        return replica_fail(r, "%s", r->backend->error);
-    return 0;
+    return replica_get_params(&s->r, out, n);
 }
 
 static int baseline_get_counters(dtb_state *s, dtb_counters *out)

@@ -190,3 +190,13 @@ void split_range(int64_t total, int64_t parts, int64_t part, int64_t *first, int
     *first = begin;
     *count = end - begin;
 }
+
+void mlp_spec_set_model(dtb_run_spec *spec, const mlp_config *cfg)
+{
+    snprintf(spec->model_name, sizeof spec->model_name, "%s", cfg->name);
+    spec->n_linear = cfg->n_linear;
+    memset(spec->dims, 0, sizeof spec->dims);
+    for (int l = 0; l <= cfg->n_linear && l <= DTB_MAX_LINEAR; l++)
+        spec->dims[l] = cfg->dims[l];
+    spec->n_params = mlp_param_count(cfg);
+}

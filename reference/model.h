@@ -40,6 +40,8 @@ typedef struct mlp_layout {
 } mlp_layout;
 
 void mlp_layout_init(const mlp_config *cfg, mlp_layout *out);
+/* The model fields of a run spec (model_name, n_linear, dims, n_params) from cfg. */
+void mlp_spec_set_model(dtb_run_spec *spec, const mlp_config *cfg);
 /* Fill a config from a run spec's dims (for plugins, which see only the spec).
  * out->name points into spec->model_name, so the config is valid only while
  * *spec lives (plugins keep their own copy of the spec). n_linear is copied

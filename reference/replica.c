@@ -202,3 +202,13 @@ int replica_optimizer_step(replica *r, int64_t t)
                                     p->lr, p->momentum, p->weight_decay, t);
     return rc == 0 ? 0 : replica_fail(r, "optimizer step failed: %s", r->backend->error);
 }
+
+int replica_get_params(replica *r, float *out, int64_t n)
+{
+    if (n != r->layout.n_params)
+        return replica_fail(r, "get_params asked for %lld values, the model has %lld",
+                            (long long)n, (long long)r->layout.n_params);
+    if (r->backend->ops->copy_out(r->backend, out, r->params, (size_t)n * sizeof(float)) != 0)
+        return replica_fail(r, "%s", r->backend->error);
+    return 0;
+}

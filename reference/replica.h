@@ -53,6 +53,8 @@ int replica_zero_grads(replica *r);
  * gradients; *loss_sum gets the batch's loss sum. */
 int replica_forward_backward(replica *r, const mlp_hooks *hooks, int64_t step, int64_t first,
                              int64_t count, float dlogit_scale, double *loss_sum);
+/* Copies the parameters out to host memory; n must be n_params. */
+int replica_get_params(replica *r, float *out, int64_t n);
 /* ||grads||_2, accumulated in double. */
 int replica_grad_norm(replica *r, double *norm);
 /* grads *= clip_coefficient(norm, clip_norm) when that is below 1. */

@@ -56,13 +56,7 @@ int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *n
 
 int ddp_get_params(dtb_state *s, float *out, int64_t n)
 {
-    replica *r = &s->r;
-    if (n != r->layout.n_params)
-        return replica_fail(r, "get_params asked for %lld values, the model has %lld",
-                            (long long)n, (long long)r->layout.n_params);
-    if (r->backend->ops->copy_out(r->backend, out, r->params, (size_t)n * sizeof(float)) != 0)
-        return replica_fail(r, "%s", r->backend->error);
-    return 0;
+    return replica_get_params(&s->r, out, n);
 }
 
 int ddp_get_counters(dtb_state *s, dtb_counters *out)

@@ -24,10 +24,7 @@ static dtb_run_spec make_spec(const char *model, int optimizer, double clip, int
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    snprintf(s.model_name, sizeof s.model_name, "%s", model);
-    s.n_linear = cfg->n_linear;
-    memcpy(s.dims, cfg->dims, sizeof s.dims);
-    s.n_params = mlp_param_count(cfg);
+    mlp_spec_set_model(&s, cfg);
     s.optimizer = optimizer;
     s.lr = optimizer == DTB_OPT_ADAMW ? 1e-2 : 5e-2;
     s.momentum = 0.9;

@@ -12,7 +12,7 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 start=$(date +%s)
-"$DTBENCH" run --suite ddp --impl "$PLUGIN" --np 1,2 --model mlp-odd --steps 2 --timeout 10 \
+"$DTBENCH" run --suite ddp --impl "$PLUGIN" --np 1,2 --model mlp-odd --steps 2 --timeout 4 \
     --tap "$TMP/out.tap" 2>"$TMP/err"
 rc=$?
 end=$(date +%s)

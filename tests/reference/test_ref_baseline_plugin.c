@@ -65,10 +65,7 @@ static dtb_run_spec make_spec(int world_size)
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    snprintf(s.model_name, sizeof s.model_name, "%s", cfg->name);
-    s.n_linear = cfg->n_linear;
-    memcpy(s.dims, cfg->dims, sizeof s.dims);
-    s.n_params = mlp_param_count(cfg);
+    mlp_spec_set_model(&s, cfg);
     s.optimizer = DTB_OPT_ADAMW;
     s.lr = 1e-2;
     s.momentum = 0.9;
