@@ -340,14 +340,17 @@ void launch_mpirun_prefix(const mpirun_opts *o, int np, strvec *v)
         strvec_push(v, "--hostfile");
         strvec_push(v, o->hostfile);
     }
+    /* One compute thread per rank: a world of N ranks already has N processes. */
     strvec_push(v, "-x");
     strvec_push(v, "OPENBLAS_NUM_THREADS=1");
+    strvec_push(v, "-x");
+    strvec_push(v, "OMP_NUM_THREADS=1");
 }
 
 char *const *launch_mpirun_env(const mpirun_opts *o)
 {
     static char *const root_env[] = {"OMPI_ALLOW_RUN_AS_ROOT=1",
                                      "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
-                                     "OPENBLAS_NUM_THREADS=1", NULL};
+                                     "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", NULL};
     return o->as_root ? root_env : root_env + 2;
 }

@@ -16,6 +16,7 @@
 
 typedef struct dtb_backend dtb_backend;
 
+
 typedef struct dtb_backend_ops {
     const char *name; /* "cpu", "cuda" */
 

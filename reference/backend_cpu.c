@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parallel.h"
 #include "backend.h"
 #include "optim.h"
 
@@ -127,6 +128,7 @@ static const float GELU_CUBIC = 0.044715f;
 static int cpu_gelu_forward(dtb_backend *be, const float *Z, float *A, int64_t n)
 {
     (void)be;
+#pragma omp parallel for schedule(static) if (n >= DTB_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         const float z = Z[i];
         const float u = GELU_SQRT_2_OVER_PI * (z + GELU_CUBIC * z * z * z);
@@ -140,6 +142,7 @@ static int cpu_gelu_backward(dtb_backend *be, const float *Z, const float *dA, f
                              int64_t n)
 {
     (void)be;
+#pragma omp parallel for schedule(static) if (n >= DTB_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         const float z = Z[i];
         const float u = GELU_SQRT_2_OVER_PI * (z + GELU_CUBIC * z * z * z);

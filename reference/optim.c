@@ -6,6 +6,7 @@
  * float, and then do only float arithmetic per element, so any
  * implementation that follows the same order reproduces them bit for bit.
  */
+#include "parallel.h"
 #include "optim.h"
 
 #include <math.h>
@@ -16,12 +17,14 @@ void sgd_momentum_step_f32(float *p, const float *g, float *buf, int64_t n, doub
 {
     const float lr_f = (float)lr, mu_f = (float)momentum, wd_f = (float)weight_decay;
     if (t == 1) {
+#pragma omp parallel for schedule(static) if (n >= DTB_PARALLEL_MIN)
         for (int64_t i = 0; i < n; i++) {
             const float d = g[i] + wd_f * p[i];
             buf[i] = d;
             p[i] = p[i] - lr_f * d;
         }
     } else {
+#pragma omp parallel for schedule(static) if (n >= DTB_PARALLEL_MIN)
         for (int64_t i = 0; i < n; i++) {
             const float d = g[i] + wd_f * p[i];
             const float b = mu_f * buf[i] + d;
@@ -69,6 +72,7 @@ void adamw_step_f32(float *p, const float *g, float *m, float *v, int64_t n, dou
     const float b1 = (float)beta1, one_minus_b1 = (float)(1.0 - beta1);
     const float b2 = (float)beta2, one_minus_b2 = (float)(1.0 - beta2);
     const float eps_f = (float)eps;
+#pragma omp parallel for schedule(static) if (n >= DTB_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         const float gi = g[i];
         const float pi = p[i] * decay;

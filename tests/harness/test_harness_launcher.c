@@ -104,7 +104,8 @@ int main(void)
     strvec_push(&v, "it's");
     char *line = strvec_shell_join(&v);
     CHECK(line && strcmp(line, "mpirun --oversubscribe --bind-to none -np 4 --allow-run-as-root "
-                               "--hostfile hosts.txt -x OPENBLAS_NUM_THREADS=1 'it'\\''s'") == 0);
+                               "--hostfile hosts.txt -x OPENBLAS_NUM_THREADS=1 -x OMP_NUM_THREADS=1 "
+                               "'it'\\''s'") == 0);
     free(line);
     strvec_free(&v);
 
