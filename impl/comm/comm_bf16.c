@@ -5,31 +5,17 @@
  */
 #include <string.h>
 
+#include "bf16.h"
 #include "comm_internal.h"
 
 float comm_bf16_to_float(uint16_t h)
 {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
+    return bf16_to_float(h);
 }
 
 uint16_t comm_float_to_bf16(float f)
 {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    /* NaN: truncation could clear every mantissa bit left (giving inf), so
-     * keep the sign and top payload and force the quiet bit. */
-    if ((u & 0x7fffffffu) > 0x7f800000u)
-        return (uint16_t)((u >> 16) | 0x0040u);
-    /* Round to nearest, ties to even: add just under half an ulp of the
-     * result, plus one more when the kept lsb is odd, then truncate. A carry
-     * out of the mantissa bumps the exponent, which is the right answer,
-     * including max-finite rounding up to inf. Cannot overflow 32 bits:
-     * u <= 0xff800000 here. */
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
+    return float_to_bf16(f);
 }
 
 uint16_t comm_bf16_add(uint16_t a, uint16_t b)
