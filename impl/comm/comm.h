@@ -56,7 +56,8 @@ int comm_iallreduce(dtb_comm *comm, void *buf, int64_t count, dtb_dtype dtype, c
                     comm_request *req);
 
 /* send holds N blocks of `block` elements; rank r receives the op over ranks
- * of block r into recv. S = N*block elements. */
+ * of block r into recv. S = N*block elements. In place when send == recv:
+ * the N blocks are read from recv and the result lands at its start. */
 int comm_reduce_scatter(dtb_comm *comm, const void *send, void *recv, int64_t block,
                         dtb_dtype dtype, comm_op op);
 int comm_ireduce_scatter(dtb_comm *comm, const void *send, void *recv, int64_t block,

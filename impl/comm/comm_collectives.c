@@ -142,11 +142,17 @@ static int reduce_scatter(dtb_comm *comm, const char *fn, const void *send, void
         return -1;
     size_t esize = comm_dtype_size(dtype);
     size_t total = (size_t)block * (size_t)comm->size * esize;
-    if (overlaps(send, total, recv, (size_t)block * esize))
-        return comm_fail(comm, "%s: send and recv overlap (no in-place form)", fn);
-    int rc = req ? MPI_Ireduce_scatter_block(send, recv, (int)block, type, mpi_op, comm->mpi,
+    /* In place (send == recv): recv holds all N blocks and gets this rank's
+     * reduced block at its start. */
+    const void *src = send;
+    if (send == recv)
+        src = MPI_IN_PLACE;
+    else if (overlaps(send, total, recv, (size_t)block * esize))
+        return comm_fail(comm, "%s: send and recv overlap but are not the same (the in-place "
+                               "form)", fn);
+    int rc = req ? MPI_Ireduce_scatter_block(src, recv, (int)block, type, mpi_op, comm->mpi,
                                              &req->mpi)
-                 : MPI_Reduce_scatter_block(send, recv, (int)block, type, mpi_op, comm->mpi);
+                 : MPI_Reduce_scatter_block(src, recv, (int)block, type, mpi_op, comm->mpi);
     if (comm_check_mpi(comm, rc, fn))
         return -1;
     if (req)

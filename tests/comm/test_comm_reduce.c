@@ -77,19 +77,24 @@ static void allreduce_case(tctx *t, int mode, dtb_dtype dtype, comm_op op, t_dat
     free(buf);
 }
 
+/* in_place: the N blocks go in and the result comes out of one buffer
+ * (send == recv), the result at its start. */
 static void reduce_scatter_case(tctx *t, int mode, dtb_dtype dtype, comm_op op,
-                                t_data_kind kind, int64_t block)
+                                t_data_kind kind, int64_t block, int in_place)
 {
     size_t es = comm_dtype_size(dtype);
     int64_t total = block * t->size;
     uint64_t seed = case_seed(2, dtype, op, kind, block);
-    char *send = t_alloc((size_t)total * es);
-    char *recv = t_alloc((size_t)(block + GUARD) * es);
+    char *send = t_alloc((size_t)(total + GUARD) * es);
+    char *recv = in_place ? send : t_alloc((size_t)(block + GUARD) * es);
+    t_poison(send, (size_t)(total + GUARD) * es);
+    if (!in_place)
+        t_poison(recv, (size_t)(block + GUARD) * es);
     t_fill(send, dtype, kind, seed, t->rank, 0, total);
-    t_poison(recv, (size_t)(block + GUARD) * es);
     char what[128];
-    snprintf(what, sizeof what, "reduce_scatter %s %s %s block %lld", t_dtype_name(dtype),
-             op == COMM_SUM ? "sum" : "max", kind == T_INT ? "int" : "real", (long long)block);
+    snprintf(what, sizeof what, "reduce_scatter %s %s %s block %lld%s", t_dtype_name(dtype),
+             op == COMM_SUM ? "sum" : "max", kind == T_INT ? "int" : "real", (long long)block,
+             in_place ? " in place" : "");
 
     int rc;
     if (mode == 0) {
@@ -105,6 +110,12 @@ static void reduce_scatter_case(tctx *t, int mode, dtb_dtype dtype, comm_op op,
     if (rc == 0) {
         t_expect(t, DTB_COLL_REDUCE_SCATTER, (uint64_t)total * es);
         check_reduced(t, recv, dtype, op, kind, seed, (int64_t)t->rank * block, block, what);
+    }
+    if (in_place) {
+        T_CHECK(t, t_is_poisoned(send + total * es, GUARD * es), "%s: wrote past the buffer",
+                what);
+        free(send);
+        return;
     }
     T_CHECK(t, t_is_poisoned(recv + block * es, GUARD * es), "%s: wrote past recv", what);
     /* The input is read-only: it must still be this rank's data. */
@@ -146,8 +157,9 @@ void test_reduce_scatter(tctx *t)
                     continue;
                 for (int kind = T_INT; kind <= T_REAL; kind++)
                     for (int s = 0; s < ns; s++)
-                        reduce_scatter_case(t, mode, DTYPES[d], (comm_op)op, (t_data_kind)kind,
-                                            sizes[s]);
+                        for (int in_place = 0; in_place <= 1; in_place++)
+                            reduce_scatter_case(t, mode, DTYPES[d], (comm_op)op,
+                                                (t_data_kind)kind, sizes[s], in_place);
             }
             t_point(t, "reduce_scatter %s, %s", t_dtype_name(DTYPES[d]), MODE_NAME[mode]);
         }

@@ -1,0 +1,298 @@
+/* Reference ZeRO: creation, queries and teardown (the step is zero_step.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bf16.h"
+#include "zero_state.h"
+
+/* The largest share of one micro-batch any rank gets. */
+static int64_t max_local_share(int64_t batch, int micro, int world)
+{
+    int64_t best = 0;
+    for (int m = 0; m < micro; m++) {
+        int64_t first, count;
+        split_range(batch, micro, m, &first, &count);
+        for (int r = 0; r < world; r++) {
+            int64_t rf, rc;
+            split_range(count, world, r, &rf, &rc);
+            best = rc > best ? rc : best;
+        }
+    }
+    return best;
+}
+
+static int check_spec(dtb_state *s, const dtb_run_spec *spec)
+{
+    if (spec->struct_size < sizeof(dtb_run_spec))
+        return zero_fail(s, "run spec of %u bytes is older than ABI 1's %zu", spec->struct_size,
+                         sizeof(dtb_run_spec));
+    if (spec->precision != DTB_PREC_FP32 && spec->precision != DTB_PREC_BF16_MIXED)
+        return zero_fail(s, "unknown precision %d", spec->precision);
+    if (spec->device_kind != DTB_DEVICE_CPU)
+        return zero_fail(s, "only the CPU device is supported");
+    if (spec->optimizer != DTB_OPT_SGD_MOMENTUM && spec->optimizer != DTB_OPT_ADAMW)
+        return zero_fail(s, "unknown optimizer %d", spec->optimizer);
+    if (spec->global_batch < 1 || spec->micro_batches < 1 ||
+        spec->micro_batches > spec->global_batch)
+        return zero_fail(s, "global batch %lld in %d micro-batches is not a valid split",
+                         (long long)spec->global_batch, spec->micro_batches);
+    if (spec->world_size < 1 || spec->rank < 0 || spec->rank >= spec->world_size)
+        return zero_fail(s, "rank %d of world %d", spec->rank, spec->world_size);
+    if (spec->prefetch_depth > ZERO_MAX_PREFETCH)
+        return zero_fail(s, "prefetch depth %d exceeds the maximum %d", spec->prefetch_depth,
+                         ZERO_MAX_PREFETCH);
+    return 0;
+}
+
+/* Initial values of unit elements [first, first + count) (host API, which
+ * any rank may ask for any range): the range may straddle W_l and b_l. */
+static int load_unit_range(dtb_state *s, int unit, int64_t first, int64_t count, float *out)
+{
+    const zero_unit *u = &s->part.units[unit];
+    const int64_t w_end = u->weight_numel;
+    int64_t done = 0;
+    while (done < count) {
+        const int64_t at = first + done;
+        const int32_t tensor = at < w_end ? 2 * unit : 2 * unit + 1;
+        const int64_t in_tensor = at < w_end ? at : at - w_end;
+        const int64_t tensor_left = (at < w_end ? w_end : u->numel) - at;
+        const int64_t n = count - done < tensor_left ? count - done : tensor_left;
+        if (s->host.init_params(s->host.ctx, tensor, in_tensor, n, out + done) != 0)
+            return zero_fail(s, "host refused initial values of tensor %s",
+                             s->layout.name[tensor]);
+        done += n;
+    }
+    return 0;
+}
+
+static int alloc_floats(dtb_state *s, int64_t n, int category, float **out)
+{
+    void *p;
+    int rc = zero_alloc(s, n * (int64_t)sizeof(float), category, &p);
+    *out = p;
+    return rc;
+}
+
+static int alloc_halves(dtb_state *s, int64_t n, int category, uint16_t **out)
+{
+    void *p;
+    int rc = zero_alloc(s, n * (int64_t)sizeof(uint16_t), category, &p);
+    *out = p;
+    return rc;
+}
+
+/* Every buffer of docs/zero.md's table for this stage and precision. */
+static int allocate(dtb_state *s)
+{
+    const zero_partition *p = &s->part;
+    const int64_t full = p->padded_total, shard = p->shard_total, unit = p->max_padded;
+    int rc = 0;
+    if (s->stage < 3)
+        rc = s->bf16 ? alloc_halves(s, full, DTB_MEM_PARAMS, &s->full16)
+                     : alloc_floats(s, full, DTB_MEM_PARAMS, &s->full);
+    else {
+        rc = s->bf16 ? alloc_halves(s, shard, DTB_MEM_PARAMS, &s->shard16)
+                     : alloc_floats(s, shard, DTB_MEM_PARAMS, &s->shard32);
+        for (int k = 0; rc == 0 && k <= s->prefetch; k++)
+            rc = zero_alloc(s, unit * s->param_bytes, DTB_MEM_PARAMS, &s->slots[k]);
+    }
+    if (rc == 0 && s->bf16)
+        rc = alloc_floats(s, shard, DTB_MEM_OPTIM, &s->master) ||
+             alloc_floats(s, unit, DTB_MEM_OTHER, &s->widened);
+    if (rc == 0)
+        rc = alloc_floats(s, shard, DTB_MEM_OPTIM, &s->opt_a);
+    if (rc == 0 && s->spec.optimizer == DTB_OPT_ADAMW)
+        rc = alloc_floats(s, shard, DTB_MEM_OPTIM, &s->opt_b);
+    if (rc == 0 && s->stage == 1)
+        rc = alloc_floats(s, full, DTB_MEM_GRADS, &s->grads_full) ||
+             alloc_floats(s, shard, DTB_MEM_COMM, &s->grad_shard);
+    if (rc == 0 && s->stage > 1) {
+        rc = alloc_floats(s, shard, DTB_MEM_GRADS, &s->grad_shard);
+        for (int b = 0; rc == 0 && b < ZERO_BUCKETS; b++)
+            rc = alloc_floats(s, unit, DTB_MEM_COMM, &s->buckets[b].grads);
+    }
+    if (rc == 0)
+        rc = alloc_floats(s, unit, DTB_MEM_OTHER, &s->unit_scratch);
+    return rc ? -1 : 0;
+}
+
+/* Masters from the host's initial values: this rank's shard of each unit
+ * (stage 3, and every stage's master under bf16-mixed); stages 1 and 2 load
+ * the whole compute parameters too, since any rank can produce any range:
+ * no collective at creation. */
+static int load_initial_params(dtb_state *s)
+{
+    for (int l = 0; l < s->part.n_units; l++) {
+        const zero_unit *u = &s->part.units[l];
+        if (s->stage < 3) {
+            float *values = s->bf16 ? s->unit_scratch : zero_compute_unit(s, l);
+            if (load_unit_range(s, l, 0, u->numel, values) != 0)
+                return -1;
+            if (s->bf16)
+                bf16_narrow(values, zero_compute_unit(s, l), u->numel);
+        }
+        if (s->stage == 3 || s->bf16) {
+            int64_t first, count;
+            zero_owned_range(&s->part, l, s->rank, &first, &count);
+            if (load_unit_range(s, l, first, count, zero_master_shard(s, l)) != 0)
+                return -1;
+        }
+        if (s->stage == 3 && s->bf16)
+            bf16_narrow(zero_master_shard(s, l), zero_compute_shard(s, l), u->shard);
+    }
+    return 0;
+}
+
+static int create_runtime(dtb_state *s)
+{
+    if (backend_cpu_create(&s->be) != 0)
+        return zero_fail(s, "cannot create the CPU backend");
+    s->max_batch = max_local_share(s->spec.global_batch, s->spec.micro_batches, s->world);
+    if (mlp_workspace_create(s->be, &s->cfg, s->max_batch, &s->ws) != 0)
+        return zero_fail(s, "cannot create the activation workspace: %s", s->be->error);
+    s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, s->ws->bytes);
+    const int64_t rows = s->max_batch > 0 ? s->max_batch : 1;
+    s->x = malloc((size_t)rows * (size_t)s->cfg.dims[0] * sizeof(float));
+    s->y = malloc((size_t)rows * sizeof(int32_t));
+    if (s->x == NULL || s->y == NULL)
+        return zero_fail(s, "out of memory for a batch of %lld samples", (long long)rows);
+    s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, s->max_batch * s->cfg.dims[0] * 4 +
+                                                            s->max_batch * 4);
+    if (s->world > 1) {
+        char err[256];
+        if (comm_create(s->spec.mpi_comm_fortran, &s->comm, err, sizeof err) != 0 ||
+            comm_create(s->spec.mpi_comm_fortran, &s->inspect, err, sizeof err) != 0)
+            return zero_fail(s, "%s", err);
+    }
+    return 0;
+}
+
+int zero_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *name, int stage,
+                zero_bug bug, dtb_state **out)
+{
+    *out = NULL;
+    dtb_state *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        char line[256];
+        snprintf(line, sizeof line, "%s: out of memory for the plugin state", name);
+        host->error(host->ctx, line);
+        return -1;
+    }
+    s->who = name;
+    s->host = *host;
+    s->stage = stage;
+    s->bug = bug;
+    int rc = check_spec(s, spec);
+    if (rc == 0) {
+        s->spec = *spec;
+        s->rank = spec->rank;
+        s->world = spec->world_size;
+        s->bf16 = spec->precision == DTB_PREC_BF16_MIXED;
+        s->param_bytes = s->bf16 ? 2 : 4;
+        s->prefetch = stage == 3 ? (spec->prefetch_depth >= 0 ? spec->prefetch_depth
+                                                              : ZERO_DEFAULT_PREFETCH)
+                                 : -1;
+        mlp_config_from_spec(&s->spec, &s->cfg);
+        char why[256];
+        if (mlp_config_validate(&s->cfg, why, sizeof why) != 0)
+            rc = zero_fail(s, "%s", why);
+    }
+    if (rc == 0) {
+        mlp_layout_init(&s->cfg, &s->layout);
+        if (s->layout.n_params != spec->n_params)
+            rc = zero_fail(s, "spec says %lld parameters, the dims give %lld",
+                           (long long)spec->n_params, (long long)s->layout.n_params);
+    }
+    if (rc == 0) {
+        zero_partition_init(&s->layout, s->world, &s->part);
+        rc = create_runtime(s);
+    }
+    if (rc == 0)
+        rc = allocate(s);
+    if (rc == 0)
+        rc = load_initial_params(s);
+    if (rc != 0) {
+        zero_destroy(s);
+        return -1;
+    }
+    zero_param_hooks(s, &s->hooks);
+    zero_grad_hooks(s, &s->hooks);
+    *out = s;
+    return 0;
+}
+
+/* Full canonical fp32 parameters (the masters): stages 1 and 2 under fp32
+ * hold them whole; otherwise each unit's master shards are gathered through
+ * the uncounted inspection communicator. */
+int zero_get_params(dtb_state *s, float *out, int64_t n)
+{
+    if (n != s->layout.n_params)
+        return zero_fail(s, "get_params asked for %lld values, the model has %lld",
+                         (long long)n, (long long)s->layout.n_params);
+    for (int l = 0; l < s->part.n_units; l++) {
+        const zero_unit *u = &s->part.units[l];
+        const float *unit_values;
+        if (s->stage < 3 && !s->bf16) {
+            unit_values = zero_compute_unit(s, l);
+        } else if (s->inspect == NULL) {
+            unit_values = zero_master_shard(s, l);
+        } else {
+            if (comm_allgather(s->inspect, zero_master_shard(s, l), s->unit_scratch, u->shard,
+                               DTB_DTYPE_FP32) != 0)
+                return zero_fail(s, "parameter gather of unit %d failed: %s", l,
+                                 comm_error(s->inspect));
+            unit_values = s->unit_scratch;
+        }
+        memcpy(out + u->canonical_offset, unit_values, (size_t)u->numel * sizeof(float));
+    }
+    return 0;
+}
+
+int zero_get_counters(dtb_state *s, dtb_counters *out)
+{
+    memset(out, 0, sizeof *out);
+    if (s->comm)
+        comm_counters(s->comm, out);
+    return 0;
+}
+
+int zero_get_facts(dtb_state *s, dtb_facts *out)
+{
+    static const int32_t stages[] = {0, DTB_STAGE_ZERO1, DTB_STAGE_ZERO2, DTB_STAGE_ZERO3};
+    *out = (dtb_facts){.stage = stages[s->stage],
+                       .precision = s->bf16 ? DTB_PREC_BF16_MIXED : DTB_PREC_FP32,
+                       .reduce_dtype = DTB_DTYPE_FP32,
+                       .param_dtype = s->bf16 ? DTB_DTYPE_BF16 : DTB_DTYPE_FP32,
+                       .bucket_bytes = s->stage > 1 ? s->part.max_padded * 4 : 0,
+                       .prefetch_depth = s->prefetch};
+    return 0;
+}
+
+void zero_destroy(dtb_state *s)
+{
+    if (s == NULL)
+        return;
+    if (s->comm) {
+        /* Never leave a request in flight on a buffer about to be freed. */
+        zero_grads_wait_all(s);
+        zero_pass_end(s);
+        comm_destroy(s->comm);
+    }
+    if (s->inspect)
+        comm_destroy(s->inspect);
+    if (s->be) {
+        zero_free_all(s);
+        if (s->ws) {
+            s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, -s->ws->bytes);
+            mlp_workspace_destroy(s->be, s->ws);
+        }
+        backend_destroy(s->be);
+    }
+    if (s->x)
+        s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS,
+                          -(s->max_batch * s->cfg.dims[0] * 4 + s->max_batch * 4));
+    free(s->x);
+    free(s->y);
+    free(s);
+}

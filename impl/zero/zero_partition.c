@@ -1,0 +1,40 @@
+#include "zero_partition.h"
+
+void zero_partition_init(const mlp_layout *layout, int world, zero_partition *out)
+{
+    *out = (zero_partition){.world = world, .n_units = layout->n_tensors / 2,
+                            .n_params = layout->n_params};
+    for (int l = 0; l < out->n_units; l++) {
+        zero_unit *u = &out->units[l];
+        u->canonical_offset = layout->offset[2 * l];
+        u->weight_numel = layout->numel[2 * l];
+        u->numel = layout->numel[2 * l] + layout->numel[2 * l + 1];
+        u->shard = (u->numel + world - 1) / world;
+        u->padded = u->shard * world;
+        u->padded_offset = out->padded_total;
+        u->shard_offset = out->shard_total;
+        out->padded_total += u->padded;
+        out->shard_total += u->shard;
+        if (u->padded > out->max_padded)
+            out->max_padded = u->padded;
+        if (u->shard > out->max_shard)
+            out->max_shard = u->shard;
+    }
+}
+
+void zero_owned_range(const zero_partition *p, int unit, int rank, int64_t *first,
+                      int64_t *count)
+{
+    const zero_unit *u = &p->units[unit];
+    const int64_t begin = (int64_t)rank * u->shard;
+    int64_t end = begin + u->shard;
+    if (end > u->numel)
+        end = u->numel;
+    *first = begin;
+    *count = end > begin ? end - begin : 0;
+}
+
+int64_t zero_unit_padding(const zero_partition *p, int unit)
+{
+    return p->units[unit].padded - p->units[unit].numel;
+}

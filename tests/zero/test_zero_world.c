@@ -1,0 +1,273 @@
+/*
+ * Reference ZeRO stages 1-3 on a real MPI world (run with 1..4 ranks), fp32
+ * and bf16-mixed, SGD and AdamW with clipping: it must follow reference DDP's
+ * trajectory (same math, other summation orders), keep the parameters it
+ * reports bitwise identical on every rank, issue exactly docs/zero.md's
+ * collectives, hold exactly docs/zero.md's buffers, return every byte, and
+ * each zoo bug must move it visibly away from the correct run.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mpi.h>
+
+#include "ddp.h"
+#include "model.h"
+#include "model_host.h"
+#include "zero.h"
+
+#define STEPS 4
+static int failures, rank, world;
+
+#define EXPECT(cond, ...)                                                                  \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            failures++;                                                                    \
+            fprintf(stderr, "FAIL rank %d/%d %s:%d: ", rank, world, __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                                                  \
+            fputc('\n', stderr);                                                           \
+        }                                                                                  \
+    } while (0)
+
+static dtb_run_spec make_spec(int optimizer, int precision, int prefetch)
+{
+    dtb_run_spec s;
+    memset(&s, 0, sizeof s);
+    s.struct_size = sizeof s;
+    mlp_spec_set_model(&s, mlp_config_find("mlp-odd"));
+    s.optimizer = optimizer;
+    s.lr = optimizer == DTB_OPT_ADAMW ? 1e-2 : 5e-2;
+    s.momentum = 0.9;
+    s.beta1 = 0.9;
+    s.beta2 = 0.999;
+    s.eps = 1e-8;
+    s.weight_decay = 0.01;
+    s.clip_norm = 0.05;
+    s.precision = precision;
+    s.global_batch = 30;
+    s.micro_batches = 3;
+    s.steps = STEPS;
+    s.seed = 20261124;
+    s.rank = rank;
+    s.world_size = world;
+    s.mpi_comm_fortran = (int64_t)MPI_Comm_c2f(MPI_COMM_WORLD);
+    s.device_kind = DTB_DEVICE_CPU;
+    s.device_index = -1;
+    s.bucket_bytes = 4096;
+    s.prefetch_depth = prefetch;
+    return s;
+}
+
+typedef struct outcome {
+    int ok;
+    float *params;
+    dtb_counters counters;
+    dtb_facts facts;
+    int64_t mem[DTB_MEM_CATEGORY_COUNT]; /* after create */
+} outcome;
+
+/* stage 0: reference DDP; 1..3: ZeRO. */
+static outcome train(const dtb_run_spec *spec, int stage, zero_bug bug)
+{
+    outcome o = {0};
+    model_host h;
+    dtb_host_api host;
+    model_host_init(&h, spec, &host);
+    dtb_state *st = NULL;
+    o.params = malloc((size_t)spec->n_params * sizeof(float));
+    int rc = o.params == NULL ? -1
+             : stage == 0     ? ddp_create(spec, &host, "ref-ddp", DDP_BUG_NONE, &st)
+                              : zero_create(spec, &host, "ref-zero", stage, bug, &st);
+    if (rc != 0) {
+        fprintf(stderr, "create failed: %s\n", h.error);
+        return o;
+    }
+    memcpy(o.mem, h.current, sizeof h.current);
+    rc = 0;
+    for (int64_t s = 1; s <= spec->steps && rc == 0; s++) {
+        dtb_step_report r;
+        rc = stage == 0 ? ddp_train_step(st, s, &r) : zero_train_step(st, s, &r);
+    }
+    if (rc == 0)
+        rc = stage == 0 ? ddp_get_params(st, o.params, spec->n_params) ||
+                              ddp_get_counters(st, &o.counters)
+                        : zero_get_params(st, o.params, spec->n_params) ||
+                              zero_get_counters(st, &o.counters) || zero_get_facts(st, &o.facts);
+    if (rc != 0)
+        fprintf(stderr, "training failed: %s\n", h.error);
+    if (stage == 0)
+        ddp_destroy(st);
+    else
+        zero_destroy(st);
+    o.ok = rc == 0;
+    for (int c = 0; c < DTB_MEM_CATEGORY_COUNT; c++)
+        if (h.current[c] != 0)
+            o.ok = 0, fprintf(stderr, "memory category %d not returned to 0 (%lld)\n", c,
+                              (long long)h.current[c]);
+    return o;
+}
+
+/* max |a - b| / max |b| */
+static double deviation(const float *a, const float *b, int64_t n)
+{
+    double worst = 0.0, big = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
+        big = fmax(big, fabs((double)b[i]));
+    }
+    return worst / big;
+}
+
+/* docs/zero.md, computed here from the layout alone. */
+static void expected(const dtb_run_spec *spec, int stage, int64_t *calls, int64_t *bytes,
+                     int64_t mem[DTB_MEM_CATEGORY_COUNT])
+{
+    mlp_layout layout;
+    const mlp_config *cfg = mlp_config_find("mlp-odd");
+    mlp_layout_init(cfg, &layout);
+    const int L = cfg->n_linear, N = world, M = spec->micro_batches;
+    const int64_t p = spec->precision == DTB_PREC_BF16_MIXED ? 2 : 4;
+    int64_t full = 0, shard = 0, max_unit = 0;
+    for (int l = 0; l < L; l++) {
+        const int64_t n = layout.numel[2 * l] + layout.numel[2 * l + 1];
+        const int64_t s = (n + N - 1) / N;
+        full += s * N;
+        shard += s;
+        max_unit = s * N > max_unit ? s * N : max_unit;
+    }
+    memset(calls, 0, DTB_COLL_KIND_COUNT * sizeof *calls);
+    memset(bytes, 0, DTB_COLL_KIND_COUNT * sizeof *bytes);
+    if (N > 1) {
+        const int64_t rs_per_step = stage == 1 ? 1 : M;
+        const int64_t ag_per_step = stage == 3 ? 2 * M : 1;
+        calls[DTB_COLL_REDUCE_SCATTER] = STEPS * rs_per_step * L;
+        bytes[DTB_COLL_REDUCE_SCATTER] = STEPS * rs_per_step * 4 * full;
+        calls[DTB_COLL_ALLGATHER] = STEPS * ag_per_step * L;
+        bytes[DTB_COLL_ALLGATHER] = STEPS * ag_per_step * p * full;
+        calls[DTB_COLL_ALLREDUCE] = STEPS * 2;
+        bytes[DTB_COLL_ALLREDUCE] = STEPS * 16;
+    }
+    const int adam = spec->optimizer == DTB_OPT_ADAMW;
+    const int64_t moments = (adam ? 2 : 1) * 4 * shard;
+    const int64_t master = p == 2 ? 4 * shard : 0;
+    memset(mem, 0, DTB_MEM_CATEGORY_COUNT * sizeof *mem);
+    mem[DTB_MEM_OPTIM] = moments + master;
+    if (stage < 3)
+        mem[DTB_MEM_PARAMS] = p * full;
+    else
+        mem[DTB_MEM_PARAMS] = p * shard + (spec->prefetch_depth + 1) * p * max_unit;
+    if (stage == 1) {
+        mem[DTB_MEM_GRADS] = 4 * full;
+        mem[DTB_MEM_COMM] = 4 * shard;
+    } else {
+        mem[DTB_MEM_GRADS] = 4 * shard;
+        mem[DTB_MEM_COMM] = 2 * 4 * max_unit;
+    }
+    mem[DTB_MEM_OTHER] = 4 * max_unit * (p == 2 ? 2 : 1);
+}
+
+static int same_on_all_ranks(const float *x, int64_t n)
+{
+    float *first = malloc((size_t)n * sizeof(float));
+    if (first == NULL)
+        return 0;
+    memcpy(first, x, (size_t)n * sizeof(float));
+    MPI_Bcast(first, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+    int same = memcmp(first, x, (size_t)n * sizeof(float)) == 0, all = 0;
+    MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+    free(first);
+    return all;
+}
+
+static void check_correct(int stage, int precision, int optimizer)
+{
+    const int prefetch = stage == 3 ? (optimizer == DTB_OPT_ADAMW ? 0 : 2) : -1;
+    dtb_run_spec spec = make_spec(optimizer, precision, prefetch);
+    const char *what = precision == DTB_PREC_BF16_MIXED ? "bf16" : "fp32";
+    outcome z = train(&spec, stage, ZERO_BUG_NONE);
+    outcome d = train(&spec, 0, ZERO_BUG_NONE);
+    EXPECT(z.ok && d.ok, "zero%d %s: training failed", stage, what);
+    if (z.ok && d.ok) {
+        /* Same math as DDP, other summation orders (and, under bf16, rare
+         * compute-parameter roundings that go the other way). */
+        const double dev = deviation(z.params, d.params, spec.n_params);
+        /* Adam divides by sqrt(v): where a gradient is near zero, a last-bit
+         * difference in it moves the update most, hence the looser bound. */
+        const double tol =
+            precision == DTB_PREC_BF16_MIXED || optimizer == DTB_OPT_ADAMW ? 1e-4 : 1e-5;
+        EXPECT(dev <= tol, "zero%d %s opt %d: deviation from DDP %.3g > %.1g", stage, what,
+               optimizer, dev, tol);
+        EXPECT(same_on_all_ranks(z.params, spec.n_params), "zero%d %s: params differ by rank",
+               stage, what);
+        int64_t calls[DTB_COLL_KIND_COUNT], bytes[DTB_COLL_KIND_COUNT];
+        int64_t mem[DTB_MEM_CATEGORY_COUNT];
+        expected(&spec, stage, calls, bytes, mem);
+        for (int k = 0; k < DTB_COLL_KIND_COUNT; k++)
+            EXPECT((int64_t)z.counters.calls[k] == calls[k] &&
+                       (int64_t)z.counters.bytes[k] == bytes[k],
+                   "zero%d %s collective %d: %llu calls %llu bytes, expected %lld, %lld", stage,
+                   what, k, (unsigned long long)z.counters.calls[k],
+                   (unsigned long long)z.counters.bytes[k], (long long)calls[k],
+                   (long long)bytes[k]);
+        for (int c = 0; c < DTB_MEM_CATEGORY_COUNT; c++)
+            if (c != DTB_MEM_ACTIVATIONS)
+                EXPECT(z.mem[c] == mem[c], "zero%d %s memory category %d: %lld, expected %lld",
+                       stage, what, c, (long long)z.mem[c], (long long)mem[c]);
+        EXPECT(z.facts.stage == DTB_STAGE_ZERO1 + stage - 1 && z.facts.precision == precision &&
+                   z.facts.prefetch_depth == (stage == 3 ? prefetch : -1),
+               "zero%d %s: facts", stage, what);
+    }
+    free(z.params);
+    free(d.params);
+}
+
+/* A bug must move the parameters at least 10 times further from the
+ * correct run than the correct run is from DDP (other summation orders). */
+static void check_bug(int stage, int precision, zero_bug bug, const char *name)
+{
+    dtb_run_spec spec = make_spec(DTB_OPT_SGD_MOMENTUM, precision, -1);
+    outcome good = train(&spec, stage, ZERO_BUG_NONE);
+    outcome bad = train(&spec, stage, bug);
+    outcome ddp = train(&spec, 0, ZERO_BUG_NONE);
+    EXPECT(good.ok && bad.ok && ddp.ok, "%s: training failed", name);
+    if (good.ok && bad.ok && ddp.ok) {
+        const double dev = deviation(bad.params, good.params, spec.n_params);
+        const double noise = fmax(deviation(good.params, ddp.params, spec.n_params), 1e-7);
+        EXPECT(dev > 10 * noise, "%s: deviates %.3g from the correct run, which is %.3g from DDP",
+               name, dev, noise);
+        if (rank == 0)
+            printf("zoo %s (stage %d, N=%d): deviation %.3g, correct vs DDP %.3g\n", name,
+                   stage, world, dev, noise);
+    }
+    free(good.params);
+    free(bad.params);
+    free(ddp.params);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world);
+    for (int stage = 1; stage <= 3; stage++)
+        for (int prec = DTB_PREC_FP32; prec <= DTB_PREC_BF16_MIXED; prec++)
+            for (int opt = DTB_OPT_SGD_MOMENTUM; opt <= DTB_OPT_ADAMW; opt++)
+                check_correct(stage, prec, opt);
+    check_bug(3, DTB_PREC_FP32, ZERO_BUG_STALE_PARAMS, "zero3 stale params");
+    check_bug(2, DTB_PREC_BF16_MIXED, ZERO_BUG_BF16_ACCUM, "zero2 bf16 accumulation");
+    check_bug(1, DTB_PREC_BF16_MIXED, ZERO_BUG_BF16_ACCUM, "zero1 bf16 accumulation");
+    if (world > 1) {
+        check_bug(2, DTB_PREC_FP32, ZERO_BUG_LOCAL_CLIP, "zero2 local clip");
+        check_bug(1, DTB_PREC_FP32, ZERO_BUG_PADDING, "zero1 padding");
+        check_bug(3, DTB_PREC_FP32, ZERO_BUG_PADDING, "zero3 padding");
+        check_bug(2, DTB_PREC_FP32, ZERO_BUG_BUCKET_REUSE, "zero2 bucket reuse");
+    }
+    int all = 0;
+    MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0 && all == 0)
+        printf("zero_world N=%d: all checks passed\n", world);
+    MPI_Finalize();
+    return all ? 1 : 0;
+}
