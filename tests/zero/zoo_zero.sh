@@ -1,0 +1,115 @@
+#!/bin/bash
+# The suite of each ZeRO stage must catch each deliberately broken ZeRO of
+# the zoo, on the checks its bug class breaks, and nowhere it cannot show:
+#   zoo-zero-localclip  (zero2) clip norm from the local shard: gradient norm
+#                       and the parameters of clipped cases at np > 1; a world
+#                       of one is correct.
+#   zoo-zero-pad        (zero1) gradients shifted by the unit padding: loss
+#                       and parameters at np > 1 (mlp-odd has padding at 2, 3,
+#                       4 ranks); a world of one has no padding and is correct.
+#   zoo-zero3-stale     (zero3) backward through step-1 parameters: gradient
+#                       norm and final parameters everywhere, and the extra
+#                       gathered copies break the memory theory.
+#   zoo-zero-bf16acc    (zero2) bf16 gradient accumulation: parameters of
+#                       every bf16-mixed case; fp32 cases are correct.
+#   zoo-zero2-overlap   (zero2) bucket refilled before its reduce-scatter's
+#                       result was consumed: loss and parameters everywhere.
+# Exit status 1, TAP that prove parses without errors.
+# usage: zoo_zero.sh DTBENCH ZOO_PLUGIN SUITE [NP_LIST]
+set -u
+DTBENCH=$1 ZOO=$2 SUITE=$3 NP=${4:-1,2,3}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-zoo-XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+fail() { echo "FAIL: $ZOO: $*" >&2; failures=$((failures + 1)); }
+
+"$DTBENCH" run --suite "$SUITE" --impl "$ZOO" --np "$NP" --model mlp-odd \
+    --tap "$TMP/out.tap" 2>"$TMP/err"
+rc=$?
+tail -3 "$TMP/err" >&2
+[ $rc -eq 1 ] || fail "exit status $rc, want 1"
+prove -e cat "$TMP/out.tap" >"$TMP/prove" 2>&1
+grep -q "Parse errors" "$TMP/prove" && fail "prove: $(cat "$TMP/prove")"
+
+# One line per test point: STATUS<TAB>LABEL<TAB>CHECK
+awk '
+    /^(not )?ok [0-9]+ - / {
+        status = ($1 == "not") ? "fail" : "pass"
+        line = $0
+        sub(/^(not )?ok [0-9]+ - /, "", line)
+        sub(/ # SKIP.*$/, "", line)
+        i = index(line, ": ")
+        if (i == 0) next
+        printf "%s\t%s\t%s\n", status, substr(line, 1, i - 1), substr(line, i + 2)
+    }' "$TMP/out.tap" >"$TMP/points"
+[ -s "$TMP/points" ] || fail "no test points"
+cut -f2 "$TMP/points" | sort -u >"$TMP/cases"
+last_params=$(grep -o 'params after step [0-9]*' "$TMP/points" | sort -t' ' -k4 -n | tail -1)
+
+# Does a case label match a selector: words joined by '+', each one of
+# all, np>1, np=1, clip, noclip, bf16, fp32.
+matches() {
+    local label=$1 np=${1##* np=} word
+    np=${np%% *}
+    for word in ${2//+/ }; do
+        case $word in
+            all) ;;
+            "np>1") [ "$np" -gt 1 ] || return 1 ;;
+            "np=1") [ "$np" -eq 1 ] || return 1 ;;
+            noclip) [[ $label == *" noclip "* ]] || return 1 ;;
+            clip) [[ $label != *" noclip "* ]] || return 1 ;;
+            bf16) [[ $label == *" bf16 "* ]] || return 1 ;;
+            fp32) [[ $label == *" fp32 "* ]] || return 1 ;;
+            *) fail "unknown selector word $word"; return 1 ;;
+        esac
+    done
+}
+# expect_fail CHECK SELECTOR: every case matching SELECTOR fails CHECK.
+expect_fail() {
+    local check=$1 sel=$2 n=0
+    while IFS= read -r label; do
+        matches "$label" "$sel" || continue
+        n=$((n + 1))
+        grep -qF -x "fail	$label	$check" "$TMP/points" || fail "'$label: $check' did not fail"
+    done <"$TMP/cases"
+    [ $n -gt 0 ] || fail "no case for '$check' ($sel)"
+}
+# expect_clean SELECTOR: every point of every matching case passed.
+expect_clean() {
+    local sel=$1 n=0
+    while IFS= read -r label; do
+        matches "$label" "$sel" || continue
+        n=$((n + 1))
+        if grep -qF "fail	$label	" "$TMP/points"; then
+            fail "'$label' should be correct, but: $(grep -F "fail	$label	" "$TMP/points" |
+                cut -f3 | head -3 | tr '\n' ';')"
+        fi
+    done <"$TMP/cases"
+    [ $n -gt 0 ] || fail "no case for clean '$sel'"
+}
+
+case $(basename "$ZOO" .so) in
+zoo-zero-localclip)
+    expect_fail "grad norm every step" "np>1"
+    expect_fail "$last_params" "np>1+clip"
+    expect_clean "np=1" ;;
+zoo-zero-pad)
+    expect_fail "loss every step" "np>1"
+    expect_fail "$last_params" "np>1"
+    expect_clean "np=1" ;;
+zoo-zero3-stale)
+    expect_fail "grad norm every step" all
+    expect_fail "$last_params" all
+    expect_fail "memory within theory" all ;;
+zoo-zero-bf16acc)
+    expect_fail "$last_params" bf16
+    expect_clean fp32 ;;
+zoo-zero2-overlap)
+    expect_fail "loss every step" all
+    expect_fail "$last_params" all ;;
+*) fail "no expectations for this plugin" ;;
+esac
+
+echo "zoo_zero.sh: $(basename "$ZOO"): $(grep -c '^fail' "$TMP/points") of $(wc -l <"$TMP/points") points failed"
+[ $failures -eq 0 ] && echo "zoo_zero.sh: all checks passed"
+[ $failures -eq 0 ]
