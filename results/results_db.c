@@ -1,0 +1,334 @@
+#include "results_db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "results_schema.h"
+
+#ifndef DTB_RESULTS_DTBENCH_VERSION
+#define DTB_RESULTS_DTBENCH_VERSION "unknown"
+#endif
+
+/* The 16 bytes every SQLite 3 database file starts with. */
+static const char SQLITE_HEADER[16] = "SQLite format 3";
+
+const char *results_dtbench_version(void)
+{
+    return DTB_RESULTS_DTBENCH_VERSION;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+int results_rc_busy(int rc)
+{
+    int prim = rc & 0xff;
+    return prim == SQLITE_BUSY || prim == SQLITE_LOCKED;
+}
+
+void results_error(const results_db *db, int rc, const char *what, char *err, size_t err_len)
+{
+    int prim = rc & 0xff;
+    const char *msg = db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc);
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+        snprintf(err, err_len, "%s is locked by another process (gave up after %.1f s)",
+                 db->path, db->timeout_ms / 1000.0);
+    else if (prim == SQLITE_NOTADB)
+        snprintf(err, err_len, "%s is not a SQLite database (refusing to touch it)", db->path);
+    else if (prim == SQLITE_CORRUPT)
+        snprintf(err, err_len, "%s is a corrupt SQLite database (%s); refusing to touch it",
+                 db->path, msg);
+    else if (prim == SQLITE_READONLY)
+        snprintf(err, err_len, "%s: cannot write (%s)", db->path, msg);
+    else if (prim == SQLITE_FULL)
+        snprintf(err, err_len, "%s: %s: disk full", db->path, what);
+    else
+        snprintf(err, err_len, "%s: %s: %s", db->path, what, msg);
+}
+
+int results_prepare(results_db *db, const char *sql, sqlite3_stmt **st, char *err,
+                    size_t err_len)
+{
+    *st = NULL;
+    int rc = sqlite3_prepare_v2(db->db, sql, -1, st, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    results_error(db, rc, "preparing a statement", err, err_len);
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return results_rc_busy(rc) ? RESULTS_RETRY : -1;
+}
+
+int results_step_done(results_db *db, sqlite3_stmt *st, int bind_rc, const char *what,
+                      char *err, size_t err_len)
+{
+    if (bind_rc != SQLITE_OK) {
+        results_error(db, bind_rc, what, err, err_len);
+        sqlite3_reset(st);
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    results_error(db, rc, what, err, err_len);
+    return results_rc_busy(rc) ? RESULTS_RETRY : -1;
+}
+
+int results_exec(results_db *db, const char *sql, const char *what, char *err, size_t err_len)
+{
+    int rc = sqlite3_exec(db->db, sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    results_error(db, rc, what, err, err_len);
+    return results_rc_busy(rc) ? RESULTS_RETRY : -1;
+}
+
+static void keep_first(int *rc, int now)
+{
+    if (*rc == SQLITE_OK)
+        *rc = now;
+}
+
+void results_bind_text(sqlite3_stmt *st, int idx, const char *s, int *rc)
+{
+    keep_first(rc, s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT)
+                     : sqlite3_bind_null(st, idx));
+}
+
+void results_bind_int64(sqlite3_stmt *st, int idx, int64_t v, int *rc)
+{
+    keep_first(rc, sqlite3_bind_int64(st, idx, v));
+}
+
+void results_bind_double(sqlite3_stmt *st, int idx, double v, int *rc)
+{
+    keep_first(rc, sqlite3_bind_double(st, idx, v));
+}
+
+void results_bind_null(sqlite3_stmt *st, int idx, int *rc)
+{
+    keep_first(rc, sqlite3_bind_null(st, idx));
+}
+
+int results_write(results_db *db, results_txn_fn body, void *ctx, char *err, size_t err_len)
+{
+    double start = now_seconds();
+    long delay_ms = 2;
+    for (;;) {
+        int r;
+        int rc = sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc == SQLITE_OK) {
+            r = body(db, ctx, err, err_len);
+            if (r == 0) {
+                rc = sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+                if (rc == SQLITE_OK)
+                    return 0;
+                results_error(db, rc, "committing", err, err_len);
+                r = results_rc_busy(rc) ? RESULTS_RETRY : -1;
+            }
+        } else {
+            results_error(db, rc, "starting a write transaction", err, err_len);
+            r = results_rc_busy(rc) ? RESULTS_RETRY : -1;
+        }
+        if (!sqlite3_get_autocommit(db->db))
+            sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+        if (r != RESULTS_RETRY)
+            return -1;
+        if ((now_seconds() - start) * 1000.0 >= db->timeout_ms) {
+            results_error(db, SQLITE_BUSY, "writing", err, err_len);
+            return -1;
+        }
+        sleep_ms(delay_ms);
+        delay_ms = delay_ms < 100 ? 2 * delay_ms : 200;
+    }
+}
+
+/* Looks at the file before SQLite may: *exists, and for an existing file
+ * that it is a regular file starting with the SQLite header (or empty, for
+ * writing). */
+static int check_file(const char *path, results_mode mode, int *exists, char *err,
+                      size_t err_len)
+{
+    struct stat st;
+    *exists = 0;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT) {
+            snprintf(err, err_len, "cannot access %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (mode == RESULTS_READ) {
+            snprintf(err, err_len, "no results database %s (record a run first, or name one "
+                     "with --db or DTBENCH_DB)", path);
+            return -1;
+        }
+        return 0;
+    }
+    *exists = 1;
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, err_len, "%s is not a regular file", path);
+        return -1;
+    }
+    if (st.st_size == 0) {
+        if (mode == RESULTS_READ) {
+            snprintf(err, err_len, "%s is empty, not a dtbench results database", path);
+            return -1;
+        }
+        return 0; /* an empty file is a new database, as SQLite itself treats it */
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char head[16];
+    ssize_t got = read(fd, head, sizeof head);
+    close(fd);
+    if (got != (ssize_t)sizeof head || memcmp(head, SQLITE_HEADER, sizeof head) != 0) {
+        snprintf(err, err_len, "%s is not a SQLite database (refusing to touch it)", path);
+        return -1;
+    }
+    if (mode == RESULTS_WRITE && access(path, W_OK) != 0) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The header fields decide whether this file is ours, new, or refused. */
+static int validate_schema(const results_db *db, const results_schema_info *s, char *err,
+                           size_t err_len)
+{
+    if (s->application_id != RESULTS_APPLICATION_ID &&
+        (s->application_id != 0 || s->user_version != 0 || s->n_objects != 0)) {
+        snprintf(err, err_len, "%s is a SQLite database but not a dtbench results database "
+                 "(application_id %#llx, user_version %lld); refusing to touch it",
+                 db->path, (unsigned long long)(uint32_t)s->application_id,
+                 (long long)s->user_version);
+        return -1;
+    }
+    if (s->user_version > RESULTS_SCHEMA_VERSION) {
+        snprintf(err, err_len, "%s was written by a newer dtbench (results schema %lld, this "
+                 "dtbench %s knows up to %d); refusing to touch it", db->path,
+                 (long long)s->user_version, results_dtbench_version(), RESULTS_SCHEMA_VERSION);
+        return -1;
+    }
+    if (db->mode == RESULTS_READ && s->user_version == 0) {
+        snprintf(err, err_len, "%s holds no dtbench results (an empty database)", db->path);
+        return -1;
+    }
+    return 0;
+}
+
+/* PRAGMA journal_mode=WAL needs a moment without other connections on a
+ * new file: retried like a write. */
+static int set_wal(results_db *db, char *err, size_t err_len)
+{
+    double start = now_seconds();
+    for (;;) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(db->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW) {
+                const char *mode = (const char *)sqlite3_column_text(st, 0);
+                int wal = mode && strcmp(mode, "wal") == 0;
+                sqlite3_finalize(st);
+                if (wal)
+                    return 0;
+                snprintf(err, err_len, "%s: cannot switch to WAL journal mode", db->path);
+                return -1;
+            }
+        }
+        sqlite3_finalize(st);
+        if (!results_rc_busy(rc) || (now_seconds() - start) * 1000.0 >= db->timeout_ms) {
+            results_error(db, rc, "setting WAL journal mode", err, err_len);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+}
+
+int results_open(const char *path, results_mode mode, int timeout_ms, results_db *out,
+                 char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    out->mode = mode;
+    out->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+    if (!path || !*path) {
+        snprintf(err, err_len, "the results database path is empty");
+        return -1;
+    }
+    if (strlen(path) >= sizeof out->path) {
+        snprintf(err, err_len, "the results database path is too long");
+        return -1;
+    }
+    snprintf(out->path, sizeof out->path, "%s", path);
+    int exists;
+    if (check_file(path, mode, &exists, err, err_len))
+        return -1;
+    int flags = mode == RESULTS_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (mode == RESULTS_WRITE && !exists)
+        flags |= SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path, &out->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (!exists)
+            snprintf(err, err_len, "cannot create %s: %s", path,
+                     out->db ? sqlite3_errmsg(out->db) : sqlite3_errstr(rc));
+        else
+            results_error(out, rc, "opening", err, err_len);
+        results_close(out);
+        return -1;
+    }
+    sqlite3_extended_result_codes(out->db, 1);
+    sqlite3_busy_timeout(out->db, out->timeout_ms);
+    results_schema_info info;
+    if (results_schema_inspect(out, &info, err, err_len) || validate_schema(out, &info, err,
+                                                                            err_len) ||
+        results_exec(out, "PRAGMA foreign_keys=ON", "enabling foreign keys", err, err_len)) {
+        results_close(out);
+        return -1;
+    }
+    if (mode == RESULTS_READ) {
+        if (info.user_version == RESULTS_SCHEMA_VERSION)
+            return 0;
+        /* An older dtbench's database: migrate it forward once, then read. */
+        results_close(out);
+        results_db w;
+        if (results_open(path, RESULTS_WRITE, timeout_ms, &w, err, err_len))
+            return -1;
+        results_close(&w);
+        return results_open(path, RESULTS_READ, timeout_ms, out, err, err_len);
+    }
+    if (set_wal(out, err, err_len) || results_schema_migrate(out, err, err_len)) {
+        results_close(out);
+        return -1;
+    }
+    return 0;
+}
+
+void results_close(results_db *db)
+{
+    if (db->db) {
+        sqlite3_close_v2(db->db);
+        db->db = NULL;
+    }
+}
