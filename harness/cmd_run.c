@@ -1,7 +1,8 @@
 /*
  * `dtbench run`: validate every input up front (suite, implementation,
- * baseline, model, world sizes, mpirun, hostfile, TAP file), so bad input is
- * one line and exit 2 before any world starts; then plan, run, summarise.
+ * baseline, model, world sizes, mpirun, hostfile, results database, TAP
+ * file), so bad input is one line and exit 2 before any world starts; then
+ * plan, run (recording each case in the results database), summarise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,11 @@
 #include "plan.h"
 #include "plugin_loader.h"
 #include "run.h"
+#include "run_record.h"
 
 typedef struct run_args {
     const char *suite, *impl, *np, *model, *steps, *seed, *timeout, *tap, *hostfile, *mpirun;
+    const char *db;
     int keep, help;
 } run_args;
 
@@ -27,7 +30,9 @@ void usage_run(FILE *f)
             "\n"
             "Runs every case of a suite against an implementation and writes TAP version 13\n"
             "(one test point per check) to stdout or --tap FILE, a summary to stderr.\n"
-            "Exit status: 0 all passed, 1 a check failed, 2 bad input.\n"
+            "Every run is recorded in a SQLite results database (docs/results.md).\n"
+            "Exit status: 0 all passed, 1 a check failed, 2 bad input (or the run could not\n"
+            "be recorded).\n"
             "\n"
             "  --suite NAME       suite to run (see dtbench list)\n"
             "  --impl NAME|PATH   implementation: a plugin name from the plugins directory,\n"
@@ -38,6 +43,9 @@ void usage_run(FILE *f)
             "  --seed N           data and init seed instead of the suite's\n"
             "  --timeout SEC      limit per rank world (default 120)\n"
             "  --tap FILE         write TAP to FILE instead of stdout\n"
+            "  --db FILE          results database (default: $DTBENCH_DB, else\n"
+            "                     ./dtbench-results.db); $DTBENCH_DB_TIMEOUT: seconds to\n"
+            "                     wait for a locked database (default 30)\n"
             "  --keep             keep each world's directory (rank files, log) and print it\n"
             "  --hostfile FILE    passed to mpirun, to spread ranks over machines\n"
             "  --mpirun PATH      mpirun to use (default: $DTB_MPIRUN, else mpirun in PATH)\n"
@@ -138,6 +146,7 @@ int cmd_run(int argc, char **argv)
         {"model", &a.model, NULL},     {"steps", &a.steps, NULL},   {"seed", &a.seed, NULL},
         {"timeout", &a.timeout, NULL}, {"tap", &a.tap, NULL},       {"hostfile", &a.hostfile, NULL},
         {"mpirun", &a.mpirun, NULL},   {"keep", NULL, &a.keep},     {"help", NULL, &a.help},
+        {"db", &a.db, NULL},
     };
     char err[1536];
     if (cli_parse_options("run", argc, argv, opts, sizeof opts / sizeof opts[0], err,
@@ -177,10 +186,24 @@ int cmd_run(int argc, char **argv)
     int n_cases = 0;
     if (plan_cases(suite, &ov, &cases, &n_cases, err, sizeof err))
         return bad(err);
+    run_recording rec;
+    if (run_recording_open(&rec, a.db, err, sizeof err)) {
+        free(cases);
+        return bad(err);
+    }
     FILE *tap = stdout;
     if (a.tap && !(tap = fopen(a.tap, "w"))) {
+        run_recording_close(&rec);
         free(cases);
         snprintf(err, sizeof err, "--tap: cannot write %s", a.tap);
+        return bad(err);
+    }
+    if (run_recording_begin(&rec, suite->name, impl.table->name, impl.table->version, argc,
+                            argv, err, sizeof err)) {
+        run_recording_close(&rec);
+        if (tap != stdout)
+            fclose(tap);
+        free(cases);
         return bad(err);
     }
     rc.suite = suite;
@@ -190,8 +213,12 @@ int cmd_run(int argc, char **argv)
     rc.impl_name = impl.table->name;
     rc.baseline_path = baseline_path;
     rc.tap = tap;
+    rc.observer = run_recording_observe;
+    rc.observer_ctx = &rec;
     run_summary s;
     run_suite(&rc, &s);
+    int record_failed = run_recording_finish(&rec, n_cases, stderr) != 0;
+    run_recording_close(&rec);
     int write_failed = ferror(tap);
     if (tap != stdout && fclose(tap) != 0)
         write_failed = 1;
@@ -201,5 +228,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "dtbench: writing the TAP output failed\n");
         return EXIT_CHECKS_FAILED;
     }
+    if (record_failed)
+        return EXIT_BAD_INPUT;
     return s.failed ? EXIT_CHECKS_FAILED : 0;
 }

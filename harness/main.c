@@ -4,6 +4,7 @@
  *   dtbench run --suite NAME [options]   run a suite, TAP on stdout
  *   dtbench list                         suites, models, implementations
  *   dtbench bench-step [options]         the baseline step's FLOP rate vs sgemm
+ *   dtbench runs|show|compare|gate|tag|export   the results database
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
  */
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd_results.h"
 #include "commands.h"
 #include "step_bench.h"
 #include "worker.h"
@@ -24,9 +26,17 @@ void usage_main(FILE *f)
                "  run         run a suite against an implementation (dtbench run --help)\n"
                "  list        list suites, models and implementations\n"
                "  bench-step  time the fp32 baseline step against the BLAS's sgemm\n"
+               "  runs        list the runs recorded in the results database\n"
+               "  show        show one recorded run: cases, checks, metrics\n"
+               "  compare     compare two recorded runs, metric by metric\n"
+               "  gate        exit 1 when a run regressed against a baseline run\n"
+               "  tag         name a recorded run (e.g. a baseline)\n"
+               "  export      write recorded samples as CSV\n"
                "  help        show the usage of a command: dtbench help run\n"
                "\n"
-               "Exit status: 0 all passed, 1 a check failed, 2 bad input.\n");
+               "Every run is recorded in ./dtbench-results.db (--db FILE or DTBENCH_DB choose\n"
+               "another); see docs/results.md.\n"
+               "Exit status: 0 all passed, 1 a check failed (gate: a regression), 2 bad input.\n");
 }
 
 static int is_help(const char *s)
@@ -52,7 +62,20 @@ static int cmd_help(int argc, char **argv)
         char *help[] = {"--help"};
         return step_bench_main(1, help);
     }
-    fprintf(stderr, "dtbench: help: unknown command '%s' (commands: run, list, bench-step)\n",
+    static const struct {
+        const char *name;
+        void (*usage)(FILE *);
+    } results_commands[] = {{"runs", usage_runs},   {"show", usage_show},
+                            {"compare", usage_compare}, {"gate", usage_gate},
+                            {"tag", usage_tag},     {"export", usage_export}};
+    for (size_t i = 0; argc == 1 && i < sizeof results_commands / sizeof results_commands[0];
+         i++)
+        if (strcmp(argv[0], results_commands[i].name) == 0) {
+            results_commands[i].usage(stdout);
+            return 0;
+        }
+    fprintf(stderr, "dtbench: help: unknown command '%s' (commands: run, list, bench-step, "
+                    "runs, show, compare, gate, tag, export)\n",
             argv[0]);
     return EXIT_BAD_INPUT;
 }
@@ -89,6 +112,14 @@ int main(int argc, char **argv)
         return step_bench_main(argc - 2, argv + 2);
     if (strcmp(cmd, "worker") == 0)
         return worker_main(argc - 2, argv + 2);
+    static const struct {
+        const char *name;
+        int (*main)(int, char **);
+    } results_commands[] = {{"runs", cmd_runs}, {"show", cmd_show}, {"compare", cmd_compare},
+                            {"gate", cmd_gate}, {"tag", cmd_tag},   {"export", cmd_export}};
+    for (size_t i = 0; i < sizeof results_commands / sizeof results_commands[0]; i++)
+        if (strcmp(cmd, results_commands[i].name) == 0)
+            return results_commands[i].main(argc - 2, argv + 2);
     if (is_help(cmd))
         return cmd_help(argc - 2, argv + 2);
     fprintf(stderr, "dtbench: unknown command '%s' (see dtbench --help)\n", cmd);
