@@ -1,9 +1,11 @@
 /*
- * The fp32 single-device baseline as a plugin ("baseline"): one replica,
- * the whole global batch in one forward/backward per step (micro_batches is
+ * The single-device baseline as a plugin ("baseline"): one replica, the
+ * whole global batch in one forward/backward per step (micro_batches is
  * ignored: accumulation would only change rounding), dlogits scaled by 1/B,
- * global-norm clipping, then the optimizer. The conformance tolerance is
- * built from this run's own error against the fp64 oracle.
+ * global-norm clipping, then the optimizer. fp32 arithmetic throughout; under
+ * bf16-mixed the replica's recipe (bf16 compute parameters, fp32 masters,
+ * moments and gradients; replica.h). The conformance tolerance is built from
+ * this run's own error against the fp64 oracle of the same precision.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +66,12 @@ static int baseline_get_counters(dtb_state *s, dtb_counters *out)
 
 static int baseline_get_facts(dtb_state *s, dtb_facts *out)
 {
-    (void)s;
-    *out = (dtb_facts){.stage = DTB_STAGE_SINGLE, .precision = DTB_PREC_FP32,
-                       .reduce_dtype = DTB_DTYPE_FP32, .param_dtype = DTB_DTYPE_FP32,
+    /* No reduction on one device: reduce_dtype is that of the gradients. */
+    const int bf16 = s->r.bf16_mixed;
+    *out = (dtb_facts){.stage = DTB_STAGE_SINGLE,
+                       .precision = bf16 ? DTB_PREC_BF16_MIXED : DTB_PREC_FP32,
+                       .reduce_dtype = DTB_DTYPE_FP32,
+                       .param_dtype = bf16 ? DTB_DTYPE_BF16 : DTB_DTYPE_FP32,
                        .bucket_bytes = 0, .prefetch_depth = -1};
     return 0;
 }
@@ -86,8 +91,9 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .abi_version = DTB_ABI_VERSION,
         .name = "baseline",
         .version = "0.1.0",
-        .description = "fp32 single-device baseline: whole global batch in one pass",
-        .caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_FP32 | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |
+        .description = "single-device baseline (fp32 or bf16-mixed): whole global batch in one pass",
+        .caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED |
+                DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |
                 DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU,
         .create = baseline_create,
         .train_step = baseline_train_step,

@@ -4,6 +4,14 @@
  * (dlogit scale exactly 1/B), pre-clip global norm, clip, optimizer step t = s.
  * Inputs and initial parameters are the fp32 values of model-spec.md widened
  * to double, so the oracle and the fp32 runs start from identical states.
+ *
+ * bf16-mixed (model-spec.md, "The bf16-mixed recipe"): params are the fp64
+ * masters (optimizer state fp64 too); the forward/backward read the compute
+ * parameters compute[i] = bf16(params[i]), rounded once from double to
+ * nearest-even bf16 (double_to_bf16, never through float) and held widened to
+ * double (exact), refreshed after init and after every optimizer step.
+ * Gradients are fp64. The trace records the masters, as get_params reports
+ * them.
  */
 #include "oracle.h"
 
@@ -12,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16.h"
 #include "mlp_f64.h"
 #include "model.h"
 #include "optim.h"
@@ -21,6 +30,7 @@ typedef struct oracle_run {
     mlp_layout layout;
     mlp_f64_scratch scratch;
     double *params, *grads, *state1, *state2; /* state: SGD buf, or AdamW m and v */
+    double *compute;  /* bf16-mixed: bf16(params) as doubles; NULL under fp32 (reads params) */
     float *x_f32;
     double *x;
     int32_t *y;
@@ -42,6 +52,11 @@ static int validate(const dtb_run_spec *spec, const int64_t *check_steps, int n_
     if (spec->global_batch < 1 || spec->steps < 0 || spec->steps > (int64_t)UINT32_MAX) {
         snprintf(err, err_len, "oracle: bad global_batch %lld or steps %lld",
                  (long long)spec->global_batch, (long long)spec->steps);
+        return -1;
+    }
+    if (spec->precision != DTB_PREC_FP32 && spec->precision != DTB_PREC_BF16_MIXED) {
+        snprintf(err, err_len, "oracle: unknown precision %d (fp32 or bf16-mixed)",
+                 (int)spec->precision);
         return -1;
     }
     if (spec->optimizer != DTB_OPT_SGD_MOMENTUM && spec->optimizer != DTB_OPT_ADAMW) {
@@ -71,6 +86,7 @@ static void run_free(oracle_run *run)
     free(run->grads);
     free(run->state1);
     free(run->state2);
+    free(run->compute);
     free(run->x_f32);
     free(run->x);
     free(run->y);
@@ -87,6 +103,9 @@ static int run_alloc(oracle_run *run, const dtb_run_spec *spec, oracle_trace *ou
     ok = ok && (run->state1 = calloc(n, sizeof(double))) != NULL;
     if (spec->optimizer == DTB_OPT_ADAMW) {
         ok = ok && (run->state2 = calloc(n, sizeof(double))) != NULL;
+    }
+    if (spec->precision == DTB_PREC_BF16_MIXED) {
+        ok = ok && (run->compute = malloc(n * sizeof(double))) != NULL;
     }
     ok = ok && (run->x_f32 = malloc(inputs * sizeof(float))) != NULL;
     ok = ok && (run->x = malloc(inputs * sizeof(double))) != NULL;
@@ -120,6 +139,17 @@ static int init_params(oracle_run *run, uint64_t seed)
     return 0;
 }
 
+/* bf16-mixed: compute[i] = bf16(params[i]), one rounding from double. */
+static void refresh_compute(oracle_run *run)
+{
+    if (run->compute == NULL) {
+        return;
+    }
+    for (int64_t i = 0; i < run->layout.n_params; i++) {
+        run->compute[i] = bf16_to_float(double_to_bf16(run->params[i]));
+    }
+}
+
 static double global_norm(const double *g, int64_t n)
 {
     double sum = 0.0;
@@ -141,8 +171,9 @@ static int train_step(oracle_run *run, const dtb_run_spec *spec, int64_t t, doub
         run->x[i] = run->x_f32[i];
     }
     memset(run->grads, 0, (size_t)n * sizeof(double));
-    const double loss_sum = mlp_f64_forward_backward(&run->scratch, run->params, run->x, run->y,
-                                                     B, 1.0 / (double)B, run->grads);
+    const double *weights = run->compute != NULL ? run->compute : run->params;
+    const double loss_sum = mlp_f64_forward_backward(&run->scratch, weights, run->x, run->y, B,
+                                                     1.0 / (double)B, run->grads);
     *loss = loss_sum / (double)B;
     *grad_norm = global_norm(run->grads, n);
     const double coef = clip_coefficient(*grad_norm, spec->clip_norm);
@@ -158,6 +189,7 @@ static int train_step(oracle_run *run, const dtb_run_spec *spec, int64_t t, doub
         adamw_step_f64(run->params, run->grads, run->state1, run->state2, n, spec->lr,
                        spec->beta1, spec->beta2, spec->eps, spec->weight_decay, t);
     }
+    refresh_compute(run);
     return 0;
 }
 
@@ -191,6 +223,7 @@ int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n
         oracle_trace_free(out);
         return -1;
     }
+    refresh_compute(&run);
     int next_check = 0;
     for (int64_t t = 1; t <= spec->steps; t++) {
         if (train_step(&run, spec, t, &out->loss[t - 1], &out->grad_norm[t - 1]) != 0) {

@@ -1,8 +1,11 @@
 /*
  * The fp64 oracle: the run spec's training in double precision, from the same
  * fp32 initial values and the same data, over the whole global batch at once.
- * The conformance tolerance measures both the fp32 baseline and the
- * implementation under test against it.
+ * The conformance tolerance measures both the baseline and the implementation
+ * under test against it. spec->precision selects the recipe: fp32 (every
+ * value fp64), or bf16-mixed (fp64 masters, moments and gradients; the
+ * forward/backward read bf16(master) rounded directly from fp64), so that
+ * the oracle runs the same recipe as the baseline and the implementation.
  */
 #ifndef DTB_REFERENCE_ORACLE_H
 #define DTB_REFERENCE_ORACLE_H
@@ -18,7 +21,8 @@ typedef struct oracle_trace {
     double *grad_norm;     /* [steps], pre-clip global norm */
     int n_checks;
     int64_t *check_steps;  /* [n_checks], ascending, each in 1..steps */
-    double *params;        /* [n_checks x n_params] canonical layout after each check step */
+    double *params;        /* [n_checks x n_params] canonical layout after each check step
+                              (the fp64 masters under bf16-mixed) */
     int64_t n_params;
 } oracle_trace;
 

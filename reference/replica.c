@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "bf16.h"
 #include "optim.h"
 
 int replica_fail(const replica *r, const char *fmt, ...)
@@ -24,8 +25,9 @@ static int check_spec(const replica *r, const dtb_run_spec *spec)
     if (spec->struct_size < sizeof(dtb_run_spec))
         return replica_fail(r, "run spec of %u bytes is older than ABI 1's %zu",
                             spec->struct_size, sizeof(dtb_run_spec));
-    if (spec->precision != DTB_PREC_FP32)
-        return replica_fail(r, "precision %d is not supported (fp32 only)", spec->precision);
+    if (spec->precision != DTB_PREC_FP32 && spec->precision != DTB_PREC_BF16_MIXED)
+        return replica_fail(r, "precision %d is not supported (fp32 or bf16-mixed)",
+                            spec->precision);
     if (spec->device_kind != DTB_DEVICE_CPU)
         return replica_fail(r, "only the CPU device is supported");
     if (spec->optimizer != DTB_OPT_SGD_MOMENTUM && spec->optimizer != DTB_OPT_ADAMW)
@@ -39,10 +41,9 @@ static int check_spec(const replica *r, const dtb_run_spec *spec)
     return 0;
 }
 
-/* Backend buffer of n floats, counted under `category`. */
-static int alloc_floats(replica *r, int64_t n, int category, float **out)
+/* Backend buffer of `bytes` bytes, counted under `category`. */
+static int alloc_tracked(replica *r, size_t bytes, int category, void **out)
 {
-    const size_t bytes = (size_t)n * sizeof(float);
     void *p = NULL;
     if (r->backend->ops->alloc(r->backend, bytes, &p) != 0)
         return replica_fail(r, "cannot allocate %zu bytes: %s", bytes, r->backend->error);
@@ -51,13 +52,44 @@ static int alloc_floats(replica *r, int64_t n, int category, float **out)
     return 0;
 }
 
-static void free_floats(replica *r, float *p, int category)
+static void free_tracked(replica *r, void *p, size_t bytes, int category)
 {
     if (p == NULL)
         return;
     r->backend->ops->release(r->backend, p);
-    r->host.mem_track(r->host.ctx, category,
-                      -(int64_t)((size_t)r->layout.n_params * sizeof(float)));
+    r->host.mem_track(r->host.ctx, category, -(int64_t)bytes);
+}
+
+/* Backend buffer of n_params floats, counted under `category`. */
+static int alloc_floats(replica *r, int category, float **out)
+{
+    void *p = NULL;
+    const int rc = alloc_tracked(r, (size_t)r->layout.n_params * sizeof(float), category, &p);
+    *out = p;
+    return rc;
+}
+
+static void free_floats(replica *r, float *p, int category)
+{
+    free_tracked(r, p, (size_t)r->layout.n_params * sizeof(float), category);
+}
+
+/* The fp32 parameters: the compute parameters under fp32 (PARAMS), the
+ * master copy under bf16-mixed (optimizer state: OPTIM). */
+static int params_category(const replica *r)
+{
+    return r->bf16_mixed ? DTB_MEM_OPTIM : DTB_MEM_PARAMS;
+}
+
+/* n_l = out*in + out, the elements of layer l (W_l then b_l, adjacent). */
+static int64_t largest_layer(const mlp_layout *layout)
+{
+    int64_t most = 0;
+    for (int t = 0; t + 1 < layout->n_tensors; t += 2) {
+        const int64_t n = layout->numel[t] + layout->numel[t + 1];
+        most = n > most ? n : most;
+    }
+    return most;
 }
 
 static int load_initial_params(replica *r)
@@ -74,12 +106,23 @@ static int load_initial_params(replica *r)
 static int allocate(replica *r)
 {
     const int64_t n = r->layout.n_params;
-    if (alloc_floats(r, n, DTB_MEM_PARAMS, &r->params) != 0 ||
-        alloc_floats(r, n, DTB_MEM_GRADS, &r->grads) != 0 ||
-        alloc_floats(r, n, DTB_MEM_OPTIM, &r->opt_a) != 0)
+    if (alloc_floats(r, params_category(r), &r->params) != 0 ||
+        alloc_floats(r, DTB_MEM_GRADS, &r->grads) != 0 ||
+        alloc_floats(r, DTB_MEM_OPTIM, &r->opt_a) != 0)
         return -1;
-    if (r->spec.optimizer == DTB_OPT_ADAMW && alloc_floats(r, n, DTB_MEM_OPTIM, &r->opt_b) != 0)
+    if (r->spec.optimizer == DTB_OPT_ADAMW && alloc_floats(r, DTB_MEM_OPTIM, &r->opt_b) != 0)
         return -1;
+    if (r->bf16_mixed) {
+        void *bf = NULL, *layer = NULL;
+        r->layer_fp32_count = largest_layer(&r->layout);
+        if (alloc_tracked(r, (size_t)n * sizeof(uint16_t), DTB_MEM_PARAMS, &bf) != 0)
+            return -1;
+        r->params_bf16 = bf;
+        if (alloc_tracked(r, (size_t)r->layer_fp32_count * sizeof(float), DTB_MEM_OTHER,
+                          &layer) != 0)
+            return -1;
+        r->layer_fp32 = layer;
+    }
     /* Optimizer state starts at zero (SGD's buffer is overwritten at t = 1). */
     const size_t bytes = (size_t)n * sizeof(float);
     if (r->backend->ops->zero(r->backend, r->opt_a, bytes) != 0 ||
@@ -99,6 +142,51 @@ static int allocate(replica *r)
     return 0;
 }
 
+/* ---- layer hooks over the replica (mlp_train.h) ---------------------------
+ * fp32: layer l's W_l and b_l are views into params.
+ * bf16-mixed: layer l's compute parameters params_bf16[offset(W_l) ..
+ * offset(b_l) + n(b_l)) are widened (exactly) into layer_fp32, W_l first, and
+ * the views point there. One layer at a time: the pass never holds two
+ * layers' parameters at once (each get is followed by its layer's work before
+ * the next get), so one max-layer-sized scratch suffices. */
+static int replica_get_layer_params(void *ctx, int layer, int backward_phase, const float **W,
+                                    const float **b)
+{
+    (void)backward_phase;
+    replica *r = ctx;
+    const int64_t w0 = r->layout.offset[2 * layer];
+    const int64_t nW = r->layout.numel[2 * layer];
+    if (!r->bf16_mixed) {
+        *W = r->params + w0;
+        *b = r->params + r->layout.offset[2 * layer + 1];
+        return 0;
+    }
+    const int64_t n = nW + r->layout.numel[2 * layer + 1];
+    bf16_widen(r->params_bf16 + w0, r->layer_fp32, n);
+    *W = r->layer_fp32;
+    *b = r->layer_fp32 + nW;
+    return 0;
+}
+
+static int replica_get_layer_grads(void *ctx, int layer, float **dW, float **db)
+{
+    replica *r = ctx;
+    *dW = r->grads + r->layout.offset[2 * layer];
+    *db = r->grads + r->layout.offset[2 * layer + 1];
+    return 0;
+}
+
+void replica_refresh_compute_params(replica *r)
+{
+    if (r->bf16_mixed)
+        bf16_narrow(r->params, r->params_bf16, r->layout.n_params);
+}
+
+int replica_param_bytes(const replica *r)
+{
+    return r->bf16_mixed ? (int)sizeof(uint16_t) : (int)sizeof(float);
+}
+
 int replica_init(replica *r, const char *who, const dtb_run_spec *spec, const dtb_host_api *host,
                  int64_t max_batch)
 {
@@ -108,6 +196,7 @@ int replica_init(replica *r, const char *who, const dtb_run_spec *spec, const dt
     r->max_batch = max_batch;
     if (check_spec(r, spec) != 0)
         return -1;
+    r->bf16_mixed = spec->precision == DTB_PREC_BF16_MIXED;
     mlp_config_from_spec(&r->spec, &r->cfg);
     char why[256];
     if (mlp_config_validate(&r->cfg, why, sizeof why) != 0)
@@ -120,20 +209,26 @@ int replica_init(replica *r, const char *who, const dtb_run_spec *spec, const dt
         return replica_fail(r, "cannot create the CPU backend");
     if (allocate(r) != 0 || load_initial_params(r) != 0)
         return -1;
-    r->flat.layout = r->layout;
-    r->flat.params = r->params;
-    r->flat.grads = r->grads;
-    mlp_flat_hooks(&r->flat, &r->flat_hooks);
+    replica_refresh_compute_params(r);
+    r->hooks = (mlp_hooks){.ctx = r,
+                           .get_layer_params = replica_get_layer_params,
+                           .put_layer_params = NULL,
+                           .get_layer_grads = replica_get_layer_grads,
+                           .layer_grads_ready = NULL};
     return 0;
 }
 
 void replica_release(replica *r)
 {
     if (r->backend) {
-        free_floats(r, r->params, DTB_MEM_PARAMS);
+        free_floats(r, r->params, params_category(r));
         free_floats(r, r->grads, DTB_MEM_GRADS);
         free_floats(r, r->opt_a, DTB_MEM_OPTIM);
         free_floats(r, r->opt_b, DTB_MEM_OPTIM);
+        free_tracked(r, r->params_bf16, (size_t)r->layout.n_params * sizeof(uint16_t),
+                     DTB_MEM_PARAMS);
+        free_tracked(r, r->layer_fp32, (size_t)r->layer_fp32_count * sizeof(float),
+                     DTB_MEM_OTHER);
         if (r->workspace) {
             r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, -r->workspace->bytes);
             mlp_workspace_destroy(r->backend, r->workspace);
@@ -163,7 +258,7 @@ int replica_forward_backward(replica *r, const mlp_hooks *hooks, int64_t step, i
     if (count > 0 && r->host.sample_batch(r->host.ctx, step, first, count, r->x, r->y) != 0)
         return replica_fail(r, "host refused samples %lld..%lld of step %lld", (long long)first,
                             (long long)(first + count - 1), (long long)step);
-    if (mlp_forward_backward(r->backend, r->workspace, hooks ? hooks : &r->flat_hooks, r->x, r->y,
+    if (mlp_forward_backward(r->backend, r->workspace, hooks ? hooks : &r->hooks, r->x, r->y,
                              count, dlogit_scale, loss_sum) != 0)
         return replica_fail(r, "forward/backward of step %lld failed: %s", (long long)step,
                             r->backend->error);
@@ -200,7 +295,10 @@ int replica_optimizer_step(replica *r, int64_t t)
     else
         rc = ops->sgd_momentum_step(r->backend, r->params, r->grads, r->opt_a, r->layout.n_params,
                                     p->lr, p->momentum, p->weight_decay, t);
-    return rc == 0 ? 0 : replica_fail(r, "optimizer step failed: %s", r->backend->error);
+    if (rc != 0)
+        return replica_fail(r, "optimizer step failed: %s", r->backend->error);
+    replica_refresh_compute_params(r);
+    return 0;
 }
 
 int replica_get_params(replica *r, float *out, int64_t n)

@@ -1,10 +1,30 @@
 /*
- * A full replica of the model's training state on one backend: fp32
- * parameters, gradients and optimizer state over the whole canonical layout,
- * an activation workspace, and host buffers for one batch of samples. The
+ * A full replica of the model's training state on one backend: parameters,
+ * gradients and optimizer state over the whole canonical layout, an
+ * activation workspace, and host buffers for one batch of samples. The
  * single-device baseline is one replica; reference DDP is one replica per
  * rank plus gradient reductions. Every byte it holds is reported through the
  * host's memory accounting, by category, and returned on release.
+ *
+ * Precision (docs/zero.md, "The bf16-mixed recipe"):
+ *   fp32        params are the fp32 parameters the forward/backward read and
+ *               the optimizer updates (PARAMS 4 bytes/param); OPTIM holds
+ *               the moments only (SGD 4, AdamW 8 bytes/param).
+ *   bf16-mixed  params are the fp32 MASTER copy (counted under OPTIM, so
+ *               OPTIM is SGD 8, AdamW 12 bytes/param), and params_bf16 holds
+ *               the compute parameters bf16(params), rounded to nearest even,
+ *               refreshed after init and after every optimizer step (PARAMS
+ *               2 bytes/param). The forward/backward read a layer's compute
+ *               parameters widened (exactly) to fp32 in layer_fp32, one layer
+ *               at a time (OTHER, 4 * max_l n_l bytes), so the BLAS runs fp32.
+ *   Both        gradients are fp32 (GRADS 4 bytes/param), accumulated and
+ *               clipped in fp32; the optimizer runs in fp32 on params.
+ * Under fp32 nothing of the bf16 path runs: results are bitwise those of the
+ * fp32-only replica.
+ *
+ * The replica runs on the CPU backend only (check_spec), so its backend
+ * buffers are host memory and the bf16 widening/narrowing loops touch them
+ * directly.
  */
 #ifndef DTB_REFERENCE_REPLICA_H
 #define DTB_REFERENCE_REPLICA_H
@@ -23,8 +43,15 @@ typedef struct replica {
     mlp_config cfg;
     mlp_layout layout;
     dtb_backend *backend;
-    float *params;               /* [n_params] canonical layout */
-    float *grads;                /* [n_params] */
+    int bf16_mixed;              /* spec.precision == DTB_PREC_BF16_MIXED */
+    float *params;               /* [n_params] canonical layout: the fp32 parameters,
+                                    or under bf16-mixed the fp32 masters */
+    uint16_t *params_bf16;       /* [n_params] bf16 compute parameters = bf16(params)
+                                    under bf16-mixed; NULL under fp32 */
+    float *layer_fp32;           /* [max_l n_l] one layer's compute parameters widened
+                                    (W_l then b_l); NULL under fp32 */
+    int64_t layer_fp32_count;    /* max_l n_l (0 under fp32) */
+    float *grads;                /* [n_params] fp32 */
     float *opt_a;                /* SGD momentum buffer, or AdamW m */
     float *opt_b;                /* AdamW v; NULL for SGD */
     mlp_workspace *workspace;
@@ -32,8 +59,9 @@ typedef struct replica {
     float *x;                    /* host samples [max_batch x dims[0]] */
     int32_t *y;
     int64_t sample_bytes;        /* bytes of x and y, as tracked */
-    mlp_flat_ctx flat;           /* layer views of params and grads */
-    mlp_hooks flat_hooks;
+    mlp_hooks hooks;             /* layer views of the compute parameters and the
+                                    gradients (ctx = this replica); wrap them to add
+                                    work per layer (DDP's bucket launches) */
 } replica;
 
 /* host->error("<who>: <message>"); returns -1. */
@@ -41,25 +69,34 @@ int replica_fail(const replica *r, const char *fmt, ...) __attribute__((format(p
 
 /* Validates the spec's model, optimizer and batch split, creates the CPU
  * backend, allocates everything for batches of up to max_batch samples, and
- * loads the host's initial parameters. On failure the replica is left
- * releasable. `r` must be zeroed. */
+ * loads the host's initial parameters (and, under bf16-mixed, rounds them to
+ * the compute parameters). On failure the replica is left releasable. `r`
+ * must be zeroed, and must not move afterwards (r->hooks.ctx points to it). */
 int replica_init(replica *r, const char *who, const dtb_run_spec *spec, const dtb_host_api *host,
                  int64_t max_batch);
 void replica_release(replica *r);
 
 int replica_zero_grads(replica *r);
 /* Fetches samples first..first+count-1 of `step` and runs forward and
- * backward over them with `hooks` (NULL: the flat hooks), adding into the
+ * backward over them with `hooks` (NULL: r->hooks), adding into the
  * gradients; *loss_sum gets the batch's loss sum. */
 int replica_forward_backward(replica *r, const mlp_hooks *hooks, int64_t step, int64_t first,
                              int64_t count, float dlogit_scale, double *loss_sum);
-/* Copies the parameters out to host memory; n must be n_params. */
+/* Copies the fp32 parameters (the masters under bf16-mixed) out to host
+ * memory; n must be n_params. */
 int replica_get_params(replica *r, float *out, int64_t n);
 /* ||grads||_2, accumulated in double. */
 int replica_grad_norm(replica *r, double *norm);
 /* grads *= clip_coefficient(norm, clip_norm) when that is below 1. */
 int replica_clip(replica *r, double norm, double clip_norm);
-/* The spec's optimizer, step t >= 1, over the whole replica. */
+/* The spec's optimizer, step t >= 1, over the whole replica (on the fp32
+ * params); under bf16-mixed then refreshes the compute parameters. */
 int replica_optimizer_step(replica *r, int64_t t);
+/* params_bf16[i] = bf16(params[i]), nearest even, for every i; a no-op under
+ * fp32. Called by replica_init and replica_optimizer_step; exported for
+ * implementations that update the masters themselves. */
+void replica_refresh_compute_params(replica *r);
+/* Bytes per parameter of the compute parameters (PARAMS): 4 fp32, 2 bf16. */
+int replica_param_bytes(const replica *r);
 
 #endif

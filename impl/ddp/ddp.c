@@ -69,8 +69,12 @@ int ddp_get_counters(dtb_state *s, dtb_counters *out)
 
 int ddp_get_facts(dtb_state *s, dtb_facts *out)
 {
-    *out = (dtb_facts){.stage = DTB_STAGE_DDP, .precision = DTB_PREC_FP32,
-                       .reduce_dtype = DTB_DTYPE_FP32, .param_dtype = DTB_DTYPE_FP32,
+    /* Gradients are reduced in fp32 under both recipes (docs/zero.md). */
+    const int bf16 = s->r.bf16_mixed;
+    *out = (dtb_facts){.stage = DTB_STAGE_DDP,
+                       .precision = bf16 ? DTB_PREC_BF16_MIXED : DTB_PREC_FP32,
+                       .reduce_dtype = DTB_DTYPE_FP32,
+                       .param_dtype = bf16 ? DTB_DTYPE_BF16 : DTB_DTYPE_FP32,
                        .bucket_bytes = s->bucket_bytes, .prefetch_depth = -1};
     return 0;
 }

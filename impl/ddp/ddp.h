@@ -18,6 +18,14 @@
  *     applies the same optimizer update, so parameters stay bitwise equal.
  * A world of one rank issues no collectives.
  *
+ * bf16-mixed (docs/zero.md, "The bf16-mixed recipe"; the replica does it):
+ * the forward/backward read bf16 compute parameters (bf16 of the fp32
+ * masters, refreshed after every step, widened to fp32 one layer at a time);
+ * gradients, their accumulation and their allreduce stay fp32, so the
+ * reduction is exactly the fp32 recipe's and rounds nowhere the single-device
+ * baseline does not. Memory per rank: PARAMS 2 Psi, GRADS 4 Psi, OPTIM
+ * K Psi (master + moments: SGD 8, AdamW 12), OTHER one widened layer.
+ *
  * The zoo (impl/zoo) builds the same code with one deliberate bug each.
  */
 #ifndef DTB_IMPL_DDP_H
@@ -36,8 +44,8 @@ typedef enum ddp_bug {
 } ddp_bug;
 
 #define DDP_CAPS                                                                          \
-    (DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | DTB_CAP_GRAD_CLIP | \
-     DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU)
+    (DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | \
+     DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU)
 #define DDP_VERSION "0.1.0"
 #define DDP_DEFAULT_BUCKET_BYTES (25ll << 20)
 

@@ -8,7 +8,8 @@
 #include "replica.h"
 
 struct dtb_state {
-    replica r;                 /* full params, grads, optimizer state, activations */
+    replica r;                 /* full params, grads, optimizer state, activations
+                                  (and bf16 compute params under bf16-mixed) */
     ddp_bug bug;
     int rank, world;
     dtb_comm *comm;            /* NULL in a world of one: no collectives at all */
@@ -19,7 +20,7 @@ struct dtb_state {
     comm_request requests[DTB_MAX_TENSORS];
     int next_bucket;           /* first bucket not yet launched this step */
     int reduce_in_backward;    /* launch buckets from the backward hooks */
-    mlp_hooks hooks;           /* the replica's flat hooks + bucket launches */
+    mlp_hooks hooks;           /* the replica's layer hooks + bucket launches (ctx = this) */
 };
 
 void ddp_build_hooks(dtb_state *s); /* ddp_step.c */

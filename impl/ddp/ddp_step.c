@@ -1,5 +1,4 @@
 /* Reference DDP: one optimizer step (see ddp.h for the algorithm). */
-#include <stddef.h>
 #include <time.h>
 
 #include "ddp_state.h"
@@ -31,8 +30,10 @@ static int launch_bucket(dtb_state *s, int b)
  * and give MPI a chance to progress the ones already in flight. */
 static int hook_layer_grads_ready(void *ctx, int layer)
 {
-    /* The hooks' context is the replica's flat view, inside this state. */
-    dtb_state *s = (dtb_state *)((char *)ctx - offsetof(dtb_state, r.flat));
+    dtb_state *s = ctx;
+    if (s->r.hooks.layer_grads_ready != NULL &&
+        s->r.hooks.layer_grads_ready(s->r.hooks.ctx, layer) != 0)
+        return -1;
     if (!s->reduce_in_backward)
         return 0;
     while (s->next_bucket < s->n_buckets && s->buckets[s->next_bucket].ready_layer >= layer) {
@@ -49,12 +50,35 @@ static int hook_layer_grads_ready(void *ctx, int layer)
     return 0;
 }
 
+/* Parameters and gradients by layer are the replica's (its hooks widen the
+ * bf16 compute parameters under bf16-mixed); DDP only adds the bucket
+ * launches. The wrappers forward to the replica's hooks with their context. */
+static int hook_get_layer_params(void *ctx, int layer, int backward, const float **W,
+                                 const float **b)
+{
+    const mlp_hooks *h = &((dtb_state *)ctx)->r.hooks;
+    return h->get_layer_params(h->ctx, layer, backward, W, b);
+}
+
+static int hook_put_layer_params(void *ctx, int layer, int backward)
+{
+    const mlp_hooks *h = &((dtb_state *)ctx)->r.hooks;
+    return h->put_layer_params != NULL ? h->put_layer_params(h->ctx, layer, backward) : 0;
+}
+
+static int hook_get_layer_grads(void *ctx, int layer, float **dW, float **db)
+{
+    const mlp_hooks *h = &((dtb_state *)ctx)->r.hooks;
+    return h->get_layer_grads(h->ctx, layer, dW, db);
+}
+
 void ddp_build_hooks(dtb_state *s)
 {
-    /* Parameters and gradients by layer come from the replica's flat hooks
-     * (their context); only the bucket launches are DDP's. */
-    s->hooks = s->r.flat_hooks;
-    s->hooks.layer_grads_ready = hook_layer_grads_ready;
+    s->hooks = (mlp_hooks){.ctx = s,
+                           .get_layer_params = hook_get_layer_params,
+                           .put_layer_params = hook_put_layer_params,
+                           .get_layer_grads = hook_get_layer_grads,
+                           .layer_grads_ready = hook_layer_grads_ready};
 }
 
 static int launch_remaining_and_wait(dtb_state *s)
