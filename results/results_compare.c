@@ -122,10 +122,13 @@ typedef struct check_row {
     char message[200];
 } check_row;
 
-/* The first line of the diagnostics (the "message: ..." line comes first). */
+/* The first line of the diagnostics (the "message: ..." line comes first),
+ * without its key when it is the message. */
 static void first_line(char *dst, size_t len, const unsigned char *diag)
 {
     const char *s = diag ? (const char *)diag : "";
+    if (strncmp(s, "message: ", 9) == 0)
+        s += 9;
     size_t n = strcspn(s, "\n");
     snprintf(dst, len, "%.*s", (int)n, s);
 }
@@ -392,16 +395,13 @@ static int compare_metrics(results_db *db, const case_row *bc, const case_row *h
         /* One fixed seed per (case, metric): the same comparison gives the
          * same interval every time it is computed. */
         uint64_t seed = stats_hash(h->name, stats_hash(hc->key, 0));
-        double spread_b = 0, spread_h = 0;
         if (stats_compare(bs.x, bs.n, hs.x, hs.n, m.exact, m.higher_is_better, pol, seed,
                           &m.s) ||
-            stats_launch_spread(bs.x, bs.launch, bs.n, &spread_b) ||
-            stats_launch_spread(hs.x, hs.launch, hs.n, &spread_h) || push_metric(out, &m)) {
+            (!m.exact && (stats_launches_of(bs.x, bs.launch, bs.n, &m.base_launches) ||
+                          stats_launches_of(hs.x, hs.launch, hs.n, &m.head_launches))) ||
+            push_metric(out, &m)) {
             snprintf(err, err_len, "out of memory comparing metrics");
             rc = -1;
-        } else {
-            out->metrics[out->n_metrics - 1].launch_spread =
-                spread_b > spread_h ? spread_b : spread_h;
         }
         sample_set_free(&bs);
         sample_set_free(&hs);
@@ -412,18 +412,18 @@ static int compare_metrics(results_db *db, const case_row *bc, const case_row *h
 }
 
 /* Per timing metric name: the launch noise envelope over every case, applied
- * to each case's verdict, and the consensus of the cases whose samples
- * sufficed (those with a p-value). */
+ * to each case's verdict, and the suite-level test over the cases whose
+ * samples sufficed for a per-case test (those with a p-value). */
 static int judge_suite(results_comparison *c, const stats_policy *pol)
 {
-    int rc = 0;
-    double *d = malloc(((size_t)c->n_metrics + 1) * sizeof *d);
+    stats_stratum *strata = malloc(((size_t)c->n_metrics + 1) * sizeof *strata);
     c->suite = calloc((size_t)c->n_metrics + 1, sizeof *c->suite);
-    if (!d || !c->suite) {
-        free(d);
+    if (!strata || !c->suite) {
+        free(strata);
         return -1;
     }
-    for (int i = 0; i < c->n_metrics; i++) {
+    int rc = 0;
+    for (int i = 0; i < c->n_metrics && rc == 0; i++) {
         const results_metric_cmp *first = &c->metrics[i];
         if (first->exact)
             continue;
@@ -441,17 +441,20 @@ static int judge_suite(results_comparison *c, const stats_policy *pol)
             const results_metric_cmp *m = &c->metrics[j];
             if (m->exact || strcmp(m->metric, s->metric) != 0)
                 continue;
-            if (m->launch_spread > s->envelope)
-                s->envelope = m->launch_spread;
-            if (isfinite(m->s.p) && m->s.ratio > 0 && isfinite(m->s.ratio))
-                d[n++] = log(m->s.ratio);
+            if (m->base_launches.spread > s->envelope)
+                s->envelope = m->base_launches.spread;
+            if (m->head_launches.spread > s->envelope)
+                s->envelope = m->head_launches.spread;
+            if (isfinite(m->s.p) && m->base_launches.low > 0 && m->head_launches.low > 0)
+                strata[n++] = (stats_stratum){&m->base_launches, &m->head_launches,
+                                              log(m->head_launches.low / m->base_launches.low)};
         }
         for (int j = i; j < c->n_metrics; j++)
             if (!c->metrics[j].exact && strcmp(c->metrics[j].metric, s->metric) == 0)
                 stats_apply_envelope(&c->metrics[j].s, s->envelope, pol);
-        stats_consensus(d, n, s->higher_is_better, pol, &s->s);
+        rc = stats_suite_test(strata, n, s->higher_is_better, pol, &s->s);
     }
-    free(d);
+    free(strata);
     return rc;
 }
 
@@ -630,14 +633,12 @@ void results_comparison_print(const results_comparison *c, const stats_policy *p
         const results_suite_cmp *s = &c->suite[i];
         if (s->s.n_base == 0)
             continue; /* no case had samples enough to take part */
-        char ratio[32] = "-", ci[64] = "";
+        char ratio[32] = "-";
         if (isfinite(s->s.ratio))
             snprintf(ratio, sizeof ratio, "x%.3f", s->s.ratio);
-        if (isfinite(s->s.ci_lo))
-            snprintf(ci, sizeof ci, " [%d cases, %.0f%% interval %.3f-%.3f]", s->s.n_base,
-                     100 * pol->confidence, s->s.ci_lo, s->s.ci_hi);
-        fprintf(out, "suite %-18s %9s  %-12s %s%s; launch noise up to %.0f%%\n", s->metric,
-                ratio, stats_verdict_name(s->s.verdict), s->s.why, ci,
+        fprintf(out, "suite %-18s %9s  %-12s %s [%d cases; launches of one case differed by "
+                     "up to %.0f%%]\n",
+                s->metric, ratio, stats_verdict_name(s->s.verdict), s->s.why, s->s.n_base,
                 100.0 * (exp(s->envelope) - 1.0));
     }
     int regressed_checks = 0;

@@ -9,8 +9,9 @@
  * A timing metric is judged twice: per case, from its samples, and only
  * "beyond noise" when the change also exceeds the launch noise envelope of
  * the two runs (the largest difference between two launches of one case in
- * one run, over every case); and over the suite, by the consensus of the
- * cases (stats_consensus), which a few noisy cases cannot sway.
+ * one run, over every case); and over the suite, with launches as the
+ * replicates and cases as the strata (stats_suite_test), which a few noisy
+ * cases cannot sway.
  */
 #ifndef DTB_RESULTS_COMPARE_H
 #define DTB_RESULTS_COMPARE_H
@@ -34,12 +35,12 @@ typedef struct results_metric_cmp {
     char case_key[256];
     char metric[64], unit[16];
     int exact, higher_is_better;
-    double launch_spread;     /* log: this case's largest launch-to-launch spread */
+    stats_launches base_launches, head_launches;  /* timing metrics */
     stats_result s;
 } results_metric_cmp;
 
-/* A timing metric over the whole suite: the consensus of the cases
- * (stats_consensus) and the launch noise envelope of the two runs. */
+/* A timing metric over the whole suite: the stratified launch test
+ * (stats_suite_test) and the launch noise envelope of the two runs. */
 typedef struct results_suite_cmp {
     char metric[64], unit[16];
     int higher_is_better;

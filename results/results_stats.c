@@ -306,45 +306,57 @@ int stats_compare(const double *base, int nb, const double *head, int nh, int ex
     return 0;
 }
 
-int stats_launch_spread(const double *x, const int *launch, int n, double *spread)
+double stats_lower_decile_inplace(double *x, int n)
 {
-    *spread = 0;
-    if (n < 2)
+    int k = (int)ceil(0.1 * n) - 1;
+    if (k < 0)
+        k = 0;
+    select_kth(x, n, k);
+    return x[k];
+}
+
+int stats_launches_of(const double *x, const int *launch, int n, stats_launches *out)
+{
+    memset(out, 0, sizeof *out);
+    out->low = NAN;
+    if (n < 1)
         return 0;
     double *tmp = malloc((size_t)n * sizeof *tmp);
-    int *seen = malloc((size_t)n * sizeof *seen);
-    double *medians = malloc((size_t)n * sizeof *medians);
-    if (!tmp || !seen || !medians) {
-        free(tmp);
-        free(seen);
-        free(medians);
+    if (!tmp)
         return -1;
-    }
-    /* the distinct launches, in order of appearance, and their medians */
-    int n_launches = 0;
+    int ids[STATS_MAX_LAUNCHES];
+    double medians[STATS_MAX_LAUNCHES];
     for (int i = 0; i < n; i++) {
         int known = 0;
-        for (int j = 0; j < n_launches && !known; j++)
-            known = seen[j] == launch[i];
-        if (known)
-            continue;
-        int m = 0;
-        for (int k = i; k < n; k++)
-            if (launch[k] == launch[i])
-                tmp[m++] = x[k];
-        seen[n_launches] = launch[i];
-        medians[n_launches++] = stats_median_inplace(tmp, m);
+        for (int j = 0; j < out->n && !known; j++)
+            known = ids[j] == launch[i];
+        if (!known && out->n < STATS_MAX_LAUNCHES)
+            ids[out->n++] = launch[i];
     }
-    for (int a = 0; a < n_launches; a++)
-        for (int b = a + 1; b < n_launches; b++)
-            if (medians[a] > 0 && medians[b] > 0) {
-                double s = fabs(log(medians[a] / medians[b]));
-                if (s > *spread)
-                    *spread = s;
-            }
+    for (int j = 0; j < out->n; j++) {
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            int owner = out->n - 1; /* launches past the last id pool into it */
+            for (int q = 0; q < out->n; q++)
+                if (ids[q] == launch[i]) {
+                    owner = q;
+                    break;
+                }
+            if (owner == j)
+                tmp[m++] = x[i];
+        }
+        medians[j] = stats_median_inplace(tmp, m);
+        out->loc[j] = stats_lower_decile_inplace(tmp, m);
+    }
+    for (int a = 0; a < out->n; a++)
+        for (int b = a + 1; b < out->n; b++) {
+            double s = medians[a] > 0 && medians[b] > 0 ? fabs(log(medians[a] / medians[b])) : 0;
+            if (s > out->spread)
+                out->spread = s;
+        }
+    memcpy(tmp, x, (size_t)n * sizeof *tmp);
+    out->low = stats_lower_decile_inplace(tmp, n);
     free(tmp);
-    free(seen);
-    free(medians);
     return 0;
 }
 
@@ -360,56 +372,160 @@ void stats_apply_envelope(stats_result *r, double envelope, const stats_policy *
              100.0 * (r->ratio - 1.0), 100.0 * (exp(envelope) - 1.0));
 }
 
-/* P(Binomial(n, 1/2) <= k), through logs (n may exceed 1074). */
-static double binomial_half_cdf(int n, int k)
+/* Null distribution of HEAD's doubled rank sum in one case: dist[s] for
+ * s in 0..max_sum, the fraction of the C(m, nh) equally likely splits whose
+ * HEAD half sums to s. ranks2: the m doubled mid-ranks. Subset-sum counting
+ * by dynamic programming over (items taken, sum). */
+static int split_distribution(const int *ranks2, int m, int nh, double *dist, int max_sum)
 {
-    double sum = 0;
-    for (int i = 0; i <= k; i++)
-        sum += exp(lgamma(n + 1.0) - lgamma(i + 1.0) - lgamma(n - i + 1.0) - n * log(2.0));
-    return sum;
+    double *ways = calloc((size_t)(nh + 1) * (size_t)(max_sum + 1), sizeof *ways);
+    if (!ways)
+        return -1;
+    ways[0] = 1; /* ways[t * (max_sum + 1) + s]: t items taken summing to s */
+    for (int i = 0; i < m; i++)
+        for (int t = (i + 1 < nh ? i + 1 : nh); t >= 1; t--)
+            for (int s = max_sum; s >= ranks2[i]; s--)
+                ways[t * (max_sum + 1) + s] += ways[(t - 1) * (max_sum + 1) + s - ranks2[i]];
+    double total = 0;
+    for (int s = 0; s <= max_sum; s++)
+        total += ways[nh * (max_sum + 1) + s];
+    for (int s = 0; s <= max_sum; s++)
+        dist[s] = total > 0 ? ways[nh * (max_sum + 1) + s] / total : 0;
+    free(ways);
+    return 0;
 }
 
-void stats_consensus(double *d, int n, int higher_is_better, const stats_policy *pol,
-                     stats_result *out)
+typedef struct ranked {
+    double v;
+    int head;
+} ranked;
+
+static int by_ranked(const void *pa, const void *pb)
+{
+    double a = ((const ranked *)pa)->v, b = ((const ranked *)pb)->v;
+    return (a > b) - (a < b);
+}
+
+/* HEAD's doubled rank sum in one case and its null distribution. */
+static int stratum_ranks(const stats_stratum *s, int *observed, double **dist, int *max_sum)
+{
+    int nb = s->base->n, nh = s->head->n, m = nb + nh;
+    ranked all[2 * STATS_MAX_LAUNCHES];
+    int ranks2[2 * STATS_MAX_LAUNCHES];
+    for (int i = 0; i < nb; i++)
+        all[i] = (ranked){s->base->loc[i], 0};
+    for (int i = 0; i < nh; i++)
+        all[nb + i] = (ranked){s->head->loc[i], 1};
+    qsort(all, (size_t)m, sizeof *all, by_ranked);
+    *observed = 0;
+    for (int i = 0; i < m;) {
+        int j = i;
+        while (j + 1 < m && all[j + 1].v == all[i].v)
+            j++;
+        for (int k = i; k <= j; k++) {
+            ranks2[k] = (i + 1) + (j + 1); /* twice the mean rank of the tie */
+            if (all[k].head)
+                *observed += ranks2[k];
+        }
+        i = j + 1;
+    }
+    *max_sum = m * (m + 1); /* the doubled sum of all ranks bounds any subset */
+    *dist = malloc((size_t)(*max_sum + 1) * sizeof **dist);
+    if (!*dist)
+        return -1;
+    if (split_distribution(ranks2, m, nh, *dist, *max_sum)) {
+        free(*dist);
+        *dist = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int stats_suite_test(const stats_stratum *strata, int n, int higher_is_better,
+                     const stats_policy *pol, stats_result *out)
 {
     memset(out, 0, sizeof *out);
     out->n_base = out->n_head = n;
-    out->base_value = out->head_value = out->p = NAN;
-    out->ratio = out->ci_lo = out->ci_hi = NAN;
+    out->base_value = out->head_value = NAN;
+    out->ratio = out->p = out->ci_lo = out->ci_hi = NAN;
     out->verdict = STATS_INCONCLUSIVE;
     if (n < 1) {
         snprintf(out->why, sizeof out->why, "no case with enough samples");
-        return;
+        return 0;
     }
-    qsort(d, (size_t)n, sizeof *d, by_double);
-    double median = n % 2 ? d[n / 2] : 0.5 * (d[n / 2 - 1] + d[n / 2]);
-    out->ratio = exp(median);
-    double tail = 0.5 * (1.0 - pol->confidence);
-    int k = 0;
-    while (k < n && binomial_half_cdf(n, k) <= tail)
-        k++;
-    /* k order statistics cut from each end; k = 0: no interval at this level */
-    if (k >= 1) {
-        out->ci_lo = exp(d[k - 1]);
-        out->ci_hi = exp(d[n - k]);
-        out->p = 2.0 * binomial_half_cdf(n, k - 1);
+    double *d = malloc((size_t)n * sizeof *d);
+    double *total = malloc(sizeof *total);
+    int total_max = 0, rc = 0;
+    long long observed = 0;
+    if (!d || !total) {
+        free(d);
+        free(total);
+        return -1;
     }
-    double up = 1.0 + pol->min_effect, down = 1.0 / up;
-    int grew = out->ratio >= up, shrank = out->ratio <= down;
-    double change = 100.0 * (out->ratio - 1.0);
-    if (!grew && !shrank) {
-        out->verdict = STATS_UNCHANGED;
-        snprintf(out->why, sizeof out->why, "median case %+.1f%%, within %.0f%%", change,
-                 100.0 * pol->min_effect);
-    } else if (k < 1) {
-        snprintf(out->why, sizeof out->why, "median case %+.1f%%, but %d cases are too few for "
-                 "a %.0f%% interval", change, n, 100 * pol->confidence);
-    } else if ((grew && out->ci_lo > 1.0) || (shrank && out->ci_hi < 1.0)) {
-        out->verdict = grew != higher_is_better ? STATS_REGRESSED : STATS_IMPROVED;
-        snprintf(out->why, sizeof out->why, "median case %+.1f%%; at least %d of %d cases %s",
-                 change, n - k + 1, n, grew ? "slower" : "faster");
-    } else {
-        snprintf(out->why, sizeof out->why, "median case %+.1f%%, but the cases disagree",
-                 change);
+    total[0] = 1; /* distribution of the sum so far: the empty sum is 0 */
+    for (int i = 0; i < n && rc == 0; i++) {
+        d[i] = strata[i].log_ratio;
+        if (strata[i].base->n < 1 || strata[i].head->n < 1)
+            continue;
+        int obs, max_sum;
+        double *dist;
+        if (stratum_ranks(&strata[i], &obs, &dist, &max_sum)) {
+            rc = -1;
+            break;
+        }
+        observed += obs;
+        /* convolve: new[s + t] += total[s] * dist[t] */
+        double *next = calloc((size_t)(total_max + max_sum + 1), sizeof *next);
+        if (!next) {
+            free(dist);
+            rc = -1;
+            break;
+        }
+        for (int s = 0; s <= total_max; s++)
+            if (total[s] != 0)
+                for (int t = 0; t <= max_sum; t++)
+                    next[s + t] += total[s] * dist[t];
+        free(dist);
+        free(total);
+        total = next;
+        total_max += max_sum;
     }
+    if (rc == 0) {
+        double p_slower = 0, p_faster = 0;
+        for (int s = 0; s <= total_max; s++) {
+            if (s >= observed)
+                p_slower += total[s];
+            if (s <= observed)
+                p_faster += total[s];
+        }
+        qsort(d, (size_t)n, sizeof *d, by_double);
+        out->ratio = exp(n % 2 ? d[n / 2] : 0.5 * (d[n / 2 - 1] + d[n / 2]));
+        double tail = 0.5 * (1.0 - pol->confidence);
+        double up = 1.0 + pol->min_effect, down = 1.0 / up;
+        int grew = out->ratio >= up, shrank = out->ratio <= down;
+        double change = 100.0 * (out->ratio - 1.0);
+        /* "slower": HEAD's values larger; for a higher-is-better metric, "higher" */
+        double p_one = grew ? p_slower : p_faster;
+        const char *way = higher_is_better ? (grew ? "higher" : "lower")
+                                           : (grew ? "slower" : "faster");
+        out->p = 2 * p_one < 1 ? 2 * p_one : 1;
+        if (!grew && !shrank) {
+            out->verdict = STATS_UNCHANGED;
+            out->p = 2 * (p_slower < p_faster ? p_slower : p_faster);
+            if (out->p > 1)
+                out->p = 1;
+            snprintf(out->why, sizeof out->why, "median case %+.1f%%, within %.0f%%", change,
+                     100.0 * pol->min_effect);
+        } else if (p_one < tail) {
+            out->verdict = grew != higher_is_better ? STATS_REGRESSED : STATS_IMPROVED;
+            snprintf(out->why, sizeof out->why, "median case %+.1f%%; the launches of %d cases "
+                     "rank HEAD %s (p=%.2g)", change, n, way, out->p);
+        } else {
+            snprintf(out->why, sizeof out->why, "median case %+.1f%%, but the launches do not "
+                     "rank HEAD %s beyond noise (p=%.2g)", change, way, out->p);
+        }
+    }
+    free(d);
+    free(total);
+    return rc;
 }

@@ -15,6 +15,12 @@
  * and better by e; unchanged = r within (1/(1+e), 1+e); inconclusive =
  * too few samples, or a change of at least e that is not significant.
  *
+ * Samples within one launch of a rank world are not independent evidence
+ * on a shared machine (a whole launch runs fast or slow), so a per-case
+ * verdict is also held to the launch noise envelope (stats_apply_envelope),
+ * and the suite-level test (stats_suite_test) uses launches, not samples,
+ * as its replicates.
+ *
  * For an exact metric (deterministic counters, memory) there is no noise:
  * the value is the maximum over samples (the worst rank) and the verdict is
  * the ratio against the same minimum effect.
@@ -81,32 +87,52 @@ int stats_compare(const double *base, int nb, const double *head, int nh, int ex
                   int higher_is_better, const stats_policy *policy, uint64_t seed,
                   stats_result *out);
 
-/* The launch-to-launch spread of one case in one run: samples are tagged
- * with the world run (launch) they come from; the result is the largest
- * |log(median of launch a / median of launch b)| over pairs of launches
- * (0 with fewer than two launches). The largest spread over the cases of
- * two runs is the launch noise envelope: a change of one case no larger
- * than that is something the machine did to an unchanged case within one
- * run, so it is not "beyond noise" whatever the sample-level test says.
- * Returns -1 when out of memory. */
-int stats_launch_spread(const double *x, const int *launch, int n, double *spread);
+/* The launches (world runs) of one timing metric of one case in one run.
+ * Samples are tagged with the launch they come from. Per launch: its lower
+ * decile, the location used by the suite-level test (interference on a
+ * shared machine only ever adds time, so the fast end of a launch is its
+ * steadiest figure). spread: the largest |log(median a / median b)| between
+ * two launches. low: the lower decile of all samples. */
+#define STATS_MAX_LAUNCHES 16
+typedef struct stats_launches {
+    double loc[STATS_MAX_LAUNCHES];
+    int n;
+    double spread;
+    double low;
+} stats_launches;
 
-/* Applies the envelope (a log ratio) to a timing verdict: a regressed or
- * improved result whose |log ratio| does not exceed it becomes
- * inconclusive. */
+/* Lower decile: the ceil(0.1 n)-th smallest of x (n >= 1); x is reordered. */
+double stats_lower_decile_inplace(double *x, int n);
+
+/* Groups x by launch (launches past STATS_MAX_LAUNCHES are pooled into the
+ * last). Returns -1 when out of memory. */
+int stats_launches_of(const double *x, const int *launch, int n, stats_launches *out);
+
+/* The launch noise envelope (a log ratio; the largest spread of any case of
+ * two runs) applied to a per-case timing verdict: a regressed or improved
+ * result whose |log ratio| does not exceed it becomes inconclusive. */
 void stats_apply_envelope(stats_result *r, double envelope, const stats_policy *policy);
 
-/* The suite-level consensus over n cases of one timing metric, from each
- * case's log(HEAD/BASE): ratio = exp(median), and the distribution-free
- * interval for the median at `confidence` from order statistics: the k-th
- * smallest and k-th largest value, k the largest with
- * P(Binomial(n, 1/2) < k) <= (1 - confidence)/2. Regressed when the
- * interval lies above 1 and the ratio is at least 1 + e (improved
- * mirrored); unchanged when the ratio is within (1/(1+e), 1+e);
- * inconclusive otherwise, or with too few cases for the interval.
- * log_ratios is sorted in place. n_base/n_head hold n. */
-void stats_consensus(double *log_ratios, int n, int higher_is_better, const stats_policy *policy,
-                     stats_result *out);
+/* One case in the suite-level test: its launches in BASE and HEAD, and
+ * log(lower decile of HEAD / lower decile of BASE). */
+typedef struct stats_stratum {
+    const stats_launches *base, *head;
+    double log_ratio;
+} stats_stratum;
+
+/* The suite-level test of one timing metric over n cases, launches being
+ * the independent replicates and cases the strata: within each case the
+ * launches of both runs are ranked together (mid-ranks for ties), and the
+ * statistic is the sum over cases of HEAD's rank sum; its exact null
+ * distribution (every split of each case's launches equally likely,
+ * independently across cases) gives one-sided p-values for "HEAD slower"
+ * and "HEAD faster" (van Elteren's stratified rank-sum test, unweighted).
+ * ratio = exp(median log_ratio). Regressed when HEAD ranks slower with
+ * p < (1 - confidence)/2 and ratio >= 1 + e (improved mirrored); unchanged
+ * when ratio is within (1/(1+e), 1+e); inconclusive otherwise. p holds the
+ * two-sided p-value. Returns -1 when out of memory. */
+int stats_suite_test(const stats_stratum *strata, int n, int higher_is_better,
+                     const stats_policy *policy, stats_result *out);
 
 const char *stats_verdict_name(stats_verdict v);
 
