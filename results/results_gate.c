@@ -23,8 +23,8 @@ int results_gate_usable(const results_comparison *c, char *err, size_t err_len)
     return 0;
 }
 
-int results_gate_judge(const results_comparison *c, const stats_policy *pol, FILE *out,
-                       results_gate_outcome *o)
+int results_gate_judge(const results_comparison *c, const stats_policy *pol,
+                       int per_case_timing, FILE *out, results_gate_outcome *o)
 {
     memset(o, 0, sizeof *o);
     for (int i = 0; i < c->n_checks; i++) {
@@ -44,17 +44,22 @@ int results_gate_judge(const results_comparison *c, const stats_policy *pol, FIL
             o->inconclusive++;
         if (m->s.verdict != STATS_REGRESSED)
             continue;
-        o->perf_regressions++;
+        int gates = m->exact || per_case_timing;
+        if (gates)
+            o->perf_regressions++;
+        else
+            o->case_timing_notes++;
+        const char *tag = gates ? "REGRESSION" : "note: not gating, one case:";
         char bv[32], hv[32];
         results_format_value(m->s.base_value, m->unit, bv, sizeof bv);
         results_format_value(m->s.head_value, m->unit, hv, sizeof hv);
         if (m->exact)
-            fprintf(out, "REGRESSION %s: %s: %s -> %s (x%.3f; %s)\n", m->metric, m->case_key, bv,
+            fprintf(out, "%s %s: %s: %s -> %s (x%.3f; %s)\n", tag, m->metric, m->case_key, bv,
                     hv, m->s.ratio, m->s.why);
         else
-            fprintf(out, "REGRESSION %s: %s: median %s -> %s (x%.3f, %.0f%% interval "
-                         "%.3f-%.3f, p=%.2g, n %d/%d; minimum effect %.0f%%)\n",
-                    m->metric, m->case_key, bv, hv, m->s.ratio, 100 * pol->confidence,
+            fprintf(out, "%s %s: %s: median %s -> %s (x%.3f, %.0f%% interval %.3f-%.3f, "
+                         "p=%.2g, n %d/%d; minimum effect %.0f%%)\n",
+                    tag, m->metric, m->case_key, bv, hv, m->s.ratio, 100 * pol->confidence,
                     m->s.ci_lo, m->s.ci_hi, m->s.p, m->s.n_base, m->s.n_head,
                     100 * pol->min_effect);
     }
@@ -76,8 +81,8 @@ int results_gate_judge(const results_comparison *c, const stats_policy *pol, FIL
     else
         fprintf(out, "gate: PASS: HEAD run %lld vs BASE run %lld: no check that passed fails, no "
                      "metric worse beyond noise and %.0f%% (%d cases, %d metrics, %d "
-                     "inconclusive)\n",
+                     "inconclusive, %d single-case timing notes)\n",
                 (long long)c->head.id, (long long)c->base.id, 100 * pol->min_effect,
-                c->n_common, o->compared_metrics, o->inconclusive);
+                c->n_common, o->compared_metrics, o->inconclusive, o->case_timing_notes);
     return regressed;
 }
