@@ -11,3 +11,21 @@ echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE slow
 echo "== all tests (release build)"
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+# The results gate on the CPU (docs/results.md): record a baseline of a small
+# ddp subset, rerun it unchanged (the gate must pass), then run a broken
+# implementation as HEAD (the gate must fail, exit 1).
+echo "== the results gate: baseline, unchanged rerun passes, a zoo plugin fails"
+gate_dir="$(mktemp -d "${TMPDIR:-/tmp}/dtbench-gate-XXXXXX")"
+gate_run=(--suite ddp --np 1,2 --model mlp-odd)
+bash ci/gate.sh --db "$gate_dir/results.db" --out "$gate_dir/base" --init -- "${gate_run[@]}"
+bash ci/gate.sh --db "$gate_dir/results.db" --out "$gate_dir/rerun" -- "${gate_run[@]}"
+gate_status=0
+bash ci/gate.sh --db "$gate_dir/results.db" --out "$gate_dir/zoo" -- "${gate_run[@]}" \
+    --impl zoo-ddp-sum || gate_status=$?
+if [ "$gate_status" -ne 1 ]; then
+    echo "ci/test.sh: the gate let zoo-ddp-sum through (exit $gate_status, want 1)" >&2
+    exit 1
+fi
+rm -rf "$gate_dir"
+echo "ci/test.sh: the gate passed the unchanged rerun and failed zoo-ddp-sum"
