@@ -38,12 +38,13 @@ static int find_name(const char *const *names, int n, const char *s)
 /* Order matters: case_config_from_values reads values[] by these indices. */
 enum {
     O_MODEL, O_OPTIMIZER, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS, O_WD, O_CLIP, O_BATCH,
-    O_MICRO, O_STEPS, O_SEED, O_BUCKET, O_STAGE, O_PRECISION, O_REQUIRE, O_CHECKS
+    O_MICRO, O_STEPS, O_SEED, O_BUCKET, O_PREFETCH, O_STAGE, O_PRECISION, O_REQUIRE, O_CHECKS
 };
 
 static const char *const OPTION_NAMES[CASE_CONFIG_N_OPTIONS] = {
     "model", "optimizer", "lr", "momentum", "beta1", "beta2", "eps", "weight-decay", "clip",
-    "batch", "micro-batches", "steps", "seed", "bucket-bytes", "stage", "precision",
+    "batch", "micro-batches", "steps", "seed", "bucket-bytes", "prefetch-depth", "stage",
+    "precision",
     "require", "check-steps",
 };
 
@@ -101,6 +102,8 @@ void case_config_to_args(const case_config *c, strvec *v)
     strvec_pushf(v, "%llu", (unsigned long long)c->seed);
     strvec_push(v, "--bucket-bytes");
     strvec_pushf(v, "%lld", (long long)c->bucket_bytes);
+    strvec_push(v, "--prefetch-depth");
+    strvec_pushf(v, "%d", (int)c->prefetch_depth);
     strvec_push(v, "--stage");
     strvec_push(v, stage_name(c->stage));
     strvec_push(v, "--precision");
@@ -137,7 +140,7 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
     c->opt.name = OPTIMIZERS[kind];
     c->stage = stage;
     c->precision = precision;
-    int64_t micro = 0;
+    int64_t micro = 0, prefetch = 0;
     if (cli_parse_double("--lr", values[O_LR], 0, DBL_MAX, &c->opt.lr, err, err_len) ||
         cli_parse_double("--momentum", values[O_MOMENTUM], 0, 1, &c->opt.momentum, err,
                          err_len) ||
@@ -154,6 +157,8 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
         cli_parse_u64("--seed", values[O_SEED], &c->seed, err, err_len) ||
         cli_parse_i64("--bucket-bytes", values[O_BUCKET], 0, INT64_MAX, &c->bucket_bytes, err,
                       err_len) ||
+        cli_parse_i64("--prefetch-depth", values[O_PREFETCH], -1, DTB_MAX_LINEAR, &prefetch,
+                      err, err_len) ||
         plugin_caps_parse(values[O_REQUIRE], &c->required_caps, err, err_len) ||
         cli_parse_i64_list("--check-steps", values[O_CHECKS], 1, c->steps, c->check_steps,
                            CASE_MAX_CHECKS, &c->n_checks, err, err_len))
@@ -165,6 +170,7 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
         }
     }
     c->micro_batches = (int32_t)micro;
+    c->prefetch_depth = (int32_t)prefetch;
     return 0;
 }
 
@@ -194,7 +200,7 @@ void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
     spec->device_kind = DTB_DEVICE_CPU;
     spec->device_index = -1;
     spec->bucket_bytes = c->bucket_bytes;
-    spec->prefetch_depth = -1;
+    spec->prefetch_depth = c->prefetch_depth;
     spec->stress_delay_us = 0;
 }
 

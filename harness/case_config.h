@@ -1,7 +1,7 @@
 /*
  * What one run of one rank world trains: model, optimizer, batch,
- * accumulation, steps, clipping, seed, bucket size, the stage and precision
- * asked for, the capabilities required and the steps whose parameters are
+ * accumulation, steps, clipping, seed, bucket size, ZeRO-3 prefetch depth,
+ * the stage and precision asked for, the capabilities required and the steps whose parameters are
  * checked. The harness turns it into worker arguments; the worker parses them
  * back and builds the plugin's run spec from it; the oracle gets the same
  * spec. One struct, one encoding, so all three always agree.
@@ -28,6 +28,7 @@ typedef struct case_config {
     uint64_t seed;
     double clip_norm;
     int64_t bucket_bytes;
+    int32_t prefetch_depth;         /* ZeRO-3 layers gathered ahead; -1: plugin default */
     int32_t stage;                  /* dtb_stage asked for */
     int32_t precision;              /* dtb_precision asked for */
     uint64_t required_caps;
@@ -41,7 +42,7 @@ void case_config_to_args(const case_config *c, strvec *v);
 
 /* Recognised option names, for the worker's option table: each entry of
  * case_config_option_names() gets a slot in values[] (same order). */
-#define CASE_CONFIG_N_OPTIONS 18
+#define CASE_CONFIG_N_OPTIONS 19
 const char *const *case_config_option_names(void);
 /* Parses the values collected for those options (every one required). */
 int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], case_config *c,
@@ -53,8 +54,9 @@ void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
                          dtb_run_spec *spec);
 
 /* Same training trajectory (model, optimizer, batch, steps, seed, clip,
- * checked steps): a baseline or oracle result of one serves the other.
- * Micro-batches, buckets, stage and capabilities do not change the math. */
+ * precision recipe, checked steps): a baseline or oracle result of one serves
+ * the other. Micro-batches, buckets, prefetch depth, stage and capabilities
+ * do not change the math. */
 int case_config_same_training(const case_config *a, const case_config *b);
 
 /* Names of enumerations, as used in arguments and messages. */

@@ -6,7 +6,11 @@
 #include <string.h>
 
 #include "model.h"
+#include "theory.h"
 #include "tolerance.h"
+
+static const char *const COLLECTIVE_NAMES[DTB_COLL_KIND_COUNT] = {
+    "allreduce", "reduce_scatter", "allgather", "broadcast", "reduce", "barrier"};
 
 #define TOLERANCE_MODEL_TEXT "%g * baseline_error + %g * FLT_EPSILON * max|oracle|"
 
@@ -83,21 +87,33 @@ static void check_ran_what_was_asked(const check_inputs *in, check_list *out)
     check_result *c = check_list_add(out, "ran what was asked");
     if (!c)
         return;
+    const case_config *cfg = in->cfg;
     for (int r = 0; r < in->world_size; r++) {
         const dtb_facts *f = &in->run1[r].facts;
-        if (f->stage == in->cfg->stage && f->precision == in->cfg->precision)
-            continue;
         char msg[256];
-        snprintf(msg, sizeof msg, "rank %d reports stage %s precision %s, asked for %s %s", r,
-                 stage_name(f->stage), precision_name(f->precision), stage_name(in->cfg->stage),
-                 precision_name(in->cfg->precision));
-        set_fail(c, msg);
-        diag_int(&c->diag, "rank", r);
-        diag_text(&c->diag, "requested_stage", "%s", stage_name(in->cfg->stage));
-        diag_text(&c->diag, "reported_stage", "%s", stage_name(f->stage));
-        diag_text(&c->diag, "requested_precision", "%s", precision_name(in->cfg->precision));
-        diag_text(&c->diag, "reported_precision", "%s", precision_name(f->precision));
-        return;
+        if (f->stage != cfg->stage || f->precision != cfg->precision) {
+            snprintf(msg, sizeof msg, "rank %d reports stage %s precision %s, asked for %s %s",
+                     r, stage_name(f->stage), precision_name(f->precision),
+                     stage_name(cfg->stage), precision_name(cfg->precision));
+            set_fail(c, msg);
+            diag_int(&c->diag, "rank", r);
+            diag_text(&c->diag, "requested_stage", "%s", stage_name(cfg->stage));
+            diag_text(&c->diag, "reported_stage", "%s", stage_name(f->stage));
+            diag_text(&c->diag, "requested_precision", "%s", precision_name(cfg->precision));
+            diag_text(&c->diag, "reported_precision", "%s", precision_name(f->precision));
+            return;
+        }
+        /* An explicit ZeRO-3 prefetch depth must be the one run. */
+        if (cfg->stage == DTB_STAGE_ZERO3 && cfg->prefetch_depth >= 0 &&
+            f->prefetch_depth != cfg->prefetch_depth) {
+            snprintf(msg, sizeof msg, "rank %d reports prefetch depth %d, asked for %d", r,
+                     (int)f->prefetch_depth, (int)cfg->prefetch_depth);
+            set_fail(c, msg);
+            diag_int(&c->diag, "rank", r);
+            diag_int(&c->diag, "requested_prefetch_depth", cfg->prefetch_depth);
+            diag_int(&c->diag, "reported_prefetch_depth", f->prefetch_depth);
+            return;
+        }
     }
 }
 
@@ -367,8 +383,6 @@ static void check_deterministic(const check_inputs *in, check_list *out)
 
 static void check_no_collectives(const check_inputs *in, check_list *out)
 {
-    static const char *const kinds[DTB_COLL_KIND_COUNT] = {
-        "allreduce", "reduce_scatter", "allgather", "broadcast", "reduce", "barrier"};
     check_result *c = check_list_add(out, "world of 1 issues no collectives");
     if (!c)
         return;
@@ -378,13 +392,201 @@ static void check_no_collectives(const check_inputs *in, check_list *out)
             continue;
         char msg[160];
         snprintf(msg, sizeof msg, "a world of one rank issued %llu %s call(s), %llu bytes",
-                 (unsigned long long)k->calls[i], kinds[i], (unsigned long long)k->bytes[i]);
+                 (unsigned long long)k->calls[i], COLLECTIVE_NAMES[i],
+                 (unsigned long long)k->bytes[i]);
         set_fail(c, msg);
-        diag_text(&c->diag, "collective", "%s", kinds[i]);
+        diag_text(&c->diag, "collective", "%s", COLLECTIVE_NAMES[i]);
         diag_int(&c->diag, "calls", (int64_t)k->calls[i]);
         diag_int(&c->diag, "bytes", (int64_t)k->bytes[i]);
         return;
     }
+}
+
+/* The theory's view of the case (theory.h), with ZeRO-3 prefetch depth d. */
+static void theory_case_of(const check_inputs *in, int32_t prefetch_depth, theory_case *tc)
+{
+    const case_config *cfg = in->cfg;
+    memset(tc, 0, sizeof *tc);
+    tc->stage = cfg->stage;
+    tc->precision = cfg->precision;
+    tc->optimizer = cfg->opt.kind;
+    tc->n_linear = cfg->model->n_linear;
+    for (int l = 0; l <= cfg->model->n_linear; l++)
+        tc->dims[l] = cfg->model->dims[l];
+    tc->world_size = in->world_size;
+    tc->micro_batches = cfg->micro_batches;
+    tc->steps = cfg->steps;
+    tc->prefetch_depth = prefetch_depth;
+}
+
+/* 1 when a counter of kind k disagrees with the theory. */
+static int counter_off(const theory_comm *th, const dtb_counters *m, int k)
+{
+    if (m->bytes[k] != th->expected.bytes[k])
+        return 1;
+    return th->calls_exact[k] ? m->calls[k] != th->expected.calls[k]
+                              : m->calls[k] < th->expected.calls[k];
+}
+
+/* Bus bytes per rank per step, measured (rank `rank`) against the theory,
+ * and the paper's "about 2 Psi / 3 Psi elements" (one micro-batch per step)
+ * for scale; volumes rounded to whole bytes or elements, ratios exact. */
+static void diag_bus_bytes(const check_inputs *in, const theory_comm *th, int rank, tap_diag *d)
+{
+    const case_config *cfg = in->cfg;
+    double measured = theory_bus_bytes_per_step(&in->run1[rank].counters, in->world_size,
+                                                cfg->steps);
+    double expected = theory_bus_bytes_per_step(&th->expected, in->world_size, cfg->steps);
+    diag_int(d, "bus_bytes_per_step", llround(measured));
+    diag_int(d, "theory_bus_bytes_per_step", llround(expected));
+    if (expected > 0)
+        diag_real(d, "bus_ratio", measured / expected);
+    diag_int(d, "paper_bus_elements_m1",
+             llround(theory_paper_bus_elements(cfg->stage, mlp_param_count(cfg->model),
+                                               in->world_size)));
+}
+
+/* Every rank's calls and bytes of every collective kind equal the stage's
+ * closed form (theory.h): exact for ZeRO, bytes exact and calls a lower
+ * bound (buckets) for the DDP allreduce. Passing points carry the bus bytes. */
+static void check_communication(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "communication matches theory");
+    if (!c)
+        return;
+    theory_case tc;
+    theory_case_of(in, -1, &tc);
+    theory_comm th;
+    if (theory_communication(&tc, &th) != 0) {
+        set_fail(c, "no communication theory for this stage, precision and optimizer");
+        return;
+    }
+    int bad_rank = -1, bad_kind = -1, failing_ranks = 0;
+    char list[512] = "";
+    for (int r = 0; r < in->world_size; r++) {
+        const dtb_counters *m = &in->run1[r].counters;
+        int rank_bad = 0;
+        for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
+            if (!counter_off(&th, m, k))
+                continue;
+            rank_bad = 1;
+            if (bad_rank < 0)
+                bad_kind = k;
+            if (bad_rank < 0 || bad_rank == r) {
+                bad_rank = r;
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used,
+                         "%s%s: %llu calls, %llu bytes (expected %s%llu calls, %llu bytes)",
+                         used ? "; " : "", COLLECTIVE_NAMES[k], (unsigned long long)m->calls[k],
+                         (unsigned long long)m->bytes[k], th.calls_exact[k] ? "" : ">= ",
+                         (unsigned long long)th.expected.calls[k],
+                         (unsigned long long)th.expected.bytes[k]);
+            }
+        }
+        failing_ranks += rank_bad;
+    }
+    if (bad_rank < 0) {
+        diag_bus_bytes(in, &th, 0, &c->diag);
+        return;
+    }
+    const dtb_counters *m = &in->run1[bad_rank].counters;
+    char msg[200];
+    snprintf(msg, sizeof msg, "rank %d's %s counters differ from the %s theory over %lld steps",
+             bad_rank, COLLECTIVE_NAMES[bad_kind], stage_name(in->cfg->stage),
+             (long long)in->cfg->steps);
+    set_fail(c, msg);
+    diag_int(&c->diag, "rank", bad_rank);
+    diag_int(&c->diag, "failing_ranks", failing_ranks);
+    diag_text(&c->diag, "collective", "%s", COLLECTIVE_NAMES[bad_kind]);
+    diag_int(&c->diag, "expected_calls", (int64_t)th.expected.calls[bad_kind]);
+    diag_text(&c->diag, "calls_rule", "%s", th.calls_exact[bad_kind] ? "exact" : "at least");
+    diag_int(&c->diag, "calls", (int64_t)m->calls[bad_kind]);
+    diag_int(&c->diag, "expected_bytes", (int64_t)th.expected.bytes[bad_kind]);
+    diag_int(&c->diag, "bytes", (int64_t)m->bytes[bad_kind]);
+    diag_text(&c->diag, "mismatches", "%s", list);
+    diag_bus_bytes(in, &th, bad_rank, &c->diag);
+}
+
+/* peak(PARAMS) + peak(GRADS) + peak(OPTIM) of one rank. */
+static int64_t model_states(const rank_result *r)
+{
+    return r->mem_peak[DTB_MEM_PARAMS] + r->mem_peak[DTB_MEM_GRADS] +
+           r->mem_peak[DTB_MEM_OPTIM];
+}
+
+/* Every rank's model states are within the stage's formula plus the
+ * padding and (ZeRO-3) materialised-layer allowances (theory.h). The point
+ * reports the rank closest to (or furthest over) its bound; formula and
+ * allowances rounded to whole bytes (Psi/N need not be one), ratios exact. */
+static void check_memory(const check_inputs *in, check_list *out)
+{
+    static const char *const peak_keys[DTB_MEM_CATEGORY_COUNT] = {
+        "peak_params", "peak_grads", "peak_optim", "peak_activations", "peak_comm",
+        "peak_other"};
+    check_result *c = check_list_add(out, "memory within theory");
+    if (!c)
+        return;
+    int worst = -1, failing_ranks = 0;
+    double worst_fill = 0;
+    theory_memory tm, worst_tm;
+    memset(&worst_tm, 0, sizeof worst_tm);
+    for (int r = 0; r < in->world_size; r++) {
+        const rank_result *rr = &in->run1[r];
+        theory_case tc;
+        theory_case_of(in, rr->facts.prefetch_depth, &tc);
+        if (theory_memory_bounds(&tc, &tm) != 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "no memory theory for rank %d: %s", r,
+                     in->cfg->stage == DTB_STAGE_ZERO3 && rr->facts.prefetch_depth < 0
+                         ? "a ZeRO-3 plugin must report its prefetch depth in dtb_facts"
+                         : "unknown stage, precision or optimizer");
+            set_fail(c, msg);
+            diag_int(&c->diag, "rank", r);
+            return;
+        }
+        int64_t states = model_states(rr);
+        if (states <= 0) {
+            set_fail(c, "the plugin tracks no model-state memory (PARAMS, GRADS, OPTIM through "
+                        "the host's mem_track), so there is nothing to compare");
+            diag_int(&c->diag, "rank", r);
+            return;
+        }
+        double fill = (double)states / (double)tm.bound;
+        failing_ranks += states > tm.bound;
+        if (worst < 0 || fill > worst_fill) {
+            worst = r;
+            worst_fill = fill;
+            worst_tm = tm;
+        }
+    }
+    const rank_result *rr = &in->run1[worst];
+    int64_t states = model_states(rr);
+    if (failing_ranks) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "rank %d holds %lld bytes of model states, over the %s bound "
+                 "of %lld bytes", worst, (long long)states, stage_name(in->cfg->stage),
+                 (long long)worst_tm.bound);
+        set_fail(c, msg);
+        diag_int(&c->diag, "failing_ranks", failing_ranks);
+    }
+    diag_int(&c->diag, "rank", worst);
+    diag_int(&c->diag, "model_states_bytes", states);
+    diag_int(&c->diag, "formula_bytes", llround(worst_tm.formula));
+    diag_int(&c->diag, "bound_bytes", worst_tm.bound);
+    diag_real(&c->diag, "ratio", (double)states / worst_tm.formula);
+    diag_int(&c->diag, "paper_formula_bytes", llround(worst_tm.paper));
+    diag_real(&c->diag, "paper_ratio", (double)states / worst_tm.paper);
+    if (!failing_ranks)
+        return;
+    diag_int(&c->diag, "padding_allowance_bytes", llround(worst_tm.padding));
+    diag_int(&c->diag, "materialised_allowance_bytes", worst_tm.materialised);
+    diag_text(&c->diag, "bytes_per_element", "p=%d g=%d K=%d", worst_tm.bytes.p,
+              worst_tm.bytes.g, worst_tm.bytes.K);
+    if (in->cfg->stage == DTB_STAGE_ZERO3)
+        diag_int(&c->diag, "prefetch_depth", rr->facts.prefetch_depth);
+    for (int k = 0; k < DTB_MEM_CATEGORY_COUNT; k++)
+        diag_int(&c->diag, peak_keys[k], rr->mem_peak[k]);
+    diag_int(&c->diag, "peak_total", rr->mem_total_peak);
 }
 
 void checks_run(const check_inputs *in, check_list *out)
@@ -401,6 +603,10 @@ void checks_run(const check_inputs *in, check_list *out)
     check_deterministic(in, out);
     if (in->world_size == 1)
         check_no_collectives(in, out);
+    if (in->cfg->stage >= DTB_STAGE_DDP && in->cfg->stage <= DTB_STAGE_ZERO3) {
+        check_communication(in, out);
+        check_memory(in, out);
+    }
 }
 
 int checks_validate_rank(const case_config *cfg, int rank, int world_size, const rank_result *r,

@@ -53,7 +53,10 @@ typedef struct check_inputs {
 /* Appends, in order: ran what was asked, loss every step, grad norm every
  * step, clipping active (cases that clip), params after each check step,
  * every row changed, ranks bitwise identical (np > 1), bitwise
- * deterministic run to run, world of 1 issues no collectives (np = 1). */
+ * deterministic run to run, world of 1 issues no collectives (np = 1), and
+ * for the DDP and ZeRO stages communication matches theory and memory
+ * within theory (theory.h; their YAML carries the bus bytes and the
+ * measured/theory ratio on passing points too). */
 void checks_run(const check_inputs *in, check_list *out);
 
 /* 0 when rank file `rank` holds what cfg asked for (rank, world, steps,

@@ -8,7 +8,16 @@ uint64_t plan_required_caps(const dtb_suite *suite)
     uint64_t caps = suite->required_caps | DTB_CAP_CPU;
     for (int o = 0; o < suite->n_recipes; o++)
         caps |= recipe_caps(&suite->recipes[o]);
-    return caps;
+    /* A precision is the whole suite's need only when every case has it. */
+    uint64_t every = suite->n_precisions > 0 ? ~0ull : 0;
+    for (int p = 0; p < suite->n_precisions; p++)
+        every &= precision_cap(suite->precisions[p]);
+    return caps | every;
+}
+
+uint64_t plan_missing_caps(const dtb_case *c, uint64_t impl_caps)
+{
+    return c->cfg.required_caps & ~impl_caps;
 }
 
 /* Check steps: step 1 and the last (once when they coincide). */
@@ -20,13 +29,37 @@ static void set_check_steps(case_config *cfg)
         cfg->check_steps[cfg->n_checks++] = cfg->steps;
 }
 
+/* Everything of the suite's matrix that is valid before expanding it. */
+static int plan_validate(const dtb_suite *suite, char *err, size_t err_len)
+{
+    for (int o = 0; o < suite->n_recipes; o++) {
+        if (!optimizer_cap(suite->recipes[o].opt.kind)) {
+            snprintf(err, err_len, "suite %s has unknown optimizer kind %d", suite->name,
+                     (int)suite->recipes[o].opt.kind);
+            return -1;
+        }
+    }
+    for (int p = 0; p < suite->n_precisions; p++) {
+        if (!precision_cap(suite->precisions[p])) {
+            snprintf(err, err_len, "suite %s has unknown precision %d", suite->name,
+                     (int)suite->precisions[p]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out, int *n,
                char *err, size_t err_len)
 {
     const int *worlds = ov && ov->world_sizes ? ov->world_sizes : suite->world_sizes;
     int n_worlds = ov && ov->world_sizes ? ov->n_world_sizes : suite->n_world_sizes;
     int n_models = ov && ov->model ? 1 : suite->n_models;
-    size_t total = (size_t)n_models * (size_t)suite->n_recipes * (size_t)n_worlds;
+    if (plan_validate(suite, err, err_len))
+        return -1;
+    size_t max_depths = suite->n_prefetch_depths > 1 ? (size_t)suite->n_prefetch_depths : 1;
+    size_t total = (size_t)n_models * (size_t)suite->n_recipes * (size_t)suite->n_precisions *
+                   max_depths * (size_t)n_worlds;
     dtb_case *cases = calloc(total ? total : 1, sizeof *cases);
     if (!cases) {
         snprintf(err, err_len, "out of memory planning %zu cases", total);
@@ -41,34 +74,37 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
             free(cases);
             return -1;
         }
+        const int32_t *depths;
+        int n_depths;
+        suite_model_depths(suite, model->name, &depths, &n_depths);
         for (int o = 0; o < suite->n_recipes; o++) {
             const dtb_recipe *recipe = &suite->recipes[o];
-            const dtb_optimizer_config *opt = &recipe->opt;
-            if (!optimizer_cap(opt->kind)) {
-                snprintf(err, err_len, "suite %s has unknown optimizer kind %d", suite->name,
-                         (int)opt->kind);
-                free(cases);
-                return -1;
-            }
-            for (int w = 0; w < n_worlds; w++) {
-                dtb_case *c = &cases[k];
-                c->index = k++;
-                c->suite = suite;
-                c->recipe = recipe;
-                c->world_size = worlds[w];
-                case_config *cfg = &c->cfg;
-                cfg->model = model;
-                cfg->opt = *opt;
-                cfg->global_batch = suite->global_batch;
-                cfg->micro_batches = suite->micro_batches;
-                cfg->steps = ov && ov->steps > 0 ? ov->steps : suite->steps;
-                cfg->seed = ov && ov->has_seed ? ov->seed : suite->seed;
-                cfg->clip_norm = recipe->clip_norm;
-                cfg->bucket_bytes = suite->bucket_bytes;
-                cfg->stage = suite->stage;
-                cfg->precision = suite->precision;
-                cfg->required_caps = suite->required_caps | DTB_CAP_CPU | recipe_caps(recipe);
-                set_check_steps(cfg);
+            for (int p = 0; p < suite->n_precisions; p++) {
+                int32_t precision = suite->precisions[p];
+                for (int d = 0; d < n_depths; d++) {
+                    for (int w = 0; w < n_worlds; w++) {
+                        dtb_case *c = &cases[k];
+                        c->index = k++;
+                        c->suite = suite;
+                        c->recipe = recipe;
+                        c->world_size = worlds[w];
+                        case_config *cfg = &c->cfg;
+                        cfg->model = model;
+                        cfg->opt = recipe->opt;
+                        cfg->global_batch = suite->global_batch;
+                        cfg->micro_batches = suite->micro_batches;
+                        cfg->steps = ov && ov->steps > 0 ? ov->steps : suite->steps;
+                        cfg->seed = ov && ov->has_seed ? ov->seed : suite->seed;
+                        cfg->clip_norm = recipe->clip_norm;
+                        cfg->bucket_bytes = suite->bucket_bytes;
+                        cfg->prefetch_depth = depths[d];
+                        cfg->stage = suite->stage;
+                        cfg->precision = precision;
+                        cfg->required_caps = suite->required_caps | DTB_CAP_CPU |
+                                             recipe_caps(recipe) | precision_cap(precision);
+                        set_check_steps(cfg);
+                    }
+                }
             }
         }
     }
@@ -79,8 +115,12 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
 
 void case_label(const dtb_case *c, const char *impl_name, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s %s %s np=%d mb=%d", impl_name, c->cfg.model->name, c->recipe->name,
-             c->world_size, (int)c->cfg.micro_batches);
+    const char *precision = c->cfg.precision == DTB_PREC_BF16_MIXED ? "bf16"
+                                                                     : precision_name(c->cfg.precision);
+    int w = snprintf(buf, len, "%s %s %s %s np=%d mb=%d", impl_name, c->cfg.model->name,
+                     c->recipe->name, precision, c->world_size, (int)c->cfg.micro_batches);
+    if (c->cfg.prefetch_depth >= 0 && w >= 0 && (size_t)w < len)
+        snprintf(buf + w, len - (size_t)w, " pf=%d", (int)c->cfg.prefetch_depth);
 }
 
 void case_baseline_config(const dtb_case *c, case_config *out)
@@ -88,9 +128,9 @@ void case_baseline_config(const dtb_case *c, case_config *out)
     *out = c->cfg;
     out->micro_batches = 1;
     out->bucket_bytes = 0;
+    out->prefetch_depth = -1;
     out->stage = DTB_STAGE_SINGLE;
-    out->required_caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_CPU | DTB_CAP_FP32 |
+    out->required_caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_CPU | precision_cap(c->cfg.precision) |
                          optimizer_cap(c->cfg.opt.kind) |
                          (c->cfg.clip_norm > 0 ? DTB_CAP_GRAD_CLIP : 0);
-    out->precision = DTB_PREC_FP32;
 }

@@ -1,8 +1,9 @@
 /*
  * Expanding a suite's matrix into cases, with the command line's overrides
  * (--np replaces the world sizes, --model the models, --steps and --seed the
- * suite's values). Cases are ordered model, recipe, world size (innermost),
- * so the cases sharing one baseline and oracle are adjacent.
+ * suite's values). Cases are ordered model, recipe, precision, prefetch
+ * depth, world size (innermost), so the cases sharing one baseline and oracle
+ * (same model, recipe and precision) are adjacent.
  */
 #ifndef DTB_HARNESS_PLAN_H
 #define DTB_HARNESS_PLAN_H
@@ -31,19 +32,27 @@ typedef struct plan_overrides {
 } plan_overrides;
 
 /* Malloc'd array of *n cases; fails (one line in err) on a suite naming an
- * unknown model or optimizer, or out of memory. */
+ * unknown model, optimizer or precision, or out of memory. */
 int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out, int *n,
                char *err, size_t err_len);
 
-/* Capabilities an implementation needs for every case of the suite: the
- * suite's, each recipe's, and the device's (CPU). */
+/* Capabilities an implementation needs to be accepted for the suite at all
+ * (a one-line refusal otherwise): the suite's, each recipe's, the device's
+ * (CPU), and a precision's only when every case of the suite has it. */
 uint64_t plan_required_caps(const dtb_suite *suite);
 
-/* "<impl> <model> <recipe> np=<N> mb=<M>", e.g. "ref-ddp mlp-odd sgd noclip np=3 mb=3" */
+/* The capabilities case c needs that `impl_caps` lacks (0: it can run).
+ * A case with missing capabilities is skipped, not failed (suite.h). */
+uint64_t plan_missing_caps(const dtb_case *c, uint64_t impl_caps);
+
+/* "<impl> <model> <recipe> <precision> np=<N> mb=<M>[ pf=<d>]", the precision
+ * "fp32" or "bf16", pf only for an explicit ZeRO-3 prefetch depth, e.g.
+ * "ref-ddp mlp-odd sgd noclip fp32 np=3 mb=3", "ref-zero3 mlp-odd adamw bf16 np=4 mb=3 pf=0" */
 void case_label(const dtb_case *c, const char *impl_name, char *buf, size_t len);
 
-/* The fp32 single-device baseline's config for a case: same training, one
- * rank, the whole global batch as one micro-batch, stage single. */
+/* The single-device baseline's config for a case: same training (the same
+ * precision recipe: the baseline and the oracle run it too), one rank, the
+ * whole global batch as one micro-batch, stage single. */
 void case_baseline_config(const dtb_case *c, case_config *out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plugin_loader.h"
 #include "references.h"
 #include "tap.h"
 
@@ -36,8 +37,22 @@ static void add_completed(case_result *r)
         diag_block(&c->diag, "log_tail", r->run1.log_tail);
 }
 
-static void run_case(const run_config *cfg, reference_cache *refs, const dtb_case *cs,
-                     case_result *r)
+/* A case the implementation cannot run: one skipped "completed" point. */
+static void skip_case(case_result *r, uint64_t missing)
+{
+    check_result *c = check_list_add(&r->checks, "completed");
+    if (!c)
+        return;
+    char caps[256];
+    plugin_caps_format(missing, caps, sizeof caps);
+    c->status = CHECK_SKIP;
+    snprintf(c->skip_reason, sizeof c->skip_reason, "%.40s lacks capability %.60s",
+             r->impl_name, caps);
+    r->skipped = 1;
+}
+
+static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl_caps,
+                     const dtb_case *cs, case_result *r)
 {
     double start = now_seconds();
     memset(r, 0, sizeof *r);
@@ -45,6 +60,12 @@ static void run_case(const run_config *cfg, reference_cache *refs, const dtb_cas
     r->impl_name = cfg->impl_name;
     case_label(cs, cfg->impl_name, r->label, sizeof r->label);
     check_list_init(&r->checks);
+    uint64_t missing = plan_missing_caps(cs, impl_caps);
+    if (missing) {
+        skip_case(r, missing);
+        r->seconds = now_seconds() - start;
+        return;
+    }
     r->completed =
         world_run(&cfg->env, cfg->impl_path, &cs->cfg, cs->world_size, &r->run1) == 0;
     add_completed(r);
@@ -97,18 +118,31 @@ static void emit_case(tap_writer *tap, const case_result *r, run_summary *s)
     }
 }
 
+/* The implementation's capabilities, for skipping the cases it cannot run.
+ * The caller has already loaded and vetted it for the suite; should this
+ * load fail anyway, nothing is skipped and each worker refuses its case. */
+static uint64_t impl_caps_of(const run_config *cfg)
+{
+    dtb_loaded_plugin p;
+    char err[512];
+    if (plugin_load(cfg->impl_path, 0, &p, err, sizeof err) != 0)
+        return ~0ull;
+    return p.table->caps;
+}
+
 void run_suite(const run_config *cfg, run_summary *s)
 {
     double start = now_seconds();
     memset(s, 0, sizeof *s);
     s->worst_ratio = -1;
+    uint64_t impl_caps = impl_caps_of(cfg);
     tap_writer tap;
     tap_begin(&tap, cfg->tap);
     reference_cache refs;
     references_init(&refs);
     for (int i = 0; i < cfg->n_cases; i++) {
         case_result r;
-        run_case(cfg, &refs, &cfg->cases[i], &r);
+        run_case(cfg, &refs, impl_caps, &cfg->cases[i], &r);
         emit_case(&tap, &r, s);
         if (cfg->observer)
             cfg->observer(cfg->observer_ctx, &r);

@@ -4,7 +4,9 @@
  * compute the checks, write the case's TAP test points, and hand the finished
  * case to the observer (the place where a results database will record it:
  * the harness process is the only writer). A case that does not complete
- * fails its own "completed" point, and the loop goes on to the next case.
+ * fails its own "completed" point, and the loop goes on to the next case. A
+ * case needing a capability the implementation lacks (a precision, suite.h)
+ * is not run: its "completed" point is a TAP "# SKIP" naming the capability.
  */
 #ifndef DTB_HARNESS_RUN_H
 #define DTB_HARNESS_RUN_H
@@ -18,8 +20,9 @@
 typedef struct case_result {
     const dtb_case *cs;
     const char *impl_name;
-    char label[256];               /* "<impl> <model> <opt> np=N mb=M" */
-    int completed;                 /* run 1 completed */
+    char label[256];               /* "<impl> <model> <opt> <prec> np=N mb=M[ pf=d]" */
+    int skipped;                   /* not run: the implementation lacks a capability */
+    int completed;                 /* run 1 completed (0 when skipped) */
     world_outcome run1, run2;      /* run2 is empty when run 1 failed */
     check_list checks;             /* "completed" first, then checks_run's */
     double seconds;                /* wall time of the case, references included */

@@ -1,10 +1,18 @@
 /*
  * A suite is declarative: a name, what it needs from an implementation, and
- * a case matrix (models x recipes x world sizes, a recipe being an optimizer
- * and a clipping setting) with fixed batch, accumulation, steps, seed and
- * bucket size. One short file per
+ * a case matrix (models x recipes x precisions x ZeRO-3 prefetch depths x
+ * world sizes, a recipe being an optimizer and a clipping setting) with fixed
+ * batch, accumulation, steps, seed and bucket size. One short file per
  * suite in suites/, listed in suites/registry.c; the harness expands the
  * matrix into cases (plan.h) and runs them all through one driver (run.h).
+ *
+ * Capabilities: required_caps are the suite's own (stage, accumulation,
+ * uneven batches, ...); an implementation lacking one is refused for the
+ * whole suite, in one line. Each case adds its recipe's optimizer and
+ * clipping (also required of the whole suite, as every recipe runs) and its
+ * precision (DTB_CAP_FP32 or DTB_CAP_BF16_MIXED): a precision the
+ * implementation lacks skips that precision's cases (TAP "# SKIP", naming the
+ * capability) unless every case of the suite needs it.
  */
 #ifndef DTB_HARNESS_SUITE_H
 #define DTB_HARNESS_SUITE_H
@@ -37,7 +45,15 @@ typedef struct dtb_suite {
     uint64_t required_caps;        /* DTB_CAP_*; each case adds its recipe's */
     const char *default_impl;
     int32_t stage;                 /* dtb_stage every case asks for */
-    int32_t precision;             /* dtb_precision every case asks for */
+    const int32_t *precisions;     /* dtb_precision, one case each */
+    int n_precisions;
+    /* ZeRO-3 prefetch depths, one case each; NULL: the plugin's default (-1).
+     * Depths after the first run only with the models in extra_depth_models
+     * (NULL: with every model), to keep a suite's runtime in check. */
+    const int32_t *prefetch_depths;
+    int n_prefetch_depths;
+    const char *const *extra_depth_models;
+    int n_extra_depth_models;
 
     const char *const *models;     /* reference model names */
     int n_models;
@@ -62,6 +78,12 @@ const dtb_suite *suite_find(const char *name); /* NULL if unknown */
 uint64_t optimizer_cap(int32_t kind);
 /* What a recipe needs: its optimizer's flag, and DTB_CAP_GRAD_CLIP if it clips. */
 uint64_t recipe_caps(const dtb_recipe *recipe);
+/* The DTB_CAP_* flag of a precision recipe (0 for an unknown one). */
+uint64_t precision_cap(int32_t precision);
+/* The prefetch depths a model runs with: 1 <= *n <= n_prefetch_depths; the
+ * plugin default (one depth, -1) when the suite lists none. */
+void suite_model_depths(const dtb_suite *suite, const char *model, const int32_t **depths,
+                        int *n);
 /* Number of cases in the suite's full matrix. */
 int suite_case_count(const dtb_suite *suite);
 

@@ -4,9 +4,15 @@
 #include "suite.h"
 
 extern const dtb_suite dtb_suite_ddp;
+extern const dtb_suite dtb_suite_zero1;
+extern const dtb_suite dtb_suite_zero2;
+extern const dtb_suite dtb_suite_zero3;
 
 static const dtb_suite *const SUITES[] = {
     &dtb_suite_ddp,
+    &dtb_suite_zero1,
+    &dtb_suite_zero2,
+    &dtb_suite_zero3,
 };
 
 size_t suite_count(void)
@@ -32,9 +38,47 @@ uint64_t recipe_caps(const dtb_recipe *recipe)
     return optimizer_cap(recipe->opt.kind) | (recipe->clip_norm > 0 ? DTB_CAP_GRAD_CLIP : 0);
 }
 
+uint64_t precision_cap(int32_t precision)
+{
+    switch (precision) {
+    case DTB_PREC_FP32:
+        return DTB_CAP_FP32;
+    case DTB_PREC_BF16_MIXED:
+        return DTB_CAP_BF16_MIXED;
+    default:
+        return 0;
+    }
+}
+
+void suite_model_depths(const dtb_suite *suite, const char *model, const int32_t **depths,
+                        int *n)
+{
+    static const int32_t plugin_default = -1;
+    if (!suite->prefetch_depths || suite->n_prefetch_depths < 1) {
+        *depths = &plugin_default;
+        *n = 1;
+        return;
+    }
+    *depths = suite->prefetch_depths;
+    *n = suite->n_prefetch_depths;
+    if (!suite->extra_depth_models)
+        return;
+    for (int m = 0; m < suite->n_extra_depth_models; m++)
+        if (strcmp(suite->extra_depth_models[m], model) == 0)
+            return;
+    *n = 1; /* only the first depth for the other models */
+}
+
 int suite_case_count(const dtb_suite *suite)
 {
-    return suite->n_models * suite->n_recipes * suite->n_world_sizes;
+    int per_model = 0;
+    for (int m = 0; m < suite->n_models; m++) {
+        const int32_t *depths;
+        int n_depths;
+        suite_model_depths(suite, suite->models[m], &depths, &n_depths);
+        per_model += n_depths;
+    }
+    return per_model * suite->n_recipes * suite->n_precisions * suite->n_world_sizes;
 }
 
 uint64_t optimizer_cap(int32_t kind)

@@ -2,6 +2,11 @@
  * checks.h on synthetic results: a faithful implementation passes every
  * check, and each check fails (with its diagnostics) on the defect it exists
  * for, so none of them is vacuous.
+ *
+ * The fixture is mlp-odd (Psi = 5209, units 2014, 3024, 171) over NP = 2
+ * ranks, M = 2 micro-batches, 3 steps, SGD fp32 (p = g = K = 4). As DDP:
+ * allreduce 3*(4*5209 + 8) = 62532 bytes in 3*(3 buckets + 1) = 12 calls;
+ * model states (4+4+4)*5209 = 62508 bytes, 20836 per category.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -92,7 +97,21 @@ static void setup(fixture *f)
             r->params[i] = (float)o->params[i];
         r->facts = (dtb_facts){DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32, DTB_DTYPE_FP32,
                                4096, -1};
+        r->counters.calls[DTB_COLL_ALLREDUCE] = 12;
+        r->counters.bytes[DTB_COLL_ALLREDUCE] = 62532;
+        r->mem_peak[DTB_MEM_PARAMS] = r->mem_peak[DTB_MEM_GRADS] = 20836;
+        r->mem_peak[DTB_MEM_OPTIM] = 20836;
+        r->mem_peak[DTB_MEM_ACTIVATIONS] = 4000;
+        r->mem_total_peak = 66508;
     }
+    f->cfg.prefetch_depth = -1;
+}
+
+/* A world of one: no collectives at all. */
+static void set_world_of_one(fixture *f)
+{
+    memset(&f->run1[0].counters, 0, sizeof f->run1[0].counters);
+    memset(&f->run2[0].counters, 0, sizeof f->run2[0].counters);
 }
 
 static void teardown(fixture *f)
@@ -137,6 +156,21 @@ static int64_t diag_int_of(const check_list *l, const char *name, const char *ke
     return -999;
 }
 
+static double diag_real_of(const check_list *l, const char *name, const char *key)
+{
+    const check_result *c = find(l, name);
+    for (int i = 0; c && i < c->diag.n; i++)
+        if (c->diag.items[i].kind == DIAG_REAL && strcmp(c->diag.items[i].key, key) == 0)
+            return c->diag.items[i].r;
+    return -999;
+}
+
+static const char *diag_text_of(const check_list *l, const char *name, const char *key)
+{
+    const check_result *c = find(l, name);
+    return c ? diag_get_text(&c->diag, key) : NULL;
+}
+
 static void test_all_pass(void)
 {
     fixture f;
@@ -145,7 +179,7 @@ static void test_all_pass(void)
     check_list_init(&l);
     check_inputs in = inputs(&f, NP);
     checks_run(&in, &l);
-    CHECK(l.n == 9);
+    CHECK(l.n == 11);
     for (int i = 0; i < l.n; i++) {
         if (l.items[i].status != CHECK_PASS)
             fprintf(stderr, "unexpected: %s: %s\n", l.items[i].name,
@@ -157,15 +191,19 @@ static void test_all_pass(void)
     check_list_free(&l);
 
     /* world of one: no "ranks bitwise identical", a collective count instead */
+    set_world_of_one(&f);
     in = inputs(&f, 1);
     checks_run(&in, &l);
-    CHECK(l.n == 9 && status_of(&l, "world of 1 issues no collectives") == CHECK_PASS);
+    CHECK(l.n == 11 && status_of(&l, "world of 1 issues no collectives") == CHECK_PASS);
+    CHECK(status_of(&l, "communication matches theory") == CHECK_PASS);
+    CHECK(status_of(&l, "memory within theory") == CHECK_PASS);
     check_list_free(&l);
     f.run1[0].counters.calls[DTB_COLL_ALLREDUCE] = 2;
     f.run1[0].counters.bytes[DTB_COLL_ALLREDUCE] = 80;
     checks_run(&in, &l);
     CHECK(status_of(&l, "world of 1 issues no collectives") == CHECK_FAIL);
     CHECK(diag_int_of(&l, "world of 1 issues no collectives", "calls") == 2);
+    CHECK(status_of(&l, "communication matches theory") == CHECK_FAIL);
     check_list_free(&l);
     teardown(&f);
 }
@@ -276,6 +314,203 @@ static void test_each_defect(void)
     teardown(&f);
 }
 
+#define COMM "communication matches theory"
+#define MEM "memory within theory"
+
+/* Runs the checks of f at NP ranks into l and returns the status of `name`. */
+static check_status run_status(fixture *f, check_list *l, const char *name)
+{
+    check_inputs in = inputs(f, NP);
+    check_list_init(l);
+    checks_run(&in, l);
+    return status_of(l, name);
+}
+
+static void test_communication_ddp(void)
+{
+    fixture f;
+    check_list l;
+    setup(&f);
+    /* Passing points carry the bus bytes: 62532/3 * 2*(1/2) = 20844. */
+    CHECK(run_status(&f, &l, COMM) == CHECK_PASS);
+    CHECK(diag_int_of(&l, COMM, "bus_bytes_per_step") == 20844);
+    CHECK(diag_real_of(&l, COMM, "bus_ratio") == 1.0);
+    check_list_free(&l);
+
+    /* One fp32 element too many on rank 1. */
+    f.run1[1].counters.bytes[DTB_COLL_ALLREDUCE] += 4;
+    CHECK(run_status(&f, &l, COMM) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, COMM, "rank") == 1);
+    CHECK(diag_int_of(&l, COMM, "expected_bytes") == 62532);
+    CHECK(diag_int_of(&l, COMM, "bytes") == 62536);
+    CHECK_CONTAINS(diag_text_of(&l, COMM, "collective"), "allreduce");
+    check_list_free(&l);
+    f.run1[1].counters.bytes[DTB_COLL_ALLREDUCE] -= 4;
+
+    /* Bucket counts are the plugin's: more calls pass, fewer than 2 per step fail. */
+    f.run1[0].counters.calls[DTB_COLL_ALLREDUCE] = 30;
+    CHECK(run_status(&f, &l, COMM) == CHECK_PASS);
+    check_list_free(&l);
+    f.run1[0].counters.calls[DTB_COLL_ALLREDUCE] = 5;
+    CHECK(run_status(&f, &l, COMM) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, COMM, "expected_calls") == 6);
+    CHECK_CONTAINS(diag_text_of(&l, COMM, "calls_rule"), "at least");
+    check_list_free(&l);
+    f.run1[0].counters.calls[DTB_COLL_ALLREDUCE] = 12;
+
+    /* A broadcast DDP does not need. */
+    f.run1[0].counters.calls[DTB_COLL_BROADCAST] = 1;
+    f.run1[0].counters.bytes[DTB_COLL_BROADCAST] = 4 * 5209;
+    CHECK(run_status(&f, &l, COMM) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, COMM, "collective"), "broadcast");
+    check_list_free(&l);
+    teardown(&f);
+}
+
+/* The fixture as ZeRO-3 with prefetch depth 1, exactly at the theory:
+ * Psi_P = 5210, Psi_s = 2605. Totals over 3 steps of M = 2: reduce-scatter
+ * 3*2*3 = 18 calls, 3*2*4*5210 = 125040 bytes; allgather 36 calls, 250080
+ * bytes; allreduce 6 calls, 48 bytes. Model states: PARAMS 4*2605 +
+ * 2*4*3024 = 34612, GRADS 4*2605 = 10420, OPTIM 10420: bound 55452. */
+static void setup_zero3(fixture *f)
+{
+    setup(f);
+    f->cfg.stage = DTB_STAGE_ZERO3;
+    f->cfg.prefetch_depth = 1;
+    rank_result *all[2 * NP] = {&f->run1[0], &f->run1[1], &f->run2[0], &f->run2[1]};
+    for (int k = 0; k < 2 * NP; k++) {
+        rank_result *r = all[k];
+        r->facts.stage = DTB_STAGE_ZERO3;
+        r->facts.bucket_bytes = 0;
+        r->facts.prefetch_depth = 1;
+        memset(&r->counters, 0, sizeof r->counters);
+        r->counters.calls[DTB_COLL_REDUCE_SCATTER] = 18;
+        r->counters.bytes[DTB_COLL_REDUCE_SCATTER] = 125040;
+        r->counters.calls[DTB_COLL_ALLGATHER] = 36;
+        r->counters.bytes[DTB_COLL_ALLGATHER] = 250080;
+        r->counters.calls[DTB_COLL_ALLREDUCE] = 6;
+        r->counters.bytes[DTB_COLL_ALLREDUCE] = 48;
+        r->mem_peak[DTB_MEM_PARAMS] = 34612;
+        r->mem_peak[DTB_MEM_GRADS] = 10420;
+        r->mem_peak[DTB_MEM_OPTIM] = 10420;
+        r->mem_peak[DTB_MEM_COMM] = 2 * 4 * 3024;
+    }
+}
+
+static void test_zero3(void)
+{
+    fixture f;
+    check_list l;
+    setup_zero3(&f);
+    check_inputs in = inputs(&f, NP);
+    check_list_init(&l);
+    checks_run(&in, &l);
+    CHECK(l.n == 11);
+    for (int i = 0; i < l.n; i++)
+        CHECK(l.items[i].status == CHECK_PASS);
+    /* Bus bytes per step: (41680 + 83360) * 1/2 + 16 * 1 = 62536. */
+    CHECK(diag_int_of(&l, COMM, "bus_bytes_per_step") == 62536);
+    CHECK(diag_int_of(&l, COMM, "theory_bus_bytes_per_step") == 62536);
+    /* The paper: 3*5209*(1/2) = 7813.5 elements, rounded. */
+    CHECK(diag_int_of(&l, COMM, "paper_bus_elements_m1") == 7814);
+    /* Exactly at the bound: passes, and says how far over the formula
+     * 12*5209/2 = 31254 it is. */
+    CHECK(diag_int_of(&l, MEM, "model_states_bytes") == 55452);
+    CHECK(diag_int_of(&l, MEM, "bound_bytes") == 55452);
+    CHECK(fabs(diag_real_of(&l, MEM, "ratio") - 55452.0 / 31254.0) < 1e-12);
+    check_list_free(&l);
+
+    /* One byte over on rank 1 fails, listing every category. */
+    f.run1[1].mem_peak[DTB_MEM_OPTIM] += 1;
+    CHECK(run_status(&f, &l, MEM) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, MEM, "rank") == 1);
+    CHECK(diag_int_of(&l, MEM, "failing_ranks") == 1);
+    CHECK(diag_int_of(&l, MEM, "model_states_bytes") == 55453);
+    CHECK(diag_int_of(&l, MEM, "materialised_allowance_bytes") == 24192);
+    CHECK(diag_int_of(&l, MEM, "padding_allowance_bytes") == 6);
+    CHECK(diag_int_of(&l, MEM, "peak_comm") == 24192);
+    CHECK(diag_int_of(&l, MEM, "peak_activations") == 4000);
+    CHECK(diag_int_of(&l, MEM, "prefetch_depth") == 1);
+    CHECK_CONTAINS(diag_text_of(&l, MEM, "bytes_per_element"), "p=4 g=4 K=4");
+    check_list_free(&l);
+    f.run1[1].mem_peak[DTB_MEM_OPTIM] -= 1;
+
+    /* Rank 1 gathers one fp32 element short. */
+    f.run1[1].counters.bytes[DTB_COLL_ALLGATHER] -= 4;
+    CHECK(run_status(&f, &l, COMM) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, COMM, "rank") == 1);
+    CHECK(diag_int_of(&l, COMM, "expected_bytes") == 250080);
+    CHECK(diag_int_of(&l, COMM, "bytes") == 250076);
+    CHECK_CONTAINS(diag_text_of(&l, COMM, "collective"), "allgather");
+    CHECK_CONTAINS(diag_text_of(&l, COMM, "mismatches"), "allgather: 36 calls, 250076 bytes");
+    check_list_free(&l);
+    f.run1[1].counters.bytes[DTB_COLL_ALLGATHER] += 4;
+
+    /* One reduce-scatter call too many (exact for ZeRO). */
+    f.run1[0].counters.calls[DTB_COLL_REDUCE_SCATTER] += 1;
+    CHECK(run_status(&f, &l, COMM) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, COMM, "expected_calls") == 18);
+    check_list_free(&l);
+    f.run1[0].counters.calls[DTB_COLL_REDUCE_SCATTER] -= 1;
+
+    /* Rank 0 ran prefetch depth 0 when asked for 1: a silent change, and
+     * the bound shrinks to 31260 + 12096 = 43356. */
+    f.run1[0].facts.prefetch_depth = 0;
+    CHECK(run_status(&f, &l, "ran what was asked") == CHECK_FAIL);
+    CHECK(diag_int_of(&l, "ran what was asked", "reported_prefetch_depth") == 0);
+    CHECK(status_of(&l, MEM) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, MEM, "bound_bytes") == 43356);
+    check_list_free(&l);
+
+    /* No depth reported: no materialised allowance to grant. */
+    f.run1[0].facts.prefetch_depth = -1;
+    CHECK(run_status(&f, &l, MEM) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, MEM, "message"), "prefetch depth");
+    check_list_free(&l);
+    f.run1[0].facts.prefetch_depth = 1;
+
+    /* Nothing tracked: the check would be vacuous. */
+    f.run1[1].mem_peak[DTB_MEM_PARAMS] = f.run1[1].mem_peak[DTB_MEM_GRADS] = 0;
+    f.run1[1].mem_peak[DTB_MEM_OPTIM] = 0;
+    CHECK(run_status(&f, &l, MEM) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, MEM, "message"), "tracks no model-state memory");
+    check_list_free(&l);
+    teardown(&f);
+}
+
+/* ZeRO-1 bf16-mixed AdamW (p = 2, g = 4, K = 12) at N = 2: bound
+ * (2+4)*5210 + 12*2605 = 62520; the formula 6*5209 + 12*5209/2 = 62508. */
+static void test_zero1_bf16_memory(void)
+{
+    fixture f;
+    check_list l;
+    setup(&f);
+    f.cfg.stage = DTB_STAGE_ZERO1;
+    f.cfg.precision = DTB_PREC_BF16_MIXED;
+    f.cfg.opt = (dtb_optimizer_config){"adamw", DTB_OPT_ADAMW, 1e-2, 0, 0.9, 0.999, 1e-8, 0.01};
+    for (int r = 0; r < NP; r++) {
+        f.run1[r].facts.stage = DTB_STAGE_ZERO1;
+        f.run1[r].facts.precision = DTB_PREC_BF16_MIXED;
+        f.run1[r].mem_peak[DTB_MEM_PARAMS] = 2 * 5210;
+        f.run1[r].mem_peak[DTB_MEM_GRADS] = 4 * 5210;
+        f.run1[r].mem_peak[DTB_MEM_OPTIM] = 12 * 2605;
+    }
+    CHECK(run_status(&f, &l, MEM) == CHECK_PASS);
+    CHECK(diag_int_of(&l, MEM, "bound_bytes") == 62520);
+    CHECK(diag_int_of(&l, MEM, "formula_bytes") == 62508);
+    CHECK(fabs(diag_real_of(&l, MEM, "ratio") - 62520.0 / 62508.0) < 1e-12);
+    /* The paper's formula (p = g = 2): 4*5209 + 12*5209/2 = 52090. */
+    CHECK(diag_int_of(&l, MEM, "paper_formula_bytes") == 52090);
+    CHECK(status_of(&l, "ran what was asked") == CHECK_PASS);
+    check_list_free(&l);
+    f.run1[0].mem_peak[DTB_MEM_GRADS] += 1;
+    CHECK(run_status(&f, &l, MEM) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, MEM, "rank") == 0);
+    CHECK(diag_int_of(&l, MEM, "padding_allowance_bytes") == 12);
+    check_list_free(&l);
+    teardown(&f);
+}
+
 static void test_validate_rank(void)
 {
     fixture f;
@@ -294,6 +529,9 @@ int main(void)
 {
     test_all_pass();
     test_each_defect();
+    test_communication_ddp();
+    test_zero3();
+    test_zero1_bf16_memory();
     test_validate_rank();
     return check_report("test_harness_checks");
 }

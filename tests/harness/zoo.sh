@@ -11,6 +11,8 @@
 #   zoo-ddp-localclip  clips by the local norm before the reduction: gradient
 #                      norm at np > 1, and the parameters of the cases that
 #                      clip at np > 1; a world of one is correct.
+# Cases the plugin cannot run (a precision it lacks: "completed # SKIP") are
+# left out of the expectations; every other case is held to them.
 # Exit status 1, TAP that prove parses without errors.
 # usage: zoo.sh DTBENCH ZOO_PLUGIN [NP_LIST]
 set -u
@@ -27,10 +29,12 @@ cat "$TMP/err" >&2
 prove -e cat "$TMP/out.tap" >"$TMP/prove" 2>&1
 grep -q "Parse errors" "$TMP/prove" && fail "prove: $(cat "$TMP/prove")"
 
-# One line per test point: STATUS<TAB>NP<TAB>NOCLIP<TAB>CASE<TAB>CHECK
+# One line per test point: STATUS<TAB>NP<TAB>NOCLIP<TAB>CASE<TAB>CHECK, with
+# STATUS fail, pass or skip.
 awk '
     /^(not )?ok [0-9]+ - / {
         status = ($1 == "not") ? "fail" : "pass"
+        if ($0 ~ / # SKIP /) status = "skip"
         line = $0
         sub(/^(not )?ok [0-9]+ - /, "", line)
         sub(/ # SKIP.*$/, "", line)
@@ -42,7 +46,8 @@ awk '
         printf "%s\t%s\t%s\t%s\t%s\n", status, np, noclip, label, check
     }' "$TMP/out.tap" >"$TMP/points"
 [ -s "$TMP/points" ] || fail "no test points"
-cut -f4 "$TMP/points" | sort -u >"$TMP/cases"
+awk -F'\t' '$1 == "skip" && $5 == "completed" { print $4 }' "$TMP/points" | sort -u >"$TMP/skipped"
+cut -f4 "$TMP/points" | sort -u | comm -23 - "$TMP/skipped" >"$TMP/cases"
 last_params=$(grep -o 'params after step [0-9]*' "$TMP/points" | sort -t' ' -k4 -n | tail -1)
 
 # expect_fail CHECK SELECTOR: every case matching SELECTOR ("all", "np>1",

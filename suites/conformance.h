@@ -1,0 +1,43 @@
+/*
+ * The conformance matrix the ddp, zero1, zero2 and zero3 suites share
+ * (suites/conformance.c), so that every stage is held to the same cases:
+ *  - world sizes 1..4 with a global batch of 30 in 3 micro-batches of 10:
+ *    3 and 4 ranks get uneven shares (10 = 3+3+4 = 2+3+2+3), and gradients
+ *    accumulate over 3 micro-batches;
+ *  - mlp-odd has 5209 parameters (divisible by none of 2, 3, 4; its layer
+ *    units of 2014, 3024 and 171 elements are not either) and a 3-element
+ *    bias (smaller than 4 ranks); mlp-small is a second, wider shape;
+ *  - the clip threshold is below the oracle's pre-clip gradient norm at every
+ *    step (asserted by the "clipping active" check), so clipping always acts;
+ *  - clipping rescales the gradient and Adam is invariant to its scale, so a
+ *    gradient summed instead of averaged over ranks is invisible in their
+ *    parameters: the unclipped SGD recipe ("sgd noclip") is where it shows,
+ *    besides the pre-clip gradient norm every case checks;
+ *  - SGD with momentum and weight decay, and AdamW with bias correction;
+ *  - fp32 and bf16-mixed (docs/zero.md): the baseline and the oracle run the
+ *    same recipe, so the tolerance compares like with like.
+ */
+#ifndef DTB_SUITES_CONFORMANCE_H
+#define DTB_SUITES_CONFORMANCE_H
+
+#include "suite.h"
+
+#define CONFORMANCE_N_MODELS 2
+#define CONFORMANCE_N_RECIPES 3
+#define CONFORMANCE_N_WORLD_SIZES 4
+#define CONFORMANCE_N_PRECISIONS 2
+
+extern const char *const conformance_models[CONFORMANCE_N_MODELS];
+extern const dtb_recipe conformance_recipes[CONFORMANCE_N_RECIPES];
+extern const int conformance_world_sizes[CONFORMANCE_N_WORLD_SIZES];
+extern const int32_t conformance_precisions[CONFORMANCE_N_PRECISIONS];
+
+/* The fields of a dtb_suite that the conformance suites share. */
+#define CONFORMANCE_MATRIX                                                                 \
+    .models = conformance_models, .n_models = CONFORMANCE_N_MODELS,                       \
+    .recipes = conformance_recipes, .n_recipes = CONFORMANCE_N_RECIPES,                   \
+    .precisions = conformance_precisions, .n_precisions = CONFORMANCE_N_PRECISIONS,       \
+    .world_sizes = conformance_world_sizes, .n_world_sizes = CONFORMANCE_N_WORLD_SIZES,   \
+    .global_batch = 30, .micro_batches = 3, .steps = 10, .seed = 20261123
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * plan.h and case_config.h: the suites' matrices expand into the cases they
+ * declare (precisions, ZeRO-3 prefetch depths), labels name precision and
+ * depth, capabilities split between the suite (refusal) and the case (skip),
+ * the baseline keeps the case's precision, and a case's worker arguments
+ * read back into the same config.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "plan.h"
+
+static int count_label(const dtb_case *cases, int n, const char *impl, const char *needle)
+{
+    int hits = 0;
+    for (int i = 0; i < n; i++) {
+        char label[256];
+        case_label(&cases[i], impl, label, sizeof label);
+        hits += strstr(label, needle) != NULL;
+    }
+    return hits;
+}
+
+static void test_registry(void)
+{
+    const char *names[] = {"ddp", "zero1", "zero2", "zero3"};
+    const int32_t stages[] = {DTB_STAGE_DDP, DTB_STAGE_ZERO1, DTB_STAGE_ZERO2, DTB_STAGE_ZERO3};
+    const char *impls[] = {"ref-ddp", "ref-zero1", "ref-zero2", "ref-zero3"};
+    const uint64_t stage_caps[] = {DTB_CAP_DDP, DTB_CAP_ZERO1, DTB_CAP_ZERO2, DTB_CAP_ZERO3};
+    for (int i = 0; i < 4; i++) {
+        const dtb_suite *s = suite_find(names[i]);
+        CHECK(s != NULL);
+        if (!s)
+            continue;
+        CHECK(s->stage == stages[i] && strcmp(s->default_impl, impls[i]) == 0);
+        CHECK((s->required_caps & stage_caps[i]) != 0);
+        CHECK(s->n_precisions == 2 && s->precisions[0] == DTB_PREC_FP32 &&
+              s->precisions[1] == DTB_PREC_BF16_MIXED);
+        /* Neither precision is needed by every case: each is skippable. */
+        uint64_t caps = plan_required_caps(s);
+        CHECK(!(caps & DTB_CAP_FP32) && !(caps & DTB_CAP_BF16_MIXED));
+        CHECK((caps & (DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | DTB_CAP_GRAD_CLIP | DTB_CAP_CPU)) ==
+              (DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | DTB_CAP_GRAD_CLIP | DTB_CAP_CPU));
+    }
+    /* 2 models x 3 recipes x 2 precisions x 4 world sizes, and zero3's
+     * depth 0 on mlp-odd: 1 model x 3 x 2 x 4 more. */
+    CHECK(suite_case_count(suite_find("ddp")) == 48);
+    CHECK(suite_case_count(suite_find("zero1")) == 48);
+    CHECK(suite_case_count(suite_find("zero3")) == 72);
+    CHECK(precision_cap(DTB_PREC_FP32) == DTB_CAP_FP32);
+    CHECK(precision_cap(DTB_PREC_BF16_MIXED) == DTB_CAP_BF16_MIXED);
+    CHECK(precision_cap(7) == 0);
+}
+
+static void test_zero3_plan(void)
+{
+    const dtb_suite *s = suite_find("zero3");
+    dtb_case *cases = NULL;
+    int n = 0;
+    char err[256];
+    CHECK(plan_cases(s, NULL, &cases, &n, err, sizeof err) == 0);
+    CHECK(n == 72 && n == suite_case_count(s));
+    CHECK(count_label(cases, n, "ref-zero3", " pf=0") == 24);
+    CHECK(count_label(cases, n, "ref-zero3", " pf=1") == 48);
+    CHECK(count_label(cases, n, "ref-zero3", "mlp-small") == 24); /* depth 1 only */
+    CHECK(count_label(cases, n, "ref-zero3", " bf16 np=") == 36);
+    CHECK(count_label(cases, n, "ref-zero3", " fp32 np=") == 36);
+    char label[256];
+    case_label(&cases[0], "ref-zero3", label, sizeof label);
+    CHECK(strcmp(label, "ref-zero3 mlp-odd sgd fp32 np=1 mb=3 pf=1") == 0);
+    /* Ordered model, recipe, precision, depth, world size. */
+    case_label(&cases[4], "ref-zero3", label, sizeof label);
+    CHECK(strcmp(label, "ref-zero3 mlp-odd sgd fp32 np=1 mb=3 pf=0") == 0);
+    case_label(&cases[8], "ref-zero3", label, sizeof label);
+    CHECK(strcmp(label, "ref-zero3 mlp-odd sgd bf16 np=1 mb=3 pf=1") == 0);
+
+    /* Per-case capabilities: the precision's, beside the suite's. */
+    const dtb_case *bf16 = &cases[8];
+    CHECK(bf16->cfg.precision == DTB_PREC_BF16_MIXED && bf16->cfg.prefetch_depth == 1);
+    CHECK(bf16->cfg.required_caps & DTB_CAP_BF16_MIXED);
+    CHECK(!(bf16->cfg.required_caps & DTB_CAP_FP32));
+    uint64_t impl = plan_required_caps(s) | DTB_CAP_FP32;
+    CHECK(plan_missing_caps(bf16, impl) == DTB_CAP_BF16_MIXED);
+    CHECK(plan_missing_caps(&cases[0], impl) == 0);
+    CHECK(plan_missing_caps(bf16, impl | DTB_CAP_BF16_MIXED) == 0);
+
+    /* The baseline runs the same recipe, on one device, at no depth. */
+    case_config base;
+    case_baseline_config(bf16, &base);
+    CHECK(base.precision == DTB_PREC_BF16_MIXED && base.stage == DTB_STAGE_SINGLE);
+    CHECK(base.prefetch_depth == -1 && base.micro_batches == 1);
+    CHECK((base.required_caps & (DTB_CAP_SINGLE_DEVICE | DTB_CAP_BF16_MIXED)) ==
+          (DTB_CAP_SINGLE_DEVICE | DTB_CAP_BF16_MIXED));
+    CHECK(!(base.required_caps & DTB_CAP_FP32));
+    /* Same training for every depth; not across precisions. */
+    CHECK(case_config_same_training(&cases[8].cfg, &cases[12].cfg));
+    CHECK(!case_config_same_training(&cases[0].cfg, &cases[8].cfg));
+    free(cases);
+
+    /* --model mlp-small: no depth 0; --model mlp-odd keeps it. */
+    plan_overrides ov = {0};
+    ov.model = mlp_config_find("mlp-small");
+    CHECK(plan_cases(s, &ov, &cases, &n, err, sizeof err) == 0 && n == 24);
+    free(cases);
+    ov.model = mlp_config_find("mlp-odd");
+    CHECK(plan_cases(s, &ov, &cases, &n, err, sizeof err) == 0 && n == 48);
+    free(cases);
+}
+
+static void test_ddp_labels(void)
+{
+    dtb_case *cases = NULL;
+    int n = 0;
+    char err[256], label[256];
+    CHECK(plan_cases(suite_find("ddp"), NULL, &cases, &n, err, sizeof err) == 0 && n == 48);
+    case_label(&cases[5], "ref-ddp", label, sizeof label);
+    CHECK(strcmp(label, "ref-ddp mlp-odd sgd bf16 np=2 mb=3") == 0);
+    CHECK(cases[5].cfg.prefetch_depth == -1);
+    free(cases);
+}
+
+/* Worker arguments carry the prefetch depth and the precision. */
+static void test_args_round_trip(void)
+{
+    dtb_case *cases = NULL;
+    int n = 0;
+    char err[256];
+    CHECK(plan_cases(suite_find("zero3"), NULL, &cases, &n, err, sizeof err) == 0);
+    const int32_t want_depth[] = {1, 0};
+    const int pick[] = {8, 12}; /* bf16 pf=1, bf16 pf=0 */
+    for (int k = 0; k < 2; k++) {
+        const case_config *c = &cases[pick[k]].cfg;
+        strvec v;
+        strvec_init(&v);
+        case_config_to_args(c, &v);
+        const char *values[CASE_CONFIG_N_OPTIONS] = {0};
+        const char *const *names = case_config_option_names();
+        for (size_t i = 0; i + 1 < v.n; i += 2)
+            for (int o = 0; o < CASE_CONFIG_N_OPTIONS; o++)
+                if (strcmp(v.items[i] + 2, names[o]) == 0)
+                    values[o] = v.items[i + 1];
+        case_config back;
+        CHECK(case_config_from_values(values, &back, err, sizeof err) == 0);
+        CHECK(back.prefetch_depth == want_depth[k] && c->prefetch_depth == want_depth[k]);
+        CHECK(back.precision == DTB_PREC_BF16_MIXED && back.stage == DTB_STAGE_ZERO3);
+        CHECK(back.required_caps == c->required_caps);
+        CHECK(case_config_same_training(c, &back));
+        dtb_run_spec spec;
+        case_config_to_spec(&back, 0, 2, &spec);
+        CHECK(spec.prefetch_depth == want_depth[k] && spec.precision == DTB_PREC_BF16_MIXED);
+        strvec_free(&v);
+    }
+    free(cases);
+}
+
+int main(void)
+{
+    test_registry();
+    test_zero3_plan();
+    test_ddp_labels();
+    test_args_round_trip();
+    return check_report("test_harness_plan");
+}
