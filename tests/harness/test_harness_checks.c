@@ -286,6 +286,22 @@ static void test_each_defect(void)
     check_list_free(&l);
     teardown(&f);
 
+    setup(&f); /* row 4 of W1 never moved, nor did the baseline's: excused */
+    {
+        int t = 2;
+        int64_t cols = f.lay.cols[t];
+        const size_t at = (size_t)(f.lay.n_params + f.lay.offset[t] + 4 * cols);
+        CHECK(mlp_init_values(f.cfg.seed, f.cfg.model, t, 4 * cols, cols,
+                              f.run1[0].params + at) == 0);
+        CHECK(mlp_init_values(f.cfg.seed, f.cfg.model, t, 4 * cols, cols,
+                              f.baseline.params + at) == 0);
+    }
+    in = inputs(&f, NP);
+    checks_run(&in, &l);
+    CHECK(status_of(&l, "every row changed") == CHECK_PASS);
+    check_list_free(&l);
+    teardown(&f);
+
     setup(&f); /* run 2 differs in one parameter; run 2 missing */
     f.run2[1].params[17] = nextafterf(f.run2[1].params[17], 1.0f);
     in = inputs(&f, NP);
