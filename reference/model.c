@@ -200,3 +200,18 @@ void mlp_spec_set_model(dtb_run_spec *spec, const mlp_config *cfg)
         spec->dims[l] = cfg->dims[l];
     spec->n_params = mlp_param_count(cfg);
 }
+
+int64_t split_max_rank_share(int64_t batch, int micro, int ranks)
+{
+    int64_t best = 0;
+    for (int m = 0; m < micro; m++) {
+        int64_t first, count;
+        split_range(batch, micro, m, &first, &count);
+        for (int r = 0; r < ranks; r++) {
+            int64_t rf, rc;
+            split_range(count, ranks, r, &rf, &rc);
+            best = rc > best ? rc : best;
+        }
+    }
+    return best;
+}

@@ -71,5 +71,9 @@ int mlp_sample_batch(uint64_t seed, const mlp_config *cfg, int64_t step, int64_t
 /* Balanced split of `total` items into `parts`: part p gets
  * [floor(p*total/parts), floor((p+1)*total/parts)). */
 void split_range(int64_t total, int64_t parts, int64_t part, int64_t *first, int64_t *count);
+/* The largest share any of `ranks` gets of any of the `micro` micro-batches
+ * of a global batch of `batch` samples (split_range twice): the batch a
+ * rank's activation workspace must hold. */
+int64_t split_max_rank_share(int64_t batch, int micro, int ranks);
 
 #endif

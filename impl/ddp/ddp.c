@@ -4,22 +4,6 @@
 
 #include "ddp_state.h"
 
-/* The largest share of one micro-batch any rank gets. */
-static int64_t max_local_share(int64_t batch, int micro, int world)
-{
-    int64_t best = 0;
-    for (int m = 0; m < micro; m++) {
-        int64_t first, count;
-        split_range(batch, micro, m, &first, &count);
-        for (int r = 0; r < world; r++) {
-            int64_t rf, rc;
-            split_range(count, world, r, &rf, &rc);
-            best = rc > best ? rc : best;
-        }
-    }
-    return best;
-}
-
 int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *name, ddp_bug bug,
                dtb_state **out)
 {
@@ -33,7 +17,7 @@ int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *n
     s->rank = spec->rank;
     s->world = spec->world_size;
     const int64_t share = spec->micro_batches >= 1 && spec->world_size >= 1
-                              ? max_local_share(spec->global_batch, spec->micro_batches,
+                              ? split_max_rank_share(spec->global_batch, spec->micro_batches,
                                                 spec->world_size)
                               : 0;
     int rc = replica_init(&s->r, name, spec, host, share);

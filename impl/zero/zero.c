@@ -6,22 +6,6 @@
 #include "bf16.h"
 #include "zero_state.h"
 
-/* The largest share of one micro-batch any rank gets. */
-static int64_t max_local_share(int64_t batch, int micro, int world)
-{
-    int64_t best = 0;
-    for (int m = 0; m < micro; m++) {
-        int64_t first, count;
-        split_range(batch, micro, m, &first, &count);
-        for (int r = 0; r < world; r++) {
-            int64_t rf, rc;
-            split_range(count, world, r, &rf, &rc);
-            best = rc > best ? rc : best;
-        }
-    }
-    return best;
-}
-
 static int check_spec(dtb_state *s, const dtb_run_spec *spec)
 {
     if (spec->struct_size < sizeof(dtb_run_spec))
@@ -148,7 +132,7 @@ static int create_runtime(dtb_state *s)
 {
     if (backend_cpu_create(&s->be) != 0)
         return zero_fail(s, "cannot create the CPU backend");
-    s->max_batch = max_local_share(s->spec.global_batch, s->spec.micro_batches, s->world);
+    s->max_batch = split_max_rank_share(s->spec.global_batch, s->spec.micro_batches, s->world);
     if (mlp_workspace_create(s->be, &s->cfg, s->max_batch, &s->ws) != 0)
         return zero_fail(s, "cannot create the activation workspace: %s", s->be->error);
     s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, s->ws->bytes);

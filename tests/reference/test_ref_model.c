@@ -383,6 +383,12 @@ static void check_split_range(ref_checker *c)
     split_range(big + 5, 7, 6, &first, &count);
     ref_check(c, first + count == big + 5 && count >= (big + 5) / 7 && count <= (big + 5) / 7 + 1,
               "split_range(2^61 + 5, 7) last part ends at the total without overflow");
+    /* 30 samples in 3 micro-batches of 10 over 4 ranks: shares 2, 3, 2, 3;
+     * 31 in 3 (10, 10, 11) over 3: 3, 3, 4 in the last; one rank: the
+     * largest micro-batch. */
+    ref_check(c, split_max_rank_share(30, 3, 4) == 3 && split_max_rank_share(31, 3, 3) == 4 &&
+                     split_max_rank_share(31, 3, 1) == 11 && split_max_rank_share(2, 2, 4) == 1,
+              "split_max_rank_share: the largest rank share of any micro-batch");
 }
 
 static void check_validate(ref_checker *c)
