@@ -70,6 +70,21 @@ static void case_list_free(case_list *l)
     l->n = 0;
 }
 
+/* Makes room for one more element in a growable array of n used of *cap
+ * (doubling, from `first`); 0, or -1 out of memory with *items unchanged. */
+static int grow_for_one(void **items, int n, int *cap, size_t elem, int first)
+{
+    if (n < *cap)
+        return 0;
+    const int want = *cap ? 2 * *cap : first;
+    void *grown = realloc(*items, (size_t)want * elem);
+    if (grown == NULL)
+        return -1;
+    *items = grown;
+    *cap = want;
+    return 0;
+}
+
 static int load_cases(results_db *db, int64_t run_id, case_list *out, char *err,
                       size_t err_len)
 {
@@ -83,16 +98,11 @@ static int load_cases(results_db *db, int64_t run_id, case_list *out, char *err,
     int b = SQLITE_OK, rc, cap = 0;
     results_bind_int64(st, 1, run_id, &b);
     while ((rc = b == SQLITE_OK ? sqlite3_step(st) : b) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? 2 * cap : 32;
-            case_row *grown = realloc(out->items, (size_t)cap * sizeof *grown);
-            if (!grown) {
-                snprintf(err, err_len, "out of memory reading cases");
-                sqlite3_finalize(st);
-                case_list_free(out);
-                return -1;
-            }
-            out->items = grown;
+        if (grow_for_one((void **)&out->items, out->n, &cap, sizeof *out->items, 32)) {
+            snprintf(err, err_len, "out of memory reading cases");
+            sqlite3_finalize(st);
+            case_list_free(out);
+            return -1;
         }
         case_row *c = &out->items[out->n];
         c->id = sqlite3_column_int64(st, 0);
@@ -147,17 +157,12 @@ static int load_checks(results_db *db, int64_t case_id, check_row **out, int *n,
     int b = SQLITE_OK, rc, cap = 0;
     results_bind_int64(st, 1, case_id, &b);
     while ((rc = b == SQLITE_OK ? sqlite3_step(st) : b) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            check_row *grown = realloc(*out, (size_t)cap * sizeof *grown);
-            if (!grown) {
-                snprintf(err, err_len, "out of memory reading checks");
-                sqlite3_finalize(st);
-                free(*out);
-                *out = NULL;
-                return -1;
-            }
-            *out = grown;
+        if (grow_for_one((void **)out, *n, &cap, sizeof **out, 16)) {
+            snprintf(err, err_len, "out of memory reading checks");
+            sqlite3_finalize(st);
+            free(*out);
+            *out = NULL;
+            return -1;
         }
         check_row *k = &(*out)[(*n)++];
         copy_text(k->name, sizeof k->name, sqlite3_column_text(st, 0));
@@ -194,17 +199,12 @@ static int load_metrics(results_db *db, int64_t case_id, metric_row **out, int *
     int b = SQLITE_OK, rc, cap = 0;
     results_bind_int64(st, 1, case_id, &b);
     while ((rc = b == SQLITE_OK ? sqlite3_step(st) : b) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 32;
-            metric_row *grown = realloc(*out, (size_t)cap * sizeof *grown);
-            if (!grown) {
-                snprintf(err, err_len, "out of memory reading metrics");
-                sqlite3_finalize(st);
-                free(*out);
-                *out = NULL;
-                return -1;
-            }
-            *out = grown;
+        if (grow_for_one((void **)out, *n, &cap, sizeof **out, 32)) {
+            snprintf(err, err_len, "out of memory reading metrics");
+            sqlite3_finalize(st);
+            free(*out);
+            *out = NULL;
+            return -1;
         }
         metric_row *m = &(*out)[(*n)++];
         m->id = sqlite3_column_int64(st, 0);
@@ -286,28 +286,17 @@ static int load_samples(results_db *db, int64_t metric_id, sample_set *out, char
 
 static int push_metric(results_comparison *c, const results_metric_cmp *m)
 {
-    if (c->n_metrics == c->cap_metrics) {
-        int cap = c->cap_metrics ? 2 * c->cap_metrics : 64;
-        results_metric_cmp *grown = realloc(c->metrics, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        c->metrics = grown;
-        c->cap_metrics = cap;
-    }
+    if (grow_for_one((void **)&c->metrics, c->n_metrics, &c->cap_metrics, sizeof *c->metrics,
+                     64))
+        return -1;
     c->metrics[c->n_metrics++] = *m;
     return 0;
 }
 
 static int push_check(results_comparison *c, const results_check_change *k)
 {
-    if (c->n_checks == c->cap_checks) {
-        int cap = c->cap_checks ? 2 * c->cap_checks : 16;
-        results_check_change *grown = realloc(c->checks, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        c->checks = grown;
-        c->cap_checks = cap;
-    }
+    if (grow_for_one((void **)&c->checks, c->n_checks, &c->cap_checks, sizeof *c->checks, 16))
+        return -1;
     c->checks[c->n_checks++] = *k;
     return 0;
 }
