@@ -24,6 +24,8 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "cli.h"
+#include "model.h"
 #include "results_record.h"
 #include "suite.h"
 #include "tap.h"
@@ -31,6 +33,9 @@
 
 #define BENCH_MAX_IMPLS 16
 #define BENCH_MAX_SIZES 32
+#define BENCH_MIN_REPS 5
+#define BENCH_MAX_REPS 1000
+#define BENCH_MAX_WARMUP 100
 
 /* An implementation the run benchmarks: a loaded, vetted plugin. */
 typedef struct bench_impl {
@@ -47,6 +52,7 @@ typedef struct bench_options {
     int n_impls;
     const mlp_config *sizes[BENCH_MAX_SIZES]; /* --sizes LIST, else the suite's */
     int n_sizes;
+    mlp_config_generated size_storage[BENCH_MAX_SIZES]; /* sizes[i] of "mlp-w<W>" names */
     int world_sizes[DTB_NP_LIST_MAX];    /* --np LIST, else the suite's */
     int n_world_sizes;
     int32_t precisions[2];               /* --precision LIST, else the suite's */

@@ -38,14 +38,14 @@ static int find_name(const char *const *names, int n, const char *s)
 /* Order matters: case_config_from_values reads values[] by these indices. */
 enum {
     O_MODEL, O_OPTIMIZER, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS, O_WD, O_CLIP, O_BATCH,
-    O_MICRO, O_STEPS, O_SEED, O_BUCKET, O_PREFETCH, O_STAGE, O_PRECISION, O_REQUIRE, O_CHECKS
+    O_MICRO, O_STEPS, O_SEED, O_BUCKET, O_PREFETCH, O_STAGE, O_PRECISION, O_REQUIRE, O_CHECKS, O_SOLO
 };
 
 static const char *const OPTION_NAMES[CASE_CONFIG_N_OPTIONS] = {
     "model", "optimizer", "lr", "momentum", "beta1", "beta2", "eps", "weight-decay", "clip",
     "batch", "micro-batches", "steps", "seed", "bucket-bytes", "prefetch-depth", "stage",
     "precision",
-    "require", "check-steps",
+    "require", "check-steps", "solo",
 };
 
 const char *const *case_config_option_names(void)
@@ -69,7 +69,7 @@ void case_config_to_args(const case_config *c, strvec *v)
 {
     char caps[512];
     plugin_caps_format(c->required_caps, caps, sizeof caps);
-    char checks[CASE_MAX_CHECKS * 24] = "";
+    char checks[CASE_MAX_CHECKS * 24] = "none";
     size_t used = 0;
     for (int k = 0; k < c->n_checks; k++)
         used += (size_t)snprintf(checks + used, sizeof checks - used, "%s%lld", k ? "," : "",
@@ -112,6 +112,8 @@ void case_config_to_args(const case_config *c, strvec *v)
     strvec_push(v, caps);
     strvec_push(v, "--check-steps");
     strvec_push(v, checks);
+    strvec_push(v, "--solo");
+    strvec_push(v, c->solo ? "1" : "0");
 }
 
 int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], case_config *c,
@@ -124,7 +126,7 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
             return -1;
         }
     }
-    c->model = mlp_config_find(values[O_MODEL]);
+    c->model = mlp_config_resolve(values[O_MODEL], &c->model_storage);
     if (!c->model) {
         snprintf(err, err_len, "worker: unknown model '%s'", values[O_MODEL]);
         return -1;
@@ -140,7 +142,7 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
     c->opt.name = OPTIMIZERS[kind];
     c->stage = stage;
     c->precision = precision;
-    int64_t micro = 0, prefetch = 0;
+    int64_t micro = 0, prefetch = 0, solo = 0;
     if (cli_parse_double("--lr", values[O_LR], 0, DBL_MAX, &c->opt.lr, err, err_len) ||
         cli_parse_double("--momentum", values[O_MOMENTUM], 0, 1, &c->opt.momentum, err,
                          err_len) ||
@@ -160,8 +162,10 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
         cli_parse_i64("--prefetch-depth", values[O_PREFETCH], -1, DTB_MAX_LINEAR, &prefetch,
                       err, err_len) ||
         plugin_caps_parse(values[O_REQUIRE], &c->required_caps, err, err_len) ||
-        cli_parse_i64_list("--check-steps", values[O_CHECKS], 1, c->steps, c->check_steps,
-                           CASE_MAX_CHECKS, &c->n_checks, err, err_len))
+        (strcmp(values[O_CHECKS], "none") != 0 &&
+         cli_parse_i64_list("--check-steps", values[O_CHECKS], 1, c->steps, c->check_steps,
+                            CASE_MAX_CHECKS, &c->n_checks, err, err_len)) ||
+        cli_parse_i64("--solo", values[O_SOLO], 0, 1, &solo, err, err_len))
         return -1;
     for (int k = 1; k < c->n_checks; k++) {
         if (c->check_steps[k] <= c->check_steps[k - 1]) {
@@ -171,6 +175,7 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
     }
     c->micro_batches = (int32_t)micro;
     c->prefetch_depth = (int32_t)prefetch;
+    c->solo = (int32_t)solo;
     return 0;
 }
 
@@ -206,7 +211,7 @@ void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
 
 int case_config_same_training(const case_config *a, const case_config *b)
 {
-    if (a->model != b->model || a->opt.kind != b->opt.kind || a->opt.lr != b->opt.lr ||
+    if (strcmp(a->model->name, b->model->name) != 0 || a->opt.kind != b->opt.kind || a->opt.lr != b->opt.lr ||
         a->opt.momentum != b->opt.momentum || a->opt.beta1 != b->opt.beta1 ||
         a->opt.beta2 != b->opt.beta2 || a->opt.eps != b->opt.eps ||
         a->opt.weight_decay != b->opt.weight_decay || a->global_batch != b->global_batch ||

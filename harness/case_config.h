@@ -32,8 +32,15 @@ typedef struct case_config {
     int32_t stage;                  /* dtb_stage asked for */
     int32_t precision;              /* dtb_precision asked for */
     uint64_t required_caps;
-    int n_checks;
+    int n_checks;                   /* 0: no parameters fetched ("--check-steps none") */
     int64_t check_steps[CASE_MAX_CHECKS]; /* ascending, in 1..steps */
+    /* 1: every rank trains alone, as a world of one on its own (the
+     * compute-only timing of a throughput case): no communication at all. */
+    int32_t solo;
+    /* A generated model ("mlp-w<W>") parsed by case_config_from_values lives
+     * here and model points at it: such a config must not outlive the
+     * struct it was parsed into (a copy still points at the original). */
+    mlp_config_generated model_storage;
 } case_config;
 
 /* Appends "--model .. --check-steps .." (doubles in the fewest digits that
@@ -42,7 +49,7 @@ void case_config_to_args(const case_config *c, strvec *v);
 
 /* Recognised option names, for the worker's option table: each entry of
  * case_config_option_names() gets a slot in values[] (same order). */
-#define CASE_CONFIG_N_OPTIONS 19
+#define CASE_CONFIG_N_OPTIONS 20
 const char *const *case_config_option_names(void);
 /* Parses the values collected for those options (every one required). */
 int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], case_config *c,

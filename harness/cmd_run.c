@@ -15,13 +15,9 @@
 #include "plan.h"
 #include "plugin_loader.h"
 #include "run.h"
+#include "run_args.h"
 #include "run_record.h"
 
-typedef struct run_args {
-    const char *suite, *impl, *np, *model, *steps, *seed, *timeout, *tap, *hostfile, *mpirun;
-    const char *db;
-    int keep, help;
-} run_args;
 
 void usage_run(FILE *f)
 {
@@ -42,6 +38,17 @@ void usage_run(FILE *f)
             "  --steps N          optimizer steps per case instead of the suite's\n"
             "  --seed N           data and init seed instead of the suite's\n"
             "  --timeout SEC      limit per rank world (default 120)\n"
+            "\n"
+            "Benchmark suites (throughput, memory, comm; docs/benchmarks.md) also take:\n"
+            "  --impl LIST        implementations, comma-separated (default: the suite's,\n"
+            "                     ref-ddp,ref-zero1,ref-zero2,ref-zero3)\n"
+            "  --sizes LIST       models, comma-separated, instead of the suite's; named\n"
+            "                     configurations or mlp-w<WIDTH> (see dtbench list)\n"
+            "  --precision LIST   fp32, bf16 or fp32,bf16 instead of the suite's\n"
+            "  --warmup N         untimed repetitions first (default 2)\n"
+            "  --reps N           timed repetitions, at least 5 (default 5)\n"
+            "  --mem-budget SIZE  memory: find the largest model per stage within SIZE per\n"
+            "                     rank (8G, 512M, 2GiB)\n"
             "  --tap FILE         write TAP to FILE instead of stdout\n"
             "  --db FILE          results database (default: $DTBENCH_DB, else\n"
             "                     ./dtbench-results.db); $DTBENCH_DB_TIMEOUT: seconds to\n"
@@ -88,7 +95,7 @@ static int parse_overrides(const run_args *a, plan_overrides *ov, int *np_buf, c
 }
 
 /* mpirun, hostfile, timeout, keep and the paths of the world environment. */
-static int setup_env(const run_args *a, world_env *env, char *mpirun, size_t mpirun_len,
+int run_args_setup_env(const run_args *a, world_env *env, char *mpirun, size_t mpirun_len,
                      char *err, size_t err_len)
 {
     memset(env, 0, sizeof *env);
@@ -146,7 +153,8 @@ int cmd_run(int argc, char **argv)
         {"model", &a.model, NULL},     {"steps", &a.steps, NULL},   {"seed", &a.seed, NULL},
         {"timeout", &a.timeout, NULL}, {"tap", &a.tap, NULL},       {"hostfile", &a.hostfile, NULL},
         {"mpirun", &a.mpirun, NULL},   {"keep", NULL, &a.keep},     {"help", NULL, &a.help},
-        {"db", &a.db, NULL},
+        {"db", &a.db, NULL},           {"sizes", &a.sizes, NULL},   {"precision", &a.precision, NULL},
+        {"warmup", &a.warmup, NULL},   {"reps", &a.reps, NULL},     {"mem-budget", &a.mem_budget, NULL},
     };
     char err[1536];
     if (cli_parse_options("run", argc, argv, opts, sizeof opts / sizeof opts[0], err,
@@ -161,6 +169,19 @@ int cmd_run(int argc, char **argv)
     const dtb_suite *suite = suite_find(a.suite);
     if (!suite) {
         snprintf(err, sizeof err, "--suite: unknown suite '%s' (see dtbench list)", a.suite);
+        return bad(err);
+    }
+    if (suite->kind == DTB_SUITE_BENCH)
+        return cmd_run_bench(suite, &a, argc, argv);
+    const char *bench_only = a.sizes        ? "--sizes"
+                             : a.precision  ? "--precision"
+                             : a.warmup     ? "--warmup"
+                             : a.reps       ? "--reps"
+                             : a.mem_budget ? "--mem-budget"
+                                            : NULL;
+    if (bench_only) {
+        snprintf(err, sizeof err, "%s applies to the benchmark suites (throughput, memory, "
+                 "comm), not to %s", bench_only, suite->name);
         return bad(err);
     }
     plan_overrides ov;
@@ -179,7 +200,7 @@ int cmd_run(int argc, char **argv)
         plugin_load(impl_path, plan_required_caps(suite), &impl, err, sizeof err) ||
         load_baseline(suite, plugins_dir, baseline_path, sizeof baseline_path, err,
                       sizeof err) ||
-        setup_env(&a, &rc.env, mpirun, sizeof mpirun, err, sizeof err))
+        run_args_setup_env(&a, &rc.env, mpirun, sizeof mpirun, err, sizeof err))
         return bad(err);
 
     dtb_case *cases = NULL;

@@ -7,6 +7,11 @@
 #ifndef DTB_HARNESS_LAUNCHER_H
 #define DTB_HARNESS_LAUNCHER_H
 
+/* Every rank runs its BLAS on this many threads (OPENBLAS_NUM_THREADS and
+ * OMP_NUM_THREADS in the ranks' environment): ranks, not BLAS threads, are
+ * what share the cores. */
+#define LAUNCH_BLAS_THREADS_PER_RANK 1
+
 #include <stddef.h>
 
 #include "strvec.h"

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_peak.h"
 #include "cmd_results.h"
 #include "commands.h"
 #include "step_bench.h"
@@ -112,6 +113,8 @@ int main(int argc, char **argv)
         return step_bench_main(argc - 2, argv + 2);
     if (strcmp(cmd, "worker") == 0)
         return worker_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "worker-peak") == 0)
+        return bench_peak_worker_main(argc - 2, argv + 2);
     static const struct {
         const char *name;
         int (*main)(int, char **);

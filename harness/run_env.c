@@ -1,5 +1,11 @@
 #include "run_env.h"
 
+#include <cblas.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +89,26 @@ static char *command_line(int argc, char **argv)
     return line;
 }
 
+/* "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64" style:
+ * the library's own build line and the core kernel it chose. */
+static void blas_facts(char *out, size_t len)
+{
+    snprintf(out, len, "%s, core %s", openblas_get_config(), openblas_get_corename());
+}
+
+/* The first line of MPI_Get_library_version (callable before MPI_Init). */
+static void mpi_facts(char *out, size_t len)
+{
+    char v[MPI_MAX_LIBRARY_VERSION_STRING];
+    int n = 0;
+    out[0] = '\0';
+    if (MPI_Get_library_version(v, &n) != MPI_SUCCESS)
+        return;
+    v[n < (int)sizeof v ? (n > 0 ? n : 0) : (int)sizeof v - 1] = '\0';
+    v[strcspn(v, "\n")] = '\0';
+    snprintf(out, len, "%s", v);
+}
+
 void run_env_collect(run_env_facts *f, int argc, char **argv)
 {
     memset(f, 0, sizeof *f);
@@ -98,6 +124,11 @@ void run_env_collect(run_env_facts *f, int argc, char **argv)
     if (gethostname(f->host, sizeof f->host - 1) != 0)
         f->host[0] = '\0';
     cpu_model(f->cpu_model, sizeof f->cpu_model);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    f->cpu_cores = cores > 0 && cores < 1 << 20 ? (int)cores : -1;
+    blas_facts(f->blas, sizeof f->blas);
+    f->blas_threads = LAUNCH_BLAS_THREADS_PER_RANK;
+    mpi_facts(f->mpi_version, sizeof f->mpi_version);
     command_output("nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null", f->gpu,
                    sizeof f->gpu);
     f->command_line = command_line(argc, argv);

@@ -3,6 +3,7 @@
  * commit and whether the tree was dirty (git in the current directory's
  * repository; unknown when there is no git or no repository), host, CPU
  * model (/proc/cpuinfo), GPU (nvidia-smi; none when it is absent or fails)
+ * cores, the BLAS and its threads per rank, the MPI library's version
  * and the full command line (/proc/self/cmdline, shell-quoted). Collecting
  * never fails a run: what cannot be found is left unknown (NULL).
  */
@@ -15,6 +16,10 @@ typedef struct run_env_facts {
     char host[256];         /* "" unknown */
     char cpu_model[256];    /* "" unknown */
     char gpu[512];          /* "" none */
+    int cpu_cores;          /* online cores, -1 unknown */
+    char blas[256];         /* the BLAS's build line and chosen core */
+    int blas_threads;       /* BLAS threads each rank runs with (the launcher sets it) */
+    char mpi_version[256];  /* MPI_Get_library_version, first line; "" unknown */
     char *command_line;     /* malloc'd; NULL when out of memory */
 } run_env_facts;
 

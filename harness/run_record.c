@@ -44,6 +44,10 @@ int run_recording_begin(run_recording *r, const char *suite, const char *impl_na
         .host = r->env.host[0] ? r->env.host : NULL,
         .cpu_model = r->env.cpu_model[0] ? r->env.cpu_model : NULL,
         .gpu = r->env.gpu[0] ? r->env.gpu : NULL,
+        .cpu_cores = r->env.cpu_cores,
+        .blas = r->env.blas[0] ? r->env.blas : NULL,
+        .blas_threads = r->env.blas_threads,
+        .mpi_version = r->env.mpi_version[0] ? r->env.mpi_version : NULL,
         .pid = (int64_t)getpid(),
     };
     if (results_run_begin(&r->db, &info, &r->run_id, err, err_len))
@@ -94,6 +98,26 @@ void run_recording_observe(void *ctx, const case_result *c)
         fprintf(stderr, "dtbench: could not record case %d (%s): %s\n", c->cs->index, c->label,
                 err);
     }
+}
+
+int run_recording_record(void *ctx, const results_case *c, char *err, size_t err_len)
+{
+    run_recording *r = ctx;
+    double start = now_seconds();
+    int rc = -1;
+    if (c) {
+        pthread_mutex_lock(&r->lock);
+        rc = results_record_case(&r->db, r->run_id, c, err, err_len);
+        if (rc == 0)
+            r->n_recorded++;
+        pthread_mutex_unlock(&r->lock);
+    }
+    r->record_seconds += now_seconds() - start;
+    if (rc != 0 && r->n_failed++ == 0) {
+        snprintf(r->first_error, sizeof r->first_error, "%s", err);
+        fprintf(stderr, "dtbench: could not record case %s: %s\n", c ? c->label : "", err);
+    }
+    return rc;
 }
 
 int run_recording_finish(run_recording *r, int n_planned, FILE *msg)

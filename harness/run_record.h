@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "results_db.h"
+#include "results_record.h"
 #include "run.h"
 #include "run_env.h"
 #include "run_signals.h"
@@ -45,6 +46,11 @@ int run_recording_begin(run_recording *r, const char *suite, const char *impl_na
 
 /* The run_config.observer: records one finished case. */
 void run_recording_observe(void *ctx, const case_result *c);
+
+/* A benchmark suite's case (bench.h's record hook): records it, or counts
+ * and reports the failure (c NULL: it could not even be built, err says
+ * why). 0 or -1. */
+int run_recording_record(void *ctx, const results_case *c, char *err, size_t err_len);
 
 /* Stops the watcher and ends the run: complete when n_planned cases were
  * recorded. Prints "dtbench: recorded run N ..." (or what went wrong) on

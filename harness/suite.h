@@ -39,8 +39,22 @@ typedef struct dtb_recipe {
     double clip_norm;              /* 0: no clipping */
 } dtb_recipe;
 
+struct bench_context;
+
+/* A conformance suite is the declarative matrix below, run by run.c; a
+ * benchmark suite has a driver instead (harness/bench.h) and uses the
+ * matrix fields as its defaults: models (--sizes), world_sizes (--np),
+ * precisions (--precision), global_batch, seed, and bench_impls (--impl). */
+typedef enum dtb_suite_kind { DTB_SUITE_CONFORMANCE = 0, DTB_SUITE_BENCH = 1 } dtb_suite_kind;
+
 typedef struct dtb_suite {
     const char *name;
+    dtb_suite_kind kind;
+    /* DTB_SUITE_BENCH: plans, runs and reports its cases; 0, or -1 when it
+     * could not run at all (message already printed). */
+    int (*bench_main)(struct bench_context *ctx);
+    const char *const *bench_impls;    /* default implementations */
+    int n_bench_impls;
     const char *description;       /* one line for `dtbench list` */
     uint64_t required_caps;        /* DTB_CAP_*; each case adds its recipe's */
     const char *default_impl;

@@ -98,7 +98,11 @@ static int parse_args(worker_ctx *w, int argc, char **argv, char *err, size_t er
 
 static int setup_world(worker_ctx *w, char *err, size_t err_len)
 {
-    case_config_to_spec(&w->cfg, w->rank, w->world_size, &w->spec);
+    /* Solo: each rank is a world of one of its own (compute-only timing). */
+    if (w->cfg.solo)
+        case_config_to_spec(&w->cfg, 0, 1, &w->spec);
+    else
+        case_config_to_spec(&w->cfg, w->rank, w->world_size, &w->spec);
     MPI_Comm local;
     if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, w->rank, MPI_INFO_NULL,
                             &local) != MPI_SUCCESS ||
@@ -108,12 +112,15 @@ static int setup_world(worker_ctx *w, char *err, size_t err_len)
         snprintf(err, err_len, "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) failed");
         return -1;
     }
-    w->spec.mpi_comm_fortran = (int64_t)MPI_Comm_c2f(MPI_COMM_WORLD);
+    w->spec.mpi_comm_fortran = (int64_t)MPI_Comm_c2f(w->cfg.solo ? MPI_COMM_SELF : MPI_COMM_WORLD);
+    if (w->cfg.solo)
+        w->spec.local_rank = 0, w->spec.local_size = 1;
     if (plugin_load(w->impl_path, w->cfg.required_caps, &w->plugin, err, err_len) != 0)
         return -1;
     uint64_t distributed = DTB_CAP_DDP | DTB_CAP_ZERO1 | DTB_CAP_ZERO2 | DTB_CAP_ZERO3;
     uint64_t caps = w->plugin.table->caps;
-    if ((caps & DTB_CAP_SINGLE_DEVICE) && !(caps & distributed) && w->world_size != 1) {
+    if ((caps & DTB_CAP_SINGLE_DEVICE) && !(caps & distributed) && w->world_size != 1 &&
+        !w->cfg.solo) {
         snprintf(err, err_len, "plugin '%s' is single-device only and cannot run %d ranks",
                  w->plugin.table->name, w->world_size);
         return -1;
@@ -135,7 +142,9 @@ static int setup_world(worker_ctx *w, char *err, size_t err_len)
 }
 
 /* create, the steps (timed), get_params at check steps, counters, facts,
- * destroy. Returns 0, or the exit code after fail(). */
+ * destroy. Returns 0, or the exit code after fail(). Every rank enters each
+ * step through a barrier, so a step's time on each rank starts at the same
+ * moment and the world's step time is the maximum over ranks. */
 static int train(worker_ctx *w)
 {
     const dtb_plugin *p = w->plugin.table;
@@ -145,6 +154,8 @@ static int train(worker_ctx *w)
     int k = 0;
     for (int64_t step = 1; step <= w->cfg.steps; step++) {
         dtb_step_report report = {0, -1};
+        if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS)
+            return fail(w, "MPI_Barrier before a step failed");
         double t0 = now_seconds();
         rc = p->train_step(w->state, step, &report);
         w->result.step_seconds[step - 1] = now_seconds() - t0;

@@ -111,19 +111,6 @@ void world_failure_reason(const launch_result *launch, double timeout_s, const c
     }
 }
 
-static void build_command(const world_env *env, const char *plugin_path, const case_config *cfg,
-                          int np, const char *dir, strvec *v)
-{
-    launch_mpirun_prefix(&env->mpirun, np, v);
-    strvec_push(v, env->exe);
-    strvec_push(v, "worker");
-    strvec_push(v, "--impl");
-    strvec_push(v, plugin_path);
-    case_config_to_args(cfg, v);
-    strvec_push(v, "--out");
-    strvec_push(v, dir);
-}
-
 /* Reads rank-0 .. rank-(np-1); returns the first rank without a valid file
  * (message in msg), or -1 when all are valid. */
 static int read_ranks(const char *dir, const case_config *cfg, int np, rank_result *ranks,
@@ -143,8 +130,7 @@ static int read_ranks(const char *dir, const case_config *cfg, int np, rank_resu
     return -1;
 }
 
-int world_run(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
-              world_outcome *out)
+int world_launch(const world_env *env, int np, const strvec *args, world_outcome *out)
 {
     memset(out, 0, sizeof *out);
     out->world_size = np;
@@ -156,53 +142,96 @@ int world_run(const world_env *env, const char *plugin_path, const case_config *
                  env->tmp_root, strerror(errno));
         return -1;
     }
+    snprintf(out->dir, sizeof out->dir, "%s", dir);
     strvec cmd;
     strvec_init(&cmd);
-    build_command(env, plugin_path, cfg, np, dir, &cmd);
-    char log_path[PATH_MAX + 16];
-    snprintf(log_path, sizeof log_path, "%s/mpirun.log", dir);
-    rank_result *ranks = calloc((size_t)np, sizeof *ranks);
-    if (!strvec_ok(&cmd) || !ranks) {
+    launch_mpirun_prefix(&env->mpirun, np, &cmd);
+    strvec_push(&cmd, env->exe);
+    for (size_t i = 0; i < args->n; i++)
+        strvec_push(&cmd, args->items[i]);
+    strvec_push(&cmd, "--out");
+    strvec_push(&cmd, dir);
+    if (!strvec_ok(&cmd)) {
         snprintf(out->reason, sizeof out->reason, "out of memory building the rank world");
-        free(ranks);
         strvec_free(&cmd);
-        remove_dir(dir);
         return -1;
     }
     out->reproduce = strvec_shell_join(&cmd);
+    char log_path[PATH_MAX + 16];
+    snprintf(log_path, sizeof log_path, "%s/mpirun.log", dir);
     launch_run(cmd.items, launch_mpirun_env(&env->mpirun), log_path, env->timeout_s,
                &out->launch);
     strvec_free(&cmd);
+    if (out->launch.kind == LAUNCH_EXITED && out->launch.exit_code == 0)
+        return 0;
+    world_failure_reason(&out->launch, env->timeout_s, dir, log_path, -1, out->reason,
+                         sizeof out->reason);
+    out->log_tail = launch_log_tail(log_path, LOG_TAIL_LINES, LOG_TAIL_BYTES);
+    return -1;
+}
 
+void world_dir_done(const world_env *env, world_outcome *out)
+{
+    if (!out->dir[0])
+        return;
+    if (env->keep) {
+        fprintf(stderr, "dtbench: kept %s\n", out->dir);
+    } else {
+        remove_dir(out->dir);
+        out->dir[0] = '\0';
+    }
+}
+
+int world_run(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
+              world_outcome *out)
+{
+    strvec args;
+    strvec_init(&args);
+    strvec_push(&args, "worker");
+    strvec_push(&args, "--impl");
+    strvec_push(&args, plugin_path);
+    case_config_to_args(cfg, &args);
+    if (!strvec_ok(&args)) {
+        memset(out, 0, sizeof *out);
+        out->world_size = np;
+        snprintf(out->reason, sizeof out->reason, "out of memory building the rank world");
+        strvec_free(&args);
+        return -1;
+    }
+    int launched = world_launch(env, np, &args, out) == 0;
+    strvec_free(&args);
+    if (!out->dir[0]) /* not even started */
+        return -1;
+    char log_path[PATH_MAX + 16];
+    snprintf(log_path, sizeof log_path, "%s/mpirun.log", out->dir);
+    rank_result *ranks = calloc((size_t)np, sizeof *ranks);
     char msg[1024];
-    int bad = read_ranks(dir, cfg, np, ranks, msg, sizeof msg);
-    int clean_exit = out->launch.kind == LAUNCH_EXITED && out->launch.exit_code == 0;
-    if (bad < 0 && clean_exit) {
+    int bad = ranks ? read_ranks(out->dir, cfg, np, ranks, msg, sizeof msg) : 0;
+    if (!ranks)
+        snprintf(msg, sizeof msg, "out of memory reading %d rank files", np);
+    if (bad < 0 && launched) {
         out->completed = 1;
         out->ranks = ranks;
     } else {
         int file_exists = 0;
-        if (bad >= 0) {
+        if (bad >= 0 && ranks) {
             char path[PATH_MAX + 32];
-            snprintf(path, sizeof path, "%s/rank-%d.bin", dir, bad);
+            snprintf(path, sizeof path, "%s/rank-%d.bin", out->dir, bad);
             file_exists = access(path, F_OK) == 0;
         }
-        if (file_exists && clean_exit)
+        if ((file_exists || !ranks) && launched)
             snprintf(out->reason, sizeof out->reason, "%s", msg); /* invalid rank file */
         else
-            world_failure_reason(&out->launch, env->timeout_s, dir, log_path, bad, out->reason,
-                                 sizeof out->reason);
-        for (int r = 0; r < np; r++)
-            rank_result_free(&ranks[r]);
+            world_failure_reason(&out->launch, env->timeout_s, out->dir, log_path, bad,
+                                 out->reason, sizeof out->reason);
+        if (ranks)
+            for (int r = 0; r < np; r++)
+                rank_result_free(&ranks[r]);
         free(ranks);
-        out->log_tail = launch_log_tail(log_path, LOG_TAIL_LINES, LOG_TAIL_BYTES);
+        if (!out->log_tail)
+            out->log_tail = launch_log_tail(log_path, LOG_TAIL_LINES, LOG_TAIL_BYTES);
     }
-    if (env->keep) {
-        snprintf(out->dir, sizeof out->dir, "%s", dir);
-        fprintf(stderr, "dtbench: kept %s\n", dir);
-    } else {
-        remove_dir(dir);
-    }
+    world_dir_done(env, out);
     return out->completed ? 0 : -1;
 }
 

@@ -12,6 +12,7 @@
 #include "launcher.h"
 #include "plugin_loader.h"
 #include "rank_file.h"
+#include "strvec.h"
 
 typedef struct world_env {
     char exe[PATH_MAX];        /* this dtbench (/proc/self/exe) */
@@ -41,6 +42,15 @@ int world_env_init(world_env *env, char *err, size_t err_len);
 int world_run(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
               world_outcome *out);
 void world_outcome_free(world_outcome *out);
+
+/* Any dtbench worker command as a rank world: `mpirun -np np <dtbench>
+ * <args...> --out DIR` in a fresh directory out->dir. Returns 0 when mpirun
+ * exited 0; otherwise out->reason (from the launch, error-<r>.txt files and
+ * the log) and out->log_tail are set. out->reproduce is the command line.
+ * The directory stays for the caller to read until world_dir_done. */
+int world_launch(const world_env *env, int np, const strvec *args, world_outcome *out);
+/* Removes out->dir, or keeps it (env->keep) and says where on stderr. */
+void world_dir_done(const world_env *env, world_outcome *out);
 
 /* Why a world that left rank files missing failed, from its artefacts: the
  * launcher's result, error-<r>.txt files, and mpirun's or a sanitizer's

@@ -28,6 +28,13 @@ static const mlp_config MLP_CONFIGS[] = {
     {"mlp-20m", "1024-2048-4096-2048-16, 18915344 params", 4, {1024, 2048, 4096, 2048, 16}},
     {"mlp-100m", "1024-4096x6-1024 (8 layers), 109081600 params: throughput runs", 8,
      {1024, 4096, 4096, 4096, 4096, 4096, 4096, 4096, 1024}},
+    {"mlp-240m", "mlp-w6144: 1024-6144x7-1024 (8 layers), 239119360 params: memory sweeps", 8,
+     {1024, 6144, 6144, 6144, 6144, 6144, 6144, 6144, 1024}},
+    {"mlp-420m", "mlp-w8192: 1024-8192x7-1024 (8 layers), 419488768 params: memory sweeps", 8,
+     {1024, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 1024}},
+    {"mlp-930m", "mlp-w12288: 1024-12288x7-1024 (8 layers), 931222528 params: ZeRO-3 at 4 "
+                 "ranks in 24 GiB",
+     8, {1024, 12288, 12288, 12288, 12288, 12288, 12288, 12288, 1024}},
 };
 
 size_t mlp_config_count(void)
@@ -51,6 +58,46 @@ const mlp_config *mlp_config_find(const char *name)
         }
     }
     return NULL;
+}
+
+int64_t mlp_width_family_params(int64_t width)
+{
+    return 6 * width * width + 2055 * width + 1024;
+}
+
+const mlp_config *mlp_config_generate(const char *name, mlp_config_generated *out)
+{
+    if (name == NULL || strncmp(name, "mlp-w", 5) != 0)
+        return NULL;
+    const char *p = name + 5;
+    int64_t w = 0;
+    if (*p < '1' || *p > '9')
+        return NULL;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        w = 10 * w + (*p - '0');
+        if (w > MLP_WIDTH_FAMILY_MAX)
+            return NULL;
+    }
+    if (*p != '\0' || w < MLP_WIDTH_FAMILY_MIN)
+        return NULL;
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "mlp-w%lld", (long long)w);
+    snprintf(out->summary, sizeof out->summary, "1024-%lldx7-1024 (8 layers), %lld params",
+             (long long)w, (long long)mlp_width_family_params(w));
+    out->cfg.name = out->name;
+    out->cfg.summary = out->summary;
+    out->cfg.n_linear = 8;
+    out->cfg.dims[0] = 1024;
+    for (int l = 1; l < 8; l++)
+        out->cfg.dims[l] = w;
+    out->cfg.dims[8] = 1024;
+    return &out->cfg;
+}
+
+const mlp_config *mlp_config_resolve(const char *name, mlp_config_generated *storage)
+{
+    const mlp_config *c = mlp_config_find(name);
+    return c ? c : mlp_config_generate(name, storage);
 }
 
 int mlp_config_validate(const mlp_config *cfg, char *err, size_t err_len)

@@ -22,6 +22,24 @@ size_t mlp_config_count(void);
 const mlp_config *mlp_config_at(size_t index);
 const mlp_config *mlp_config_find(const char *name); /* NULL if unknown */
 int64_t mlp_param_count(const mlp_config *cfg);
+
+/* The width family "mlp-w<W>": 1024 inputs, seven hidden layers of width W,
+ * 1024 classes (8 linear layers; mlp-100m is mlp-w4096), for sweeps and
+ * searches over model size at any granularity:
+ *   Psi(W) = 1024 W + W + 6 (W^2 + W) + 1024 W + 1024 = 6 W^2 + 2055 W + 1024. */
+#define MLP_WIDTH_FAMILY_MIN 16
+#define MLP_WIDTH_FAMILY_MAX 32768
+int64_t mlp_width_family_params(int64_t width);
+/* A configuration whose name is made here; it lives as long as its storage. */
+typedef struct mlp_config_generated {
+    mlp_config cfg;
+    char name[24];
+    char summary[96];
+} mlp_config_generated;
+/* "mlp-w<W>" with W in MIN..MAX, no leading zeros: &out->cfg; else NULL. */
+const mlp_config *mlp_config_generate(const char *name, mlp_config_generated *out);
+/* A named configuration, else a generated one (in *storage), else NULL. */
+const mlp_config *mlp_config_resolve(const char *name, mlp_config_generated *storage);
 /* Training FLOPs of one step over `batch` samples: 6 * batch * sum(in*out)
  * for the matrix products (forward 2, backward 4), the rest neglected. */
 double mlp_step_flops(const mlp_config *cfg, int64_t batch);

@@ -29,7 +29,7 @@
 
 /* Schema versions: 1 runs/cases/checks/metrics/samples/tags; 2 runs.pid and
  * the case-key index (results_schema.c). */
-#define RESULTS_SCHEMA_VERSION 2
+#define RESULTS_SCHEMA_VERSION 3
 /* PRAGMA application_id of a dtbench results database: "DTB1". */
 #define RESULTS_APPLICATION_ID 0x44544231
 /* The database `dtbench run` records into when neither --db nor

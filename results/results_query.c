@@ -77,7 +77,8 @@ static int print_run_header(results_db *db, int64_t run_id, FILE *out, char *err
                         "SELECT status, started_at, ended_at, suite, impl, impl_version, backend, "
                         "git_commit, git_dirty, dtbench_version, host, cpu_model, gpu, "
                         "command_line, pid, (SELECT group_concat(name, ', ') FROM tags WHERE "
-                        "run_id = runs.id) FROM runs WHERE id = ?1",
+                        "run_id = runs.id), cpu_cores, blas, blas_threads, mpi_version FROM runs "
+                        "WHERE id = ?1",
                         &st, err, err_len))
         return -1;
     int b = SQLITE_OK;
@@ -105,6 +106,12 @@ static int print_run_header(results_db *db, int64_t run_id, FILE *out, char *err
             text_or(st, 9, "-"));
     fprintf(out, "  host %s, cpu %s, gpu %s\n", text_or(st, 10, "unknown"),
             text_or(st, 11, "unknown"), text_or(st, 12, "none"));
+    if (sqlite3_column_type(st, 16) != SQLITE_NULL)
+        fprintf(out, "  cores %lld, blas %s with %lld thread(s) per rank\n",
+                (long long)sqlite3_column_int64(st, 16), text_or(st, 17, "unknown"),
+                (long long)sqlite3_column_int64(st, 18));
+    if (sqlite3_column_type(st, 19) != SQLITE_NULL)
+        fprintf(out, "  mpi %s\n", text_or(st, 19, ""));
     fprintf(out, "  command: %s\n", text_or(st, 13, ""));
     if (sqlite3_column_type(st, 15) != SQLITE_NULL)
         fprintf(out, "  tags: %s\n", text_or(st, 15, ""));

@@ -39,8 +39,9 @@ static int run_begin_body(results_db *db, void *ctx, char *err, size_t err_len)
     int r = results_prepare(db,
                             "INSERT INTO runs (started_at, status, suite, impl, impl_version, "
                             "backend, git_commit, git_dirty, dtbench_version, host, cpu_model, "
-                            "gpu, command_line, pid) VALUES (" NOW_SQL ", 'running', ?1, ?2, ?3, "
-                            "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                            "gpu, command_line, pid, cpu_cores, blas, blas_threads, mpi_version) "
+                            "VALUES (" NOW_SQL ", 'running', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                            "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                             &st, err, err_len);
     if (r)
         return r;
@@ -60,6 +61,16 @@ static int run_begin_body(results_db *db, void *ctx, char *err, size_t err_len)
     results_bind_text(st, 10, in->gpu, &b);
     results_bind_text(st, 11, in->command_line ? in->command_line : "", &b);
     results_bind_int64(st, 12, in->pid, &b);
+    if (in->cpu_cores > 0)
+        results_bind_int64(st, 13, in->cpu_cores, &b);
+    else
+        results_bind_null(st, 13, &b);
+    results_bind_text(st, 14, in->blas, &b);
+    if (in->blas_threads > 0)
+        results_bind_int64(st, 15, in->blas_threads, &b);
+    else
+        results_bind_null(st, 15, &b);
+    results_bind_text(st, 16, in->mpi_version, &b);
     r = results_step_done(db, st, b, "recording the run", err, err_len);
     sqlite3_finalize(st);
     if (r == 0)

@@ -25,6 +25,10 @@ typedef struct results_run_info {
     const char *git_commit;                  /* NULL when unknown */
     int git_dirty;                           /* 0, 1, or RESULTS_NONE when unknown */
     const char *host, *cpu_model, *gpu;      /* NULL when unknown / none */
+    int cpu_cores;                           /* online cores; RESULTS_NONE unknown */
+    const char *blas;                        /* BLAS library and core; NULL unknown */
+    int blas_threads;                        /* per rank; RESULTS_NONE unknown */
+    const char *mpi_version;                 /* MPI library version line; NULL unknown */
     int64_t pid;                             /* the recording process */
 } results_run_info;
 

@@ -104,7 +104,17 @@ static const char MIGRATION_2[] =
     "ALTER TABLE runs ADD COLUMN pid INTEGER;"
     "CREATE INDEX cases_by_key ON cases(case_key);";
 
-static const char *const MIGRATIONS[RESULTS_SCHEMA_VERSION] = {MIGRATION_1, MIGRATION_2};
+/* Migration 3: the machine a run measured on, beside cpu_model: online cores,
+ * the BLAS (library, build and core), the BLAS threads each rank runs with,
+ * and the MPI library's version line. NULL where unknown (older runs). */
+static const char MIGRATION_3[] =
+    "ALTER TABLE runs ADD COLUMN cpu_cores INTEGER;"
+    "ALTER TABLE runs ADD COLUMN blas TEXT;"
+    "ALTER TABLE runs ADD COLUMN blas_threads INTEGER;"
+    "ALTER TABLE runs ADD COLUMN mpi_version TEXT;";
+
+static const char *const MIGRATIONS[RESULTS_SCHEMA_VERSION] = {MIGRATION_1, MIGRATION_2,
+                                                                MIGRATION_3};
 
 static int pragma_int(results_db *db, const char *sql, int64_t *out, char *err, size_t err_len)
 {

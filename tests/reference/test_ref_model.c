@@ -20,9 +20,55 @@ typedef struct expected_count {
 static const expected_count EXPECTED[] = {
     {"mlp-odd", 5209},      {"mlp-small", 26122},     {"mlp-100k", 101386},
     {"mlp-1m", 1055242},    {"mlp-8m", 8403978},      {"mlp-20m", 18915344},
-    {"mlp-100m", 109081600},
+    {"mlp-100m", 109081600}, {"mlp-240m", 239119360}, {"mlp-420m", 419488768},
+    {"mlp-930m", 931222528},
 };
 enum { N_EXPECTED = sizeof EXPECTED / sizeof EXPECTED[0] };
+
+/* The width family: names parsed strictly, counts from the closed form
+ * agree with the layer-by-layer count, named members are the same model. */
+static void check_width_family(ref_checker *c)
+{
+    mlp_config_generated g;
+    static const char *const bad[] = {"mlp-w", "mlp-w0", "mlp-w015", "mlp-w15", "mlp-w32769",
+                                      "mlp-w64x", "mlp-w-64", "mlp-w99999999999999999999",
+                                      "mlp-x64", NULL};
+    for (int i = 0; bad[i]; i++)
+        ref_check(c, mlp_config_generate(bad[i], &g) == NULL, "'%s' is not a width-family name",
+                  bad[i]);
+    ref_check(c, mlp_config_generate(NULL, &g) == NULL, "NULL is not a width-family name");
+    static const int64_t widths[] = {16, 1000, 4096, 6144, 8192, 12288, 32768};
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "mlp-w%lld", (long long)widths[i]);
+        const mlp_config *cfg = mlp_config_generate(name, &g);
+        if (!ref_check(c, cfg == &g.cfg && strcmp(cfg->name, name) == 0, "%s generated", name))
+            continue;
+        char err[128];
+        int64_t layers = 0;
+        for (int l = 0; l < cfg->n_linear; l++)
+            layers += cfg->dims[l] * cfg->dims[l + 1] + cfg->dims[l + 1];
+        ref_check(c, mlp_config_validate(cfg, err, sizeof err) == 0 && cfg->n_linear == 8 &&
+                         cfg->dims[0] == 1024 && cfg->dims[8] == 1024 &&
+                         mlp_param_count(cfg) == layers &&
+                         layers == mlp_width_family_params(widths[i]),
+                  "%s: valid, 8 layers, %lld params = 6W^2 + 2055W + 1024", name,
+                  (long long)layers);
+    }
+    static const struct { const char *named; int64_t width; } same[] = {
+        {"mlp-100m", 4096}, {"mlp-240m", 6144}, {"mlp-420m", 8192}, {"mlp-930m", 12288}};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        const mlp_config *named = mlp_config_find(same[i].named);
+        char name[32];
+        snprintf(name, sizeof name, "mlp-w%lld", (long long)same[i].width);
+        const mlp_config *gen = mlp_config_resolve(name, &g);
+        ref_check(c, named && gen && named->n_linear == gen->n_linear &&
+                         memcmp(named->dims, gen->dims, sizeof named->dims) == 0,
+                  "%s is %s", same[i].named, name);
+        ref_check(c, mlp_config_resolve(same[i].named, &g) == named,
+                  "resolve finds the named %s first", same[i].named);
+    }
+}
 
 static void check_configs(ref_checker *c)
 {
@@ -453,6 +499,7 @@ int main(void)
 {
     ref_checker c = {.test = "ref_model"};
     check_configs(&c);
+    check_width_family(&c);
     check_layout(&c);
     check_init(&c);
     check_pinned_values(&c);

@@ -1,0 +1,110 @@
+#include "bench_train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const dtb_recipe BENCH_RECIPE = {
+    .name = "adamw",
+    .opt = {.name = "adamw", .kind = DTB_OPT_ADAMW, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+            .eps = 1e-8, .weight_decay = 0.01},
+    .clip_norm = 1.0,
+};
+
+uint64_t bench_stage_cap(int32_t stage)
+{
+    switch (stage) {
+    case DTB_STAGE_DDP:
+        return DTB_CAP_DDP;
+    case DTB_STAGE_ZERO1:
+        return DTB_CAP_ZERO1;
+    case DTB_STAGE_ZERO2:
+        return DTB_CAP_ZERO2;
+    case DTB_STAGE_ZERO3:
+        return DTB_CAP_ZERO3;
+    default:
+        return DTB_CAP_SINGLE_DEVICE;
+    }
+}
+
+const char *bench_precision_label(int32_t precision)
+{
+    return precision == DTB_PREC_BF16_MIXED ? "bf16" : "fp32";
+}
+
+void bench_train_config(const bench_context *ctx, const bench_impl *impl,
+                        const mlp_config *model, int32_t precision, int64_t steps,
+                        case_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->model = model;
+    c->opt = BENCH_RECIPE.opt;
+    c->global_batch = ctx->suite->global_batch;
+    c->micro_batches = 1;
+    c->steps = steps;
+    c->seed = ctx->opt.seed;
+    c->clip_norm = BENCH_RECIPE.clip_norm;
+    c->bucket_bytes = 0;
+    c->prefetch_depth = -1;
+    c->stage = impl->stage;
+    c->precision = precision;
+    c->required_caps = DTB_CAP_CPU | bench_stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
+                       precision_cap(precision);
+    c->n_checks = 0;
+    c->solo = 0;
+}
+
+void bench_train_case_begin(bench_context *ctx, bench_case *bc, const bench_impl *impl,
+                            const case_config *cfg, int np)
+{
+    const char *prec = bench_precision_label(cfg->precision);
+    char key[256], label[256], json[768];
+    snprintf(key, sizeof key, "%s %s %s %s np=%d", ctx->suite->name, stage_name(impl->stage),
+             cfg->model->name, prec, np);
+    snprintf(label, sizeof label, "%s %s %s np=%d", impl->name, cfg->model->name, prec, np);
+    snprintf(json, sizeof json,
+             "{\"suite\":\"%s\",\"impl\":\"%s\",\"stage\":\"%s\",\"model\":\"%s\","
+             "\"n_params\":%lld,\"precision\":\"%s\",\"world_size\":%d,\"optimizer\":\"adamw\","
+             "\"lr\":%.17g,\"clip_norm\":%.17g,\"global_batch\":%lld,\"micro_batches\":%d,"
+             "\"warmup\":%d,\"reps\":%d,\"seed\":%llu}",
+             ctx->suite->name, impl->name, stage_name(impl->stage), cfg->model->name,
+             (long long)mlp_param_count(cfg->model), precision_name(cfg->precision), np,
+             cfg->opt.lr, cfg->clip_norm, (long long)cfg->global_batch, (int)cfg->micro_batches,
+             ctx->opt.warmup, ctx->opt.reps, (unsigned long long)cfg->seed);
+    bench_case_begin(ctx, bc, key, label, json);
+    snprintf(bc->impl, sizeof bc->impl, "%s", impl->name);
+    snprintf(bc->impl_version, sizeof bc->impl_version, "%s", impl->version);
+    snprintf(bc->model, sizeof bc->model, "%s", cfg->model->name);
+    snprintf(bc->precision, sizeof bc->precision, "%s", precision_name(cfg->precision));
+    snprintf(bc->stage, sizeof bc->stage, "%s", stage_name(impl->stage));
+    snprintf(bc->recipe, sizeof bc->recipe, "%s", BENCH_RECIPE.name);
+    snprintf(bc->optimizer, sizeof bc->optimizer, "%s", optimizer_kind_name(DTB_OPT_ADAMW));
+    bc->world_size = np;
+}
+
+int bench_check_world(bench_case *bc, const char *name, const world_outcome *w)
+{
+    if (w->completed) {
+        bench_case_check(bc, name, RESULTS_PASS, NULL, -1, NULL);
+        return 1;
+    }
+    tap_diag d;
+    diag_init(&d);
+    diag_text(&d, "message", "%s", w->reason);
+    if (w->reproduce)
+        diag_text(&d, "reproduce", "%s", w->reproduce);
+    if (w->log_tail && w->log_tail[0])
+        diag_block(&d, "log_tail", w->log_tail);
+    bench_case_check(bc, name, RESULTS_FAIL, NULL, -1, &d);
+    diag_free(&d);
+    return 0;
+}
+
+double bench_world_step_seconds(const world_outcome *w, int64_t s)
+{
+    double t = 0.0;
+    for (int r = 0; r < w->world_size; r++)
+        if (w->ranks[r].step_seconds[s] > t)
+            t = w->ranks[r].step_seconds[s];
+    return t;
+}
