@@ -177,6 +177,42 @@ static int parse_precisions(const dtb_suite *suite, const char *text, bench_opti
     return 0;
 }
 
+/* MemAvailable of /proc/meminfo in bytes; -1 when unknown. */
+static int64_t memory_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib >= 0 ? (int64_t)kib * 1024 : -1;
+}
+
+/* Every rank of the largest world may use the whole budget at once: the
+ * machine must have that much memory available, or the search would measure
+ * swapping or the OOM killer instead of the implementation. */
+static int check_budget_fits(const bench_options *o, char *err, size_t err_len)
+{
+    int np = 1;
+    for (int i = 0; i < o->n_world_sizes; i++)
+        np = o->world_sizes[i] > np ? o->world_sizes[i] : np;
+    const int64_t avail = memory_available();
+    if (avail > 0 && (double)o->mem_budget * np > 0.9 * (double)avail) {
+        char b[32], a[32], need[32];
+        bench_format_bytes((double)o->mem_budget, b, sizeof b);
+        bench_format_bytes((double)o->mem_budget * np, need, sizeof need);
+        bench_format_bytes((double)avail, a, sizeof a);
+        snprintf(err, err_len, "--mem-budget %s per rank x %d ranks = %s, more than 90%% of the "
+                 "%s this machine has available", b, np, need, a);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_options(const dtb_suite *suite, const run_args *a, bench_options *o,
                          char *err, size_t err_len)
 {
@@ -207,8 +243,14 @@ static int parse_options(const dtb_suite *suite, const run_args *a, bench_option
         o->reps = (int)v;
     }
     o->mem_budget = 0;
-    if (a->mem_budget && bench_parse_bytes("--mem-budget", a->mem_budget, &o->mem_budget, err,
-                                           err_len))
+    if (a->mem_budget && !suite->bench_mem_budget) {
+        snprintf(err, err_len, "--mem-budget applies to the memory suite, not to %s",
+                 suite->name);
+        return -1;
+    }
+    if (a->mem_budget &&
+        (bench_parse_bytes("--mem-budget", a->mem_budget, &o->mem_budget, err, err_len) ||
+         check_budget_fits(o, err, err_len)))
         return -1;
     o->seed = suite->seed;
     if (a->seed && cli_parse_u64("--seed", a->seed, &o->seed, err, err_len))

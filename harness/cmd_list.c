@@ -31,8 +31,10 @@ static void list_suites(FILE *f)
     fprintf(f, "suites:\n");
     for (size_t i = 0; i < suite_count(); i++) {
         const dtb_suite *s = suite_at(i);
-        int cases = suite_case_count(s);
-        fprintf(f, "  %-12s %4d cases  %s\n", s->name, cases, s->description);
+        if (s->kind == DTB_SUITE_BENCH)
+            fprintf(f, "  %-12s benchmark   %s\n", s->name, s->description);
+        else
+            fprintf(f, "  %-12s %4d cases  %s\n", s->name, suite_case_count(s), s->description);
     }
 }
 
@@ -49,6 +51,8 @@ static void list_models(FILE *f)
         fprintf(f, "  %-12s %10lld params  %-24s %s\n", m->name, (long long)mlp_param_count(m),
                 dims, m->summary);
     }
+    fprintf(f, "  %-12s %10s params  %-24s %s\n", "mlp-w<W>", "6W^2+2055W+1024", "1024-Wx7-1024",
+            "the width family, W in 16..32768, for --sizes and the memory budget search");
 }
 
 static int by_name(const void *a, const void *b)

@@ -55,6 +55,7 @@ typedef struct dtb_suite {
     int (*bench_main)(struct bench_context *ctx);
     const char *const *bench_impls;    /* default implementations */
     int n_bench_impls;
+    int bench_mem_budget;              /* takes --mem-budget */
     const char *description;       /* one line for `dtbench list` */
     uint64_t required_caps;        /* DTB_CAP_*; each case adds its recipe's */
     const char *default_impl;

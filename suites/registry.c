@@ -7,12 +7,14 @@ extern const dtb_suite dtb_suite_ddp;
 extern const dtb_suite dtb_suite_zero1;
 extern const dtb_suite dtb_suite_zero2;
 extern const dtb_suite dtb_suite_zero3;
+extern const dtb_suite dtb_suite_memory;
 
 static const dtb_suite *const SUITES[] = {
     &dtb_suite_ddp,
     &dtb_suite_zero1,
     &dtb_suite_zero2,
     &dtb_suite_zero3,
+    &dtb_suite_memory,
 };
 
 size_t suite_count(void)
