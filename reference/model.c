@@ -33,7 +33,7 @@ static const mlp_config MLP_CONFIGS[] = {
     {"mlp-420m", "mlp-w8192: 1024-8192x7-1024 (8 layers), 419488768 params: memory sweeps", 8,
      {1024, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 1024}},
     {"mlp-930m", "mlp-w12288: 1024-12288x7-1024 (8 layers), 931222528 params: ZeRO-3 at 4 "
-                 "ranks in 24 GiB",
+                 "ranks, about 20 GB",
      8, {1024, 12288, 12288, 12288, 12288, 12288, 12288, 12288, 1024}},
 };
 
