@@ -5,6 +5,7 @@
  *   dtbench list                         suites, models, implementations
  *   dtbench bench-step [options]         the baseline step's FLOP rate vs sgemm
  *   dtbench runs|show|compare|gate|tag|export   the results database
+ *   dtbench report --out DIR [--run REF]...     benchmark results: tables and plots
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
  */
@@ -32,6 +33,7 @@ void usage_main(FILE *f)
                "  gate        exit 1 when a run regressed against a baseline run\n"
                "  tag         name a recorded run (e.g. a baseline)\n"
                "  export      write recorded samples as CSV\n"
+               "  report      write a report of benchmark results: tables, gnuplot plots\n"
                "  help        show the usage of a command: dtbench help run\n"
                "\n"
                "Every run is recorded in ./dtbench-results.db (--db FILE or DTBENCH_DB choose\n"
@@ -61,6 +63,10 @@ static int cmd_help(int argc, char **argv)
     if (argc == 1 && strcmp(argv[0], "bench-step") == 0) {
         char *help[] = {"--help"};
         return step_bench_main(1, help);
+    }
+    if (argc == 1 && strcmp(argv[0], "report") == 0) {
+        usage_report(stdout);
+        return 0;
     }
     static const struct {
         const char *name;
@@ -112,6 +118,8 @@ int main(int argc, char **argv)
         return step_bench_main(argc - 2, argv + 2);
     if (strcmp(cmd, "worker") == 0)
         return worker_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 2, argv + 2);
     static const struct {
         const char *name;
         int (*main)(int, char **);
