@@ -14,6 +14,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 void usage_runs(FILE *f);
 void usage_show(FILE *f);
@@ -21,5 +22,6 @@ void usage_compare(FILE *f);
 void usage_gate(FILE *f);
 void usage_tag(FILE *f);
 void usage_export(FILE *f);
+void usage_report(FILE *f);
 
 #endif

@@ -5,6 +5,7 @@
  *   dtbench list                         suites, models, implementations
  *   dtbench bench-step [options]         the baseline step's FLOP rate vs sgemm
  *   dtbench runs|show|compare|gate|tag|export   the results database
+ *   dtbench report --out DIR [--run REF]...     benchmark results: tables and plots
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
  */
@@ -33,6 +34,7 @@ void usage_main(FILE *f)
                "  gate        exit 1 when a run regressed against a baseline run\n"
                "  tag         name a recorded run (e.g. a baseline)\n"
                "  export      write recorded samples as CSV\n"
+               "  report      write a report of benchmark results: tables, gnuplot plots\n"
                "  help        show the usage of a command: dtbench help run\n"
                "\n"
                "Every run is recorded in ./dtbench-results.db (--db FILE or DTBENCH_DB choose\n"
@@ -63,6 +65,10 @@ static int cmd_help(int argc, char **argv)
         char *help[] = {"--help"};
         return step_bench_main(1, help);
     }
+    if (argc == 1 && strcmp(argv[0], "report") == 0) {
+        usage_report(stdout);
+        return 0;
+    }
     static const struct {
         const char *name;
         void (*usage)(FILE *);
@@ -76,7 +82,7 @@ static int cmd_help(int argc, char **argv)
             return 0;
         }
     fprintf(stderr, "dtbench: help: unknown command '%s' (commands: run, list, bench-step, "
-                    "runs, show, compare, gate, tag, export)\n",
+                    "runs, show, compare, gate, tag, export, report)\n",
             argv[0]);
     return EXIT_BAD_INPUT;
 }
@@ -115,6 +121,8 @@ int main(int argc, char **argv)
         return worker_main(argc - 2, argv + 2);
     if (strcmp(cmd, "worker-peak") == 0)
         return bench_peak_worker_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 2, argv + 2);
     static const struct {
         const char *name;
         int (*main)(int, char **);
