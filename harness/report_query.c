@@ -439,7 +439,12 @@ static int case_order(const void *pa, const void *pb)
         if (a->kind == REPORT_MEM && (d = strcmp(a->model, b->model)) != 0)
             return a->n_params != b->n_params ? (a->n_params < b->n_params ? -1 : 1) : d;
         break;
-    case REPORT_MEM_BUDGET:
+    case REPORT_MEM_BUDGET: {
+        /* Budgets are bytes in the key: numeric order, text as a fallback. */
+        const double ba = strtod(a->budget, NULL), bb = strtod(b->budget, NULL);
+        if (ba != bb)
+            return ba < bb ? -1 : 1;
+    }
         if ((d = strcmp(a->budget, b->budget)) != 0 ||
             (d = precision_order(a->precision, b->precision)) != 0)
             return d;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "report.h"
 
 typedef struct build {
@@ -435,9 +436,16 @@ static void memory_budget(build *b, const report_run *r)
                 ddp = max_of(&r->cases[end], "largest_params");
             end++;
         }
-        char text[256];
+        /* The key holds the budget in bytes; show it in binary units. */
+        char text[256], budget[40];
+        char *end_num = NULL;
+        double budget_bytes = strtod(first->budget, &end_num);
+        if (end_num && *end_num == '\0' && budget_bytes > 0)
+            bench_format_bytes(budget_bytes, budget, sizeof budget);
+        else
+            snprintf(budget, sizeof budget, "%s", first->budget);
         snprintf(text, sizeof text, "Largest model within %s per rank at %d rank%s (%s)",
-                 first->budget, first->world_size, first->world_size == 1 ? "" : "s",
+                 budget, first->world_size, first->world_size == 1 ? "" : "s",
                  first->precision);
         report_doc_heading(b->doc, 3, text);
         static const char *const h[] = {"stage", "implementation", "largest model (parameters)",
