@@ -7,6 +7,7 @@
  *   dtbench runs|show|compare|gate|tag|export   the results database
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
+ *   dtbench worker-comm ...              (internal) one rank of a comm benchmark
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "bench_peak.h"
 #include "cmd_results.h"
 #include "commands.h"
+#include "comm_worker.h"
 #include "step_bench.h"
 #include "worker.h"
 
@@ -115,6 +117,8 @@ int main(int argc, char **argv)
         return worker_main(argc - 2, argv + 2);
     if (strcmp(cmd, "worker-peak") == 0)
         return bench_peak_worker_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "worker-comm") == 0)
+        return comm_worker_main(argc - 2, argv + 2);
     static const struct {
         const char *name;
         int (*main)(int, char **);
