@@ -53,6 +53,10 @@ typedef struct bench_options {
     const mlp_config *sizes[BENCH_MAX_SIZES]; /* --sizes LIST, else the suite's */
     int n_sizes;
     mlp_config_generated size_storage[BENCH_MAX_SIZES]; /* sizes[i] of "mlp-w<W>" names */
+    /* Suites whose --sizes are message sizes (comm): bytes, distinct; none
+     * given: n_message_sizes 0 (the suite's defaults). */
+    int64_t message_sizes[BENCH_MAX_SIZES];
+    int n_message_sizes;
     int world_sizes[DTB_NP_LIST_MAX];    /* --np LIST, else the suite's */
     int n_world_sizes;
     int32_t precisions[2];               /* --precision LIST, else the suite's */

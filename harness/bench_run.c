@@ -115,9 +115,49 @@ static int load_impl_names(const dtb_suite *suite, const run_args *a, const char
     return 0;
 }
 
+/* --sizes of a suite that takes message sizes: "4K,1M,64MiB". */
+static int parse_message_sizes(const run_args *a, bench_options *o, char *err, size_t err_len)
+{
+    o->n_message_sizes = 0;
+    if (a->model) {
+        snprintf(err, err_len, "--model does not apply to the comm suite (--sizes takes "
+                 "message sizes)");
+        return -1;
+    }
+    if (!a->sizes)
+        return 0;
+    const char *p = a->sizes;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char item[64];
+        if (len == 0 || len >= sizeof item || o->n_message_sizes == BENCH_MAX_SIZES) {
+            snprintf(err, err_len, "--sizes: '%s' is not a list of at most %d sizes (e.g. "
+                     "4K,1M,64MiB)", a->sizes, BENCH_MAX_SIZES);
+            return -1;
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        int64_t *v = &o->message_sizes[o->n_message_sizes];
+        if (bench_parse_bytes("--sizes", item, v, err, err_len))
+            return -1;
+        for (int i = 0; i < o->n_message_sizes; i++) {
+            if (o->message_sizes[i] == *v) {
+                snprintf(err, err_len, "--sizes: %lld bytes listed twice", (long long)*v);
+                return -1;
+            }
+        }
+        o->n_message_sizes++;
+        if (p[len] == '\0')
+            return 0;
+        p += len + 1;
+    }
+}
+
 static int parse_sizes(const dtb_suite *suite, const run_args *a, bench_options *o, char *err,
                        size_t err_len)
 {
+    if (suite->bench_sizes_are_bytes)
+        return parse_message_sizes(a, o, err, err_len);
     if (a->sizes && a->model) {
         snprintf(err, err_len, "--sizes and --model: give one of them");
         return -1;

@@ -8,6 +8,7 @@
  *   dtbench report --out DIR [--run REF]...     benchmark results: tables and plots
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
+ *   dtbench worker-comm ...              (internal) one rank of a comm benchmark
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "bench_peak.h"
 #include "cmd_results.h"
 #include "commands.h"
+#include "comm_worker.h"
 #include "step_bench.h"
 #include "worker.h"
 
@@ -123,6 +125,8 @@ int main(int argc, char **argv)
         return bench_peak_worker_main(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 2, argv + 2);
+    if (strcmp(cmd, "worker-comm") == 0)
+        return comm_worker_main(argc - 2, argv + 2);
     static const struct {
         const char *name;
         int (*main)(int, char **);

@@ -56,6 +56,7 @@ typedef struct dtb_suite {
     const char *const *bench_impls;    /* default implementations */
     int n_bench_impls;
     int bench_mem_budget;              /* takes --mem-budget */
+    int bench_sizes_are_bytes;         /* --sizes lists message sizes, not models */
     const char *description;       /* one line for `dtbench list` */
     uint64_t required_caps;        /* DTB_CAP_*; each case adds its recipe's */
     const char *default_impl;

@@ -7,14 +7,18 @@ extern const dtb_suite dtb_suite_ddp;
 extern const dtb_suite dtb_suite_zero1;
 extern const dtb_suite dtb_suite_zero2;
 extern const dtb_suite dtb_suite_zero3;
+extern const dtb_suite dtb_suite_throughput;
 extern const dtb_suite dtb_suite_memory;
+extern const dtb_suite dtb_suite_comm;
 
 static const dtb_suite *const SUITES[] = {
     &dtb_suite_ddp,
     &dtb_suite_zero1,
     &dtb_suite_zero2,
     &dtb_suite_zero3,
+    &dtb_suite_throughput,
     &dtb_suite_memory,
+    &dtb_suite_comm,
 };
 
 size_t suite_count(void)
