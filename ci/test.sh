@@ -12,6 +12,10 @@ ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE slow
 echo "== all tests (release build)"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+# The benchmark suites in seconds and a report of them (docs/benchmarks.md).
+echo "== benchmark suites smoke: throughput, memory, comm, report"
+bash ci/bench-smoke.sh build
+
 # The results gate on the CPU (docs/results.md): record a baseline of a small
 # ddp subset, rerun it unchanged (the gate must pass), then run a broken
 # implementation as HEAD (the gate must fail, exit 1).

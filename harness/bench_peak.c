@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "worker.h"
 
 /* Uniform values in [-1, 1) from a fixed-seed xorshift (never all zero). */
 static void fill_random(float *p, size_t n, uint64_t seed)
@@ -22,18 +23,7 @@ static void fill_random(float *p, size_t n, uint64_t seed)
 
 static int peak_fail(int rank, const char *out_dir, const char *msg)
 {
-    if (out_dir) {
-        char path[PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s/error-%d.txt", out_dir, rank);
-        FILE *f = fopen(path, "w");
-        if (f) {
-            fprintf(f, "%s\n", msg);
-            fclose(f);
-        }
-    }
-    fprintf(stderr, "dtbench worker-peak rank %d: %s\n", rank, msg);
-    MPI_Abort(MPI_COMM_WORLD, 3);
-    return 3;
+    worker_abort_world("worker-peak", out_dir, rank, msg);
 }
 
 static int write_result(const char *dir, int world, int64_t n, int warmup, int reps,

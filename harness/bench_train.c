@@ -1,5 +1,7 @@
 #include "bench_train.h"
 
+#include "plugin_loader.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,19 @@ void bench_train_case_begin(bench_context *ctx, bench_case *bc, const bench_impl
     snprintf(bc->recipe, sizeof bc->recipe, "%s", BENCH_RECIPE.name);
     snprintf(bc->optimizer, sizeof bc->optimizer, "%s", optimizer_kind_name(DTB_OPT_ADAMW));
     bc->world_size = np;
+}
+
+int bench_skip_missing_caps(bench_case *bc, const bench_impl *impl, uint64_t need,
+                            const char *name)
+{
+    const uint64_t missing = need & ~impl->caps;
+    if (!missing)
+        return 0;
+    char caps[256], why[320];
+    plugin_caps_format(missing, caps, sizeof caps);
+    snprintf(why, sizeof why, "%.60s lacks capability %.200s", impl->name, caps);
+    bench_case_check(bc, name, RESULTS_SKIP, why, -1, NULL);
+    return 1;
 }
 
 int bench_check_world(bench_case *bc, const char *name, const world_outcome *w)

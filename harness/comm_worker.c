@@ -47,8 +47,7 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Writes error-<rank>.txt (one line, through a temporary name) and ends the
- * world. */
+/* Ends the world with error-<rank>.txt saying the formatted message. */
 static void fail(comm_worker *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 static void fail(comm_worker *w, const char *fmt, ...)
@@ -58,24 +57,7 @@ static void fail(comm_worker *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    for (char *p = message; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    if (w->out_dir) {
-        char path[4200], tmp[4300];
-        snprintf(path, sizeof path, "%s/error-%d.txt", w->out_dir, w->rank);
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            int ok = fprintf(f, "%s\n", message) > 0;
-            if (fclose(f) == 0 && ok)
-                rename(tmp, path);
-        }
-    }
-    fprintf(stderr, "dtbench worker-comm rank %d: %s\n", w->rank, message);
-    fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, WORKER_EXIT_PLUGIN_ERROR);
-    exit(WORKER_EXIT_PLUGIN_ERROR); /* not reached */
+    worker_abort_world("worker-comm", w->out_dir, w->rank, message);
 }
 
 /* Every MPI call goes through this: a failure ends the world with its name. */
@@ -287,30 +269,46 @@ static void collect(comm_worker *w, const double *seconds, int n, const tally *t
 
 /* ---- sweep ---------------------------------------------------------------- */
 
-static void run_case(comm_worker *w, dtb_collective op, int64_t elements, comm_side side,
-                     float *in, float *out, double *seconds, comm_result_case *c)
+/* One timed call of one side: a fresh input pattern, a barrier, the call,
+ * every output element checked. */
+static void measure_once(comm_worker *w, dtb_collective op, comm_side side, int64_t elements,
+                         float *in, float *out, int rep, double *seconds, tally *t)
+{
+    comm_pattern_init(&w->pattern, w->seed, w->sequence++);
+    comm_pattern_fill_input(&w->pattern, op, in, elements, w->rank, w->np);
+    mpi_check(w, MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    double t0 = now_seconds();
+    issue(w, op, side, in, out, elements);
+    *seconds = now_seconds() - t0;
+    comm_mismatch m;
+    int64_t wrong = comm_pattern_verify(&w->pattern, op, result_of(op, in, out), elements,
+                                        w->rank, w->np, &m);
+    tally_add(t, rep, comm_pattern_output_len(op, elements, w->np), wrong, &m);
+}
+
+/* Both sides of one collective and size, repetition by repetition, the side
+ * that goes first alternating: a drift of the machine's load (other jobs on
+ * shared cores) then weighs on both sides alike instead of on whichever side
+ * ran later. c[side] is rank 0's result case of each side. */
+static void run_pair(comm_worker *w, dtb_collective op, int64_t elements, float *in, float *out,
+                     double *seconds[2], comm_result_case *c[2])
 {
     int n = w->warmup + w->reps;
-    tally t = {0, 0, -1, {-1, 0, 0}};
-    for (int i = 0; i < n; i++) {
-        comm_pattern_init(&w->pattern, w->seed, w->sequence++);
-        comm_pattern_fill_input(&w->pattern, op, in, elements, w->rank, w->np);
-        mpi_check(w, MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
-        double t0 = now_seconds();
-        issue(w, op, side, in, out, elements);
-        seconds[i] = now_seconds() - t0;
-        comm_mismatch m;
-        int64_t wrong = comm_pattern_verify(&w->pattern, op, result_of(op, in, out), elements,
-                                            w->rank, w->np, &m);
-        tally_add(&t, i, comm_pattern_output_len(op, elements, w->np), wrong, &m);
-    }
-    collect(w, seconds, n, &t, c);
-    if (w->rank == 0) {
-        c->op = (int)op;
-        c->side = side;
-        c->elements = elements;
-        c->bytes = comm_op_bytes(op, elements, w->np, ESIZE);
-        c->calls = 1;
+    tally t[2] = {{0, 0, -1, {-1, 0, 0}}, {0, 0, -1, {-1, 0, 0}}};
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 2; j++) {
+            comm_side side = i % 2 == 0 ? (comm_side)j : (comm_side)(1 - j);
+            measure_once(w, op, side, elements, in, out, i, &seconds[side][i], &t[side]);
+        }
+    for (int side = 0; side < 2; side++) {
+        collect(w, seconds[side], n, &t[side], c[side]);
+        if (w->rank == 0) {
+            c[side]->op = (int)op;
+            c[side]->side = (comm_side)side;
+            c[side]->elements = elements;
+            c[side]->bytes = comm_op_bytes(op, elements, w->np, ESIZE);
+            c[side]->calls = 1;
+        }
     }
 }
 
@@ -328,19 +326,23 @@ static void run_sweep(comm_worker *w)
     float *in = alloc_or_fail(w, (size_t)cap_in, ESIZE, "the input buffer");
     float *out = alloc_or_fail(w, (size_t)cap_out, ESIZE, "the output buffer");
     int n = w->warmup + w->reps;
-    double *seconds = alloc_or_fail(w, (size_t)n, sizeof *seconds, "the repetition times");
+    double *seconds[2] = {
+        alloc_or_fail(w, (size_t)n, sizeof(double), "the repetition times"),
+        alloc_or_fail(w, (size_t)n, sizeof(double), "the repetition times")};
     int n_cases = w->n_ops * w->n_sizes * 2;
     if (w->rank == 0 && comm_result_alloc(&w->result, w->np, n_cases, w->warmup, w->reps) != 0)
         fail(w, "out of memory for %d cases of %d repetitions", n_cases, n);
+    /* Cases in the result: per collective and size, dtbench then mpi. */
     int k = 0;
     for (int o = 0; o < w->n_ops; o++)
-        for (int s = 0; s < w->n_sizes; s++)
-            for (int side = COMM_SIDE_DTBENCH; side <= COMM_SIDE_MPI; side++, k++) {
-                int64_t e = comm_op_elements(w->ops[o], w->sizes[s], w->np, ESIZE);
-                run_case(w, w->ops[o], e, (comm_side)side, in, out, seconds,
-                         w->rank == 0 ? &w->result.cases[k] : NULL);
-            }
-    free(seconds);
+        for (int s = 0; s < w->n_sizes; s++, k += 2) {
+            int64_t e = comm_op_elements(w->ops[o], w->sizes[s], w->np, ESIZE);
+            comm_result_case *c[2] = {w->rank == 0 ? &w->result.cases[k] : NULL,
+                                      w->rank == 0 ? &w->result.cases[k + 1] : NULL};
+            run_pair(w, w->ops[o], e, in, out, seconds, c);
+        }
+    free(seconds[0]);
+    free(seconds[1]);
     free(out);
     free(in);
 }

@@ -2,11 +2,13 @@
  * `dtbench worker-comm`: one rank of a comm benchmark world, started by
  * mpirun (comm_bench.h builds the command). Two modes:
  *
- * sweep (default): for each collective of --ops, each size of --sizes (S in
- *   bytes, comm_ops.h) and each side, dtbench (impl/comm) then mpi (the raw
- *   MPI call on a duplicate of MPI_COMM_WORLD: MPI_Allreduce in place,
- *   MPI_Reduce_scatter_block, MPI_Allgather, MPI_Bcast from root 0, the same
- *   buffer forms impl/comm uses), --warmup then --reps repetitions.
+ * sweep (default): for each collective of --ops and each size of --sizes (S
+ *   in bytes, comm_ops.h), --warmup then --reps repetitions of both sides,
+ *   dtbench (impl/comm) and mpi (the raw MPI call on a duplicate of
+ *   MPI_COMM_WORLD: MPI_Allreduce in place, MPI_Reduce_scatter_block,
+ *   MPI_Allgather, MPI_Bcast from root 0, the same buffer forms impl/comm
+ *   uses), interleaved: one call of each side per repetition, the side that
+ *   goes first alternating (even repetitions dtbench first).
  * replay (--replay): each repetition issues one training step's collectives
  *   through impl/comm, --calls C0,..,C5 and --bytes B0,..,B5 per
  *   dtb_collective kind: C_k calls of B_k/C_k bytes (rounded to whole fp32

@@ -34,18 +34,17 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Writes error-<rank>.txt, one line (through a temporary name), and ends
- * the world. */
-static int fail(worker_ctx *w, const char *text)
+_Noreturn void worker_abort_world(const char *who, const char *out_dir, int rank,
+                                  const char *text)
 {
     char message[1300];
     snprintf(message, sizeof message, "%s", text);
     for (char *p = message; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
-    if (w->out_dir) {
+    if (out_dir) {
         char path[4200], tmp[4300];
-        snprintf(path, sizeof path, "%s/error-%d.txt", w->out_dir, w->rank);
+        snprintf(path, sizeof path, "%s/error-%d.txt", out_dir, rank);
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
         FILE *f = fopen(tmp, "w");
         if (f) {
@@ -54,10 +53,16 @@ static int fail(worker_ctx *w, const char *text)
                 rename(tmp, path);
         }
     }
-    fprintf(stderr, "dtbench worker rank %d: %s\n", w->rank, message);
+    fprintf(stderr, "dtbench %s rank %d: %s\n", who, rank, message);
     fflush(stderr);
     MPI_Abort(MPI_COMM_WORLD, WORKER_EXIT_PLUGIN_ERROR);
-    return WORKER_EXIT_PLUGIN_ERROR; /* not reached */
+    exit(WORKER_EXIT_PLUGIN_ERROR); /* not reached */
+}
+
+/* Ends the world with error-<rank>.txt saying text. */
+static int fail(worker_ctx *w, const char *text)
+{
+    worker_abort_world("worker", w->out_dir, w->rank, text);
 }
 
 /* "<call> failed: <plugin message>" for a plugin call that returned rc. */

@@ -16,4 +16,12 @@
 
 int worker_main(int argc, char **argv);
 
+/* Every worker command's way to fail: writes `message` (newlines made
+ * spaces) as one line to <out_dir>/error-<rank>.txt through a temporary
+ * name (out_dir may be NULL: nothing written), says it on stderr prefixed
+ * by `who`, and aborts the world with WORKER_EXIT_PLUGIN_ERROR. The harness
+ * reads the file back as the world's reason (world_failure_reason). */
+_Noreturn void worker_abort_world(const char *who, const char *out_dir, int rank,
+                                  const char *message);
+
 #endif

@@ -27,7 +27,6 @@
 
 #include "bench.h"
 #include "bench_train.h"
-#include "plugin_loader.h"
 #include "theory.h"
 
 #define SWEEP_STEPS 2
@@ -94,12 +93,7 @@ static void sweep_case(bench_context *ctx, const bench_impl *impl, const mlp_con
     bench_train_config(ctx, impl, model, precision, SWEEP_STEPS, &cfg);
     bench_case bc;
     bench_train_case_begin(ctx, &bc, impl, &cfg, np);
-    uint64_t missing = cfg.required_caps & ~impl->caps;
-    if (missing) {
-        char caps[256], why[320];
-        plugin_caps_format(missing, caps, sizeof caps);
-        snprintf(why, sizeof why, "%.60s lacks capability %.200s", impl->name, caps);
-        bench_case_check(&bc, "completed", RESULTS_SKIP, why, -1, NULL);
+    if (bench_skip_missing_caps(&bc, impl, cfg.required_caps, "completed")) {
         bench_case_end(&bc);
         return;
     }
@@ -352,11 +346,7 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
 
     uint64_t need = DTB_CAP_CPU | bench_stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
                     precision_cap(precision);
-    if (need & ~impl->caps) {
-        char caps[256], why[320];
-        plugin_caps_format(need & ~impl->caps, caps, sizeof caps);
-        snprintf(why, sizeof why, "%.60s lacks capability %.200s", impl->name, caps);
-        bench_case_check(&bc, "largest model found", RESULTS_SKIP, why, -1, NULL);
+    if (bench_skip_missing_caps(&bc, impl, need, "largest model found")) {
         bench_case_end(&bc);
         return;
     }

@@ -169,12 +169,7 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
     bench_train_case_begin(ctx, &bc, impl, &cfg, np);
     snprintf(row->label, sizeof row->label, "%s", bc.label);
     row->step.n = 0;
-    uint64_t missing = cfg.required_caps & ~impl->caps;
-    if (missing) {
-        char caps[256], why[320];
-        plugin_caps_format(missing, caps, sizeof caps);
-        snprintf(why, sizeof why, "%.60s lacks capability %.200s", impl->name, caps);
-        bench_case_check(&bc, "completed", RESULTS_SKIP, why, -1, NULL);
+    if (bench_skip_missing_caps(&bc, impl, cfg.required_caps, "completed")) {
         bench_case_end(&bc);
         return;
     }
