@@ -84,13 +84,18 @@ void bench_train_case_begin(bench_context *ctx, bench_case *bc, const bench_impl
     bc->world_size = np;
 }
 
-int bench_skip_missing_caps(bench_case *bc, const bench_impl *impl, uint64_t need,
-                            const char *name)
+int bench_skip_unrunnable(bench_case *bc, const bench_impl *impl, uint64_t need, int np,
+                          const char *name)
 {
     const uint64_t missing = need & ~impl->caps;
+    char caps[256], why[320];
+    if (!missing && impl->stage == DTB_STAGE_SINGLE && np > 1) {
+        snprintf(why, sizeof why, "%.60s is single-device only: worlds of 1 rank", impl->name);
+        bench_case_check(bc, name, RESULTS_SKIP, why, -1, NULL);
+        return 1;
+    }
     if (!missing)
         return 0;
-    char caps[256], why[320];
     plugin_caps_format(missing, caps, sizeof caps);
     snprintf(why, sizeof why, "%.60s lacks capability %.200s", impl->name, caps);
     bench_case_check(bc, name, RESULTS_SKIP, why, -1, NULL);

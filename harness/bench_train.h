@@ -32,10 +32,11 @@ void bench_train_case_begin(bench_context *ctx, bench_case *bc, const bench_impl
 /* "fp32" / "bf16": as labels and keys show a precision. */
 const char *bench_precision_label(int32_t precision);
 
-/* When impl lacks any capability of `need`: the check `name` skipped,
- * naming what is missing, and 1 (the caller ends the case); else 0. */
-int bench_skip_missing_caps(bench_case *bc, const bench_impl *impl, uint64_t need,
-                            const char *name);
+/* When impl cannot run the case, the check `name` skipped with the reason
+ * and 1 (the caller ends the case): it lacks a capability of `need`, or it
+ * is single-device only and np > 1. Else 0. */
+int bench_skip_unrunnable(bench_case *bc, const bench_impl *impl, uint64_t need, int np,
+                          const char *name);
 
 /* The "completed" check of a world (name given): pass, or fail with the
  * reason, the tail of its log and how to reproduce it. 1 if it completed. */

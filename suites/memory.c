@@ -93,7 +93,7 @@ static void sweep_case(bench_context *ctx, const bench_impl *impl, const mlp_con
     bench_train_config(ctx, impl, model, precision, SWEEP_STEPS, &cfg);
     bench_case bc;
     bench_train_case_begin(ctx, &bc, impl, &cfg, np);
-    if (bench_skip_missing_caps(&bc, impl, cfg.required_caps, "completed")) {
+    if (bench_skip_unrunnable(&bc, impl, cfg.required_caps, np, "completed")) {
         bench_case_end(&bc);
         return;
     }
@@ -346,7 +346,7 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
 
     uint64_t need = DTB_CAP_CPU | bench_stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
                     precision_cap(precision);
-    if (bench_skip_missing_caps(&bc, impl, need, "largest model found")) {
+    if (bench_skip_unrunnable(&bc, impl, need, np, "largest model found")) {
         bench_case_end(&bc);
         return;
     }

@@ -169,7 +169,7 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
     bench_train_case_begin(ctx, &bc, impl, &cfg, np);
     snprintf(row->label, sizeof row->label, "%s", bc.label);
     row->step.n = 0;
-    if (bench_skip_missing_caps(&bc, impl, cfg.required_caps, "completed")) {
+    if (bench_skip_unrunnable(&bc, impl, cfg.required_caps, np, "completed")) {
         bench_case_end(&bc);
         return;
     }

@@ -63,6 +63,15 @@ for p in fp32 bf16-mixed; do
 done
 grep -q "next_wider_misses" mem.tap || fail "no budget answer names the next wider width that misses"
 
+# A single-device plugin measures at one rank and is skipped, not failed, at two.
+"$D" run --suite memory --impl baseline --np 1,2 --sizes mlp-100k --precision fp32 --db "$DB" \
+    --tap single.tap 2>single.err || fail "baseline: exit $?: $(tail -3 single.err)"
+grep -q "^ok 1 - baseline mlp-100k fp32 np=1: completed$" single.tap || fail "baseline np=1: $(cat single.tap)"
+grep -q "^ok 2 - baseline mlp-100k fp32 np=1: memory within theory$" single.tap ||
+    fail "baseline np=1 memory: $(cat single.tap)"
+grep -q "^ok 3 - baseline mlp-100k fp32 np=2: completed # SKIP baseline is single-device only" single.tap ||
+    fail "baseline np=2 not skipped: $(cat single.tap)"
+
 # ---- bad input: one line, exit 2, no run added ------------------------------------
 runs_before=$(q "SELECT count(*) FROM runs")
 expect_bad() {
