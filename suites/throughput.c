@@ -177,7 +177,8 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
     memset(&compute, 0, sizeof compute);
     world_run(&ctx->env, impl->path, &cfg, np, &step);
     bc.completed = bench_check_world(&bc, "completed", &step);
-    results_sample *s = calloc((size_t)S + 1, sizeof *s);
+    /* samples of one metric: every repetition, or one per rank */
+    results_sample *s = calloc((size_t)(S > np ? S : np) + 1, sizeof *s);
     double *t_step = calloc((size_t)S, sizeof *t_step), *t_comp = calloc((size_t)S, sizeof *t_comp);
     double *t_comm = calloc((size_t)S, sizeof *t_comm);
     if (bc.completed && (!s || !t_step || !t_comp || !t_comm)) {
