@@ -61,6 +61,13 @@ bus() { q "SELECT s.value FROM cases c JOIN metrics m ON m.case_id=c.id AND m.na
 [ -n "$(q "SELECT blas FROM runs WHERE id=$run AND blas_threads=1 AND cpu_cores>=1")" ] ||
     fail "machine facts missing"
 
+# A world larger than warm-ups + repetitions: one sample per rank still fits.
+"$D" run --suite throughput --impl ref-ddp --sizes mlp-100k --np 6 --warmup 0 --reps 5 \
+    --db "$DB" --tap wide.tap 2>wide.err || fail "np 6, 5 repetitions: exit $?: $(tail -3 wide.err)"
+[ "$(q "SELECT count(*) FROM cases c JOIN metrics m ON m.case_id=c.id AND m.name='mem_peak.total'
+        JOIN samples s ON s.metric_id=m.id WHERE c.run_id=(SELECT max(id) FROM runs)")" -eq 6 ] ||
+    fail "np 6: want 6 per-rank mem_peak.total samples"
+
 # A rerun compares case by case.
 "$D" "${ARGS[@]}" --tap t2.tap 2>t2.err || fail "rerun: $(tail -3 t2.err)"
 "$D" compare "$run" latest --db "$DB" >cmp.txt 2>&1
