@@ -198,6 +198,10 @@ static int parse_precisions(const dtb_suite *suite, const char *text, bench_opti
                             char *err, size_t err_len)
 {
     o->n_precisions = 0;
+    if (text && suite->n_precisions == 0) {
+        snprintf(err, err_len, "--precision does not apply to the %s suite", suite->name);
+        return -1;
+    }
     if (!text) {
         for (int i = 0; i < suite->n_precisions && i < 2; i++)
             o->precisions[o->n_precisions++] = suite->precisions[i];

@@ -91,6 +91,8 @@ rc=$?
 grep -q "^dtbench: --sizes: 'lots' is not a size" bad.txt || fail "bad sizes message: $(cat bad.txt)"
 "$D" run --suite comm --np 2 --sizes 1K,1024 --db r.db --tap bad.tap 2>bad.txt
 [ $? -eq 2 ] && grep -q "1024 bytes listed twice" bad.txt || fail "duplicate --sizes: $(cat bad.txt)"
+"$D" run --suite comm --precision bf16 --db r.db --tap bad.tap 2>bad.txt
+[ $? -eq 2 ] && grep -q "\-\-precision does not apply to the comm suite" bad.txt || fail "--precision on comm: $(cat bad.txt)"
 "$D" run --suite comm --impl ref-ddp --db r.db --tap bad.tap 2>bad.txt
 [ $? -eq 2 ] && grep -q "\-\-impl does not apply to the comm suite" bad.txt || fail "--impl on comm: $(cat bad.txt)"
 
