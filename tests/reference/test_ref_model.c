@@ -21,7 +21,7 @@ static const expected_count EXPECTED[] = {
     {"mlp-odd", 5209},      {"mlp-small", 26122},     {"mlp-100k", 101386},
     {"mlp-1m", 1055242},    {"mlp-8m", 8403978},      {"mlp-20m", 18915344},
     {"mlp-100m", 109081600}, {"mlp-240m", 239119360}, {"mlp-420m", 419488768},
-    {"mlp-930m", 931222528},
+    {"mlp-650m", 650189824},
 };
 enum { N_EXPECTED = sizeof EXPECTED / sizeof EXPECTED[0] };
 
@@ -56,7 +56,7 @@ static void check_width_family(ref_checker *c)
                   (long long)layers);
     }
     static const struct { const char *named; int64_t width; } same[] = {
-        {"mlp-100m", 4096}, {"mlp-240m", 6144}, {"mlp-420m", 8192}, {"mlp-930m", 12288}};
+        {"mlp-100m", 4096}, {"mlp-240m", 6144}, {"mlp-420m", 8192}, {"mlp-650m", 10240}};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
         const mlp_config *named = mlp_config_find(same[i].named);
         char name[32];
