@@ -59,8 +59,7 @@ int bench_peak_worker_main(int argc, char **argv)
         cli_parse_i64("--warmup", warm_s, 0, BENCH_MAX_WARMUP, &warmup, err, sizeof err) ||
         cli_parse_i64("--reps", reps_s, 1, BENCH_MAX_REPS, &reps, err, sizeof err)) {
         fprintf(stderr, "dtbench worker-peak: %s\n",
-                err[0] && n_s && warm_s && reps_s && out ? err
-                                                        : "usage: --n N --warmup W --reps R --out DIR");
+                err[0] ? err : "usage: --n N --warmup W --reps R --out DIR");
         return 2;
     }
     if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {

@@ -38,7 +38,8 @@ static int find_name(const char *const *names, int n, const char *s)
 /* Order matters: case_config_from_values reads values[] by these indices. */
 enum {
     O_MODEL, O_OPTIMIZER, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS, O_WD, O_CLIP, O_BATCH,
-    O_MICRO, O_STEPS, O_SEED, O_BUCKET, O_PREFETCH, O_STAGE, O_PRECISION, O_REQUIRE, O_CHECKS, O_SOLO
+    O_MICRO, O_STEPS, O_SEED, O_BUCKET, O_PREFETCH, O_STAGE, O_PRECISION, O_REQUIRE, O_CHECKS,
+    O_SOLO
 };
 
 static const char *const OPTION_NAMES[CASE_CONFIG_N_OPTIONS] = {
@@ -211,9 +212,9 @@ void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
 
 int case_config_same_training(const case_config *a, const case_config *b)
 {
-    if (strcmp(a->model->name, b->model->name) != 0 || a->opt.kind != b->opt.kind || a->opt.lr != b->opt.lr ||
-        a->opt.momentum != b->opt.momentum || a->opt.beta1 != b->opt.beta1 ||
-        a->opt.beta2 != b->opt.beta2 || a->opt.eps != b->opt.eps ||
+    if (strcmp(a->model->name, b->model->name) != 0 || a->opt.kind != b->opt.kind ||
+        a->opt.lr != b->opt.lr || a->opt.momentum != b->opt.momentum ||
+        a->opt.beta1 != b->opt.beta1 || a->opt.beta2 != b->opt.beta2 || a->opt.eps != b->opt.eps ||
         a->opt.weight_decay != b->opt.weight_decay || a->global_batch != b->global_batch ||
         a->steps != b->steps || a->seed != b->seed || a->clip_norm != b->clip_norm ||
         a->precision != b->precision || a->n_checks != b->n_checks)

@@ -143,7 +143,8 @@ static void per_rep(const world_outcome *w, int warmup, int reps, double scale, 
 {
     for (int i = 0; i < warmup + reps; i++) {
         double t = bench_world_step_seconds(w, i);
-        out[i] = (results_sample){i, RESULTS_NONE, i + 1, i < warmup, invert ? scale / t : scale * t};
+        out[i] = (results_sample){i, RESULTS_NONE, i + 1, i < warmup,
+                                  invert ? scale / t : scale * t};
     }
 }
 
