@@ -8,11 +8,13 @@
 #include <string.h>
 #include <time.h>
 
-double bench_now(void)
+void bench_fill_uniform(float *p, size_t n, uint64_t seed)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        p[i] = (float)((double)(s >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+    }
 }
 
 static char *dup_or_null(const char *s, int *oom)
@@ -35,7 +37,7 @@ void bench_case_begin(bench_context *ctx, bench_case *bc, const char *key, const
 {
     memset(bc, 0, sizeof *bc);
     bc->ctx = ctx;
-    bc->start = bench_now();
+    bc->start = monotonic_seconds();
     snprintf(bc->key, sizeof bc->key, "%s", key);
     snprintf(bc->label, sizeof bc->label, "%s", label);
     set_field(bc->impl, sizeof bc->impl, NULL);
@@ -199,7 +201,7 @@ void bench_case_end(bench_case *bc)
                 .world_size = bc->world_size,
                 .config = bc->config,
                 .completed = bc->completed,
-                .seconds = bench_now() - bc->start,
+                .seconds = monotonic_seconds() - bc->start,
                 .checks = bc->checks,
                 .n_checks = bc->n_checks,
                 .metrics = bc->metrics,

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "model.h"
 #include "results_record.h"
 #include "suite.h"
@@ -128,6 +129,10 @@ typedef struct bench_summary {
 /* Summary of x[0..n-1] (not modified); n = 0 gives zeros. */
 bench_summary bench_summarise(const double *x, int n);
 
+/* Matrix inputs of the sgemm rates (bench-step, worker-peak): uniform in
+ * [-1, 1) from a fixed-seed xorshift, never all zero. */
+void bench_fill_uniform(float *p, size_t n, uint64_t seed);
+
 /* ---- sizes -------------------------------------------------------------- */
 /* "8G", "512M", "2GiB", "1.5G", "300000000": bytes (K, M, G, T are powers of
  * 1024, an optional "B" or "iB" after them). 0 on success, else -1 with a
@@ -136,8 +141,5 @@ int bench_parse_bytes(const char *opt, const char *text, int64_t *out, char *err
                       size_t err_len);
 /* "64 MiB", "1.5 GiB", "512 B": the largest binary unit that keeps the value >= 1. */
 void bench_format_bytes(double bytes, char *buf, size_t len);
-
-/* Monotonic clock, seconds. */
-double bench_now(void);
 
 #endif

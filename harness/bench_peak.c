@@ -11,16 +11,6 @@
 #include "cli.h"
 #include "worker.h"
 
-/* Uniform values in [-1, 1) from a fixed-seed xorshift (never all zero). */
-static void fill_random(float *p, size_t n, uint64_t seed)
-{
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < n; i++) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        p[i] = (float)((double)(s >> 11) * 0x1.0p-53 * 2.0 - 1.0);
-    }
-}
-
 static int peak_fail(int rank, const char *out_dir, const char *msg)
 {
     worker_abort_world("worker-peak", out_dir, rank, msg);
@@ -77,15 +67,15 @@ int bench_peak_worker_main(int argc, char **argv)
     double *slowest = malloc((size_t)total * sizeof *slowest);
     if (!A || !B || !C || !mine || !slowest)
         return peak_fail(rank, out, "out of memory for the sgemm matrices");
-    fill_random(A, nn, 1 + (uint64_t)rank);
-    fill_random(B, nn, 1001 + (uint64_t)rank);
+    bench_fill_uniform(A, nn, 1 + (uint64_t)rank);
+    bench_fill_uniform(B, nn, 1001 + (uint64_t)rank);
     for (int i = 0; i < total; i++) {
         if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS)
             return peak_fail(rank, out, "MPI_Barrier failed");
-        double t0 = bench_now();
+        double t0 = monotonic_seconds();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)n, 1.0f, A,
                     (int)n, B, (int)n, 0.0f, C, (int)n);
-        mine[i] = bench_now() - t0;
+        mine[i] = monotonic_seconds() - t0;
     }
     if (MPI_Reduce(mine, slowest, total, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
         return peak_fail(rank, out, "MPI_Reduce of the times failed");

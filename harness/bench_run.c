@@ -57,23 +57,8 @@ static int split_list(const char *opt, const char *text, char (*items)[PATH_MAX]
     }
 }
 
-static int load_impl_names(const dtb_suite *suite, const run_args *a, const char *plugins_dir,
-                           bench_options *o, char (*names)[PATH_MAX], char *err,
-                           size_t err_len);
-
-static int load_impls(const dtb_suite *suite, const run_args *a, const char *plugins_dir,
-                      bench_options *o, char *err, size_t err_len)
-{
-    char (*names)[PATH_MAX] = calloc(BENCH_MAX_IMPLS, sizeof *names);
-    if (!names) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    int rc = load_impl_names(suite, a, plugins_dir, o, names, err, err_len);
-    free(names);
-    return rc;
-}
-
+/* The implementations named by --impl (else the suite's), loaded and vetted
+ * into o->impls; names is scratch for the list. */
 static int load_impl_names(const dtb_suite *suite, const run_args *a, const char *plugins_dir,
                            bench_options *o, char (*names)[PATH_MAX], char *err, size_t err_len)
 {
@@ -115,6 +100,19 @@ static int load_impl_names(const dtb_suite *suite, const run_args *a, const char
     return 0;
 }
 
+static int load_impls(const dtb_suite *suite, const run_args *a, const char *plugins_dir,
+                      bench_options *o, char *err, size_t err_len)
+{
+    char (*names)[PATH_MAX] = calloc(BENCH_MAX_IMPLS, sizeof *names);
+    if (!names) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int rc = load_impl_names(suite, a, plugins_dir, o, names, err, err_len);
+    free(names);
+    return rc;
+}
+
 /* --sizes of a suite that takes message sizes: "4K,1M,64MiB". */
 static int parse_message_sizes(const run_args *a, bench_options *o, char *err, size_t err_len)
 {
@@ -126,31 +124,26 @@ static int parse_message_sizes(const run_args *a, bench_options *o, char *err, s
     }
     if (!a->sizes)
         return 0;
-    const char *p = a->sizes;
-    for (;;) {
-        size_t len = strcspn(p, ",");
-        char item[64];
-        if (len == 0 || len >= sizeof item || o->n_message_sizes == BENCH_MAX_SIZES) {
-            snprintf(err, err_len, "--sizes: '%s' is not a list of at most %d sizes (e.g. "
-                     "4K,1M,64MiB)", a->sizes, BENCH_MAX_SIZES);
-            return -1;
-        }
-        memcpy(item, p, len);
-        item[len] = '\0';
-        int64_t *v = &o->message_sizes[o->n_message_sizes];
-        if (bench_parse_bytes("--sizes", item, v, err, err_len))
-            return -1;
-        for (int i = 0; i < o->n_message_sizes; i++) {
-            if (o->message_sizes[i] == *v) {
+    char (*items)[PATH_MAX] = calloc(BENCH_MAX_SIZES, sizeof *items);
+    int n = 0, rc = items ? 0 : -1;
+    if (!items)
+        snprintf(err, err_len, "out of memory");
+    if (rc == 0)
+        rc = split_list("--sizes", a->sizes, items, BENCH_MAX_SIZES, &n, err, err_len);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        int64_t *v = &o->message_sizes[i];
+        rc = bench_parse_bytes("--sizes", items[i], v, err, err_len);
+        for (int j = 0; rc == 0 && j < i; j++) {
+            if (o->message_sizes[j] == *v) {
                 snprintf(err, err_len, "--sizes: %lld bytes listed twice", (long long)*v);
-                return -1;
+                rc = -1;
             }
         }
-        o->n_message_sizes++;
-        if (p[len] == '\0')
-            return 0;
-        p += len + 1;
     }
+    free(items);
+    if (rc == 0)
+        o->n_message_sizes = n;
+    return rc;
 }
 
 static int parse_sizes(const dtb_suite *suite, const run_args *a, bench_options *o, char *err,
@@ -363,7 +356,7 @@ int cmd_run_bench(const dtb_suite *suite, const run_args *a, int argc, char **ar
     ctx->tap = &tw;
     ctx->record = run_recording_record;
     ctx->record_ctx = &rec;
-    double start = bench_now();
+    double start = monotonic_seconds();
     int driver_rc = suite->bench_main(ctx);
     tap_end(&tw);
     int record_failed = run_recording_finish(&rec, ctx->n_planned, stderr) != 0;
@@ -374,7 +367,7 @@ int cmd_run_bench(const dtb_suite *suite, const run_args *a, int argc, char **ar
     fprintf(stderr, "dtbench: suite %s (%s): %d case%s, %d test points: %d passed, %d failed, "
                     "%d skipped in %.1f s\n",
             suite->name, impls, ctx->cases, ctx->cases == 1 ? "" : "s", ctx->points, ctx->passed,
-            ctx->failed, ctx->skipped, bench_now() - start);
+            ctx->failed, ctx->skipped, monotonic_seconds() - start);
     fprintf(stderr, "dtbench: %s\n", ctx->failed || driver_rc ? "FAILED" : "all passed");
     if (write_failed)
         fprintf(stderr, "dtbench: writing the TAP output failed\n");

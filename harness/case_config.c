@@ -210,6 +210,22 @@ void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
     spec->stress_delay_us = 0;
 }
 
+void case_config_theory(const case_config *c, int world_size, int32_t prefetch_depth,
+                        theory_case *tc)
+{
+    memset(tc, 0, sizeof *tc);
+    tc->stage = c->stage;
+    tc->precision = c->precision;
+    tc->optimizer = c->opt.kind;
+    tc->n_linear = c->model->n_linear;
+    for (int l = 0; l <= c->model->n_linear; l++)
+        tc->dims[l] = c->model->dims[l];
+    tc->world_size = world_size;
+    tc->micro_batches = c->micro_batches;
+    tc->steps = c->steps;
+    tc->prefetch_depth = prefetch_depth;
+}
+
 int case_config_same_training(const case_config *a, const case_config *b)
 {
     if (strcmp(a->model->name, b->model->name) != 0 || a->opt.kind != b->opt.kind ||

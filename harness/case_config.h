@@ -16,6 +16,7 @@
 #include "model.h"
 #include "strvec.h"
 #include "suite.h"
+#include "theory.h"
 
 #define CASE_MAX_CHECKS 8
 
@@ -65,6 +66,11 @@ void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
  * the other. Micro-batches, buckets, prefetch depth, stage and capabilities
  * do not change the math. */
 int case_config_same_training(const case_config *a, const case_config *b);
+
+/* The theory's view of a case (theory.h) on world_size ranks, with ZeRO-3
+ * prefetch depth d (negative: unknown). */
+void case_config_theory(const case_config *c, int world_size, int32_t prefetch_depth,
+                        theory_case *out);
 
 /* Names of enumerations, as used in arguments and messages. */
 const char *stage_name(int32_t stage);         /* "single", "ddp", "zero1".. */

@@ -414,23 +414,6 @@ static void check_no_collectives(const check_inputs *in, check_list *out)
     }
 }
 
-/* The theory's view of the case (theory.h), with ZeRO-3 prefetch depth d. */
-static void theory_case_of(const check_inputs *in, int32_t prefetch_depth, theory_case *tc)
-{
-    const case_config *cfg = in->cfg;
-    memset(tc, 0, sizeof *tc);
-    tc->stage = cfg->stage;
-    tc->precision = cfg->precision;
-    tc->optimizer = cfg->opt.kind;
-    tc->n_linear = cfg->model->n_linear;
-    for (int l = 0; l <= cfg->model->n_linear; l++)
-        tc->dims[l] = cfg->model->dims[l];
-    tc->world_size = in->world_size;
-    tc->micro_batches = cfg->micro_batches;
-    tc->steps = cfg->steps;
-    tc->prefetch_depth = prefetch_depth;
-}
-
 /* 1 when a counter of kind k disagrees with the theory. */
 static int counter_off(const theory_comm *th, const dtb_counters *m, int k)
 {
@@ -467,7 +450,7 @@ static void check_communication(const check_inputs *in, check_list *out)
     if (!c)
         return;
     theory_case tc;
-    theory_case_of(in, -1, &tc);
+    case_config_theory(in->cfg, in->world_size, -1, &tc);
     theory_comm th;
     if (theory_communication(&tc, &th) != 0) {
         set_fail(c, "no communication theory for this stage, precision and optimizer");
@@ -545,7 +528,7 @@ static void check_memory(const check_inputs *in, check_list *out)
     for (int r = 0; r < in->world_size; r++) {
         const rank_result *rr = &in->run1[r];
         theory_case tc;
-        theory_case_of(in, rr->facts.prefetch_depth, &tc);
+        case_config_theory(in->cfg, in->world_size, rr->facts.prefetch_depth, &tc);
         if (theory_memory_bounds(&tc, &tm) != 0) {
             char msg[200];
             snprintf(msg, sizeof msg, "no memory theory for rank %d: %s", r,

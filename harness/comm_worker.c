@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "comm.h"
 #include "comm_ops.h"
 #include "comm_pattern.h"
@@ -39,13 +40,6 @@ typedef struct comm_worker {
     int64_t calls[DTB_COLL_KIND_COUNT], bytes[DTB_COLL_KIND_COUNT];
     comm_result result;        /* rank 0 */
 } comm_worker;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Ends the world with error-<rank>.txt saying the formatted message. */
 static void fail(comm_worker *w, const char *fmt, ...)
@@ -277,9 +271,9 @@ static void measure_once(comm_worker *w, dtb_collective op, comm_side side, int6
     comm_pattern_init(&w->pattern, w->seed, w->sequence++);
     comm_pattern_fill_input(&w->pattern, op, in, elements, w->rank, w->np);
     mpi_check(w, MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
-    double t0 = now_seconds();
+    double t0 = monotonic_seconds();
     issue(w, op, side, in, out, elements);
-    *seconds = now_seconds() - t0;
+    *seconds = monotonic_seconds() - t0;
     comm_mismatch m;
     int64_t wrong = comm_pattern_verify(&w->pattern, op, result_of(op, in, out), elements,
                                         w->rank, w->np, &m);
@@ -414,7 +408,7 @@ static void run_replay(comm_worker *w)
                                         w->rank, w->np);
             }
         mpi_check(w, MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
-        double t0 = now_seconds();
+        double t0 = monotonic_seconds();
         for (int k = 0; k < COMM_OPS_COUNT; k++)
             for (int64_t j = 0; j < kinds[k].calls; j++)
                 issue(w, kinds[k].op, COMM_SIDE_DTBENCH, kinds[k].in + j * kinds[k].in_len,
@@ -422,7 +416,7 @@ static void run_replay(comm_worker *w)
         for (int64_t j = 0; j < w->calls[DTB_COLL_BARRIER]; j++)
             if (comm_barrier(w->comm) != 0)
                 fail(w, "comm_barrier: %s", comm_error(w->comm));
-        seconds[i] = now_seconds() - t0;
+        seconds[i] = monotonic_seconds() - t0;
         for (int k = 0; k < COMM_OPS_COUNT; k++)
             for (int64_t j = 0; j < kinds[k].calls; j++) {
                 const replay_kind *rk = &kinds[k];

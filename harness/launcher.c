@@ -22,12 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "clock.h"
 
 static void sleep_ms(long ms)
 {
@@ -125,7 +120,7 @@ static int leader_finished(pid_t pid)
 static int wait_until(pid_t pid, double deadline)
 {
     while (!leader_finished(pid)) {
-        if (deadline > 0 && now_seconds() >= deadline)
+        if (deadline > 0 && monotonic_seconds() >= deadline)
             return 0;
         sleep_ms(10);
     }
@@ -177,7 +172,7 @@ static int launch_forked(const char *file, char *const argv[], char *const envp[
     }
     fflush(stdout);
     fflush(stderr);
-    double start = now_seconds();
+    double start = monotonic_seconds();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(out->error, sizeof out->error, "fork: %s", strerror(errno));
@@ -207,7 +202,7 @@ static int launch_forked(const char *file, char *const argv[], char *const envp[
     if (!finished) {
         out->kind = LAUNCH_TIMED_OUT;
         kill(-pid, SIGTERM);
-        if (!wait_until(pid, now_seconds() + LAUNCH_TERM_GRACE_S)) {
+        if (!wait_until(pid, monotonic_seconds() + LAUNCH_TERM_GRACE_S)) {
             out->needed_sigkill = 1;
             kill(-pid, SIGKILL);
         }
@@ -222,7 +217,7 @@ static int launch_forked(const char *file, char *const argv[], char *const envp[
             return -1;
         }
     }
-    out->seconds = now_seconds() - start;
+    out->seconds = monotonic_seconds() - start;
     if (got == (ssize_t)sizeof exec_errno) {
         snprintf(out->error, sizeof out->error, "cannot run %s: %s", argv[0],
                  strerror(exec_errno));

@@ -5,16 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "plugin_loader.h"
 #include "references.h"
 #include "tap.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* The "completed" point: pass, or the reason with the log and how to reproduce. */
 static void add_completed(case_result *r)
@@ -54,7 +48,7 @@ static void skip_case(case_result *r, uint64_t missing)
 static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl_caps,
                      const dtb_case *cs, case_result *r)
 {
-    double start = now_seconds();
+    double start = monotonic_seconds();
     memset(r, 0, sizeof *r);
     r->cs = cs;
     r->impl_name = cfg->impl_name;
@@ -63,7 +57,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
     uint64_t missing = plan_missing_caps(cs, impl_caps);
     if (missing) {
         skip_case(r, missing);
-        r->seconds = now_seconds() - start;
+        r->seconds = monotonic_seconds() - start;
         return;
     }
     r->completed =
@@ -88,7 +82,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
         };
         checks_run(&in, &r->checks);
     }
-    r->seconds = now_seconds() - start;
+    r->seconds = monotonic_seconds() - start;
 }
 
 static void emit_case(tap_writer *tap, const case_result *r, run_summary *s)
@@ -132,7 +126,7 @@ static uint64_t impl_caps_of(const run_config *cfg)
 
 void run_suite(const run_config *cfg, run_summary *s)
 {
-    double start = now_seconds();
+    double start = monotonic_seconds();
     memset(s, 0, sizeof *s);
     s->worst_ratio = -1;
     uint64_t impl_caps = impl_caps_of(cfg);
@@ -153,7 +147,7 @@ void run_suite(const run_config *cfg, run_summary *s)
     }
     tap_end(&tap);
     references_free(&refs);
-    s->seconds = now_seconds() - start;
+    s->seconds = monotonic_seconds() - start;
 }
 
 void run_summary_print(const run_config *cfg, const run_summary *s, FILE *f)

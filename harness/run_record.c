@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "case_record.h"
+#include "clock.h"
 #include "results_cli.h"
 #include "results_record.h"
 
@@ -67,43 +68,11 @@ int run_recording_begin(run_recording *r, const char *suite, const char *impl_na
     return 0;
 }
 
-static double now_seconds(void)
+/* Records c (NULL: it could not be built, err says why) under the lock,
+ * counts it, and reports the first failure once. start: when building began. */
+static int record_built(run_recording *r, const results_case *c, double start, char *err,
+                        size_t err_len)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-void run_recording_observe(void *ctx, const case_result *c)
-{
-    run_recording *r = ctx;
-    double start = now_seconds();
-    char err[1024];
-    case_record rec;
-    int rc;
-    if (case_record_build(c, r->impl_version, &rec) != 0) {
-        snprintf(err, sizeof err, "out of memory");
-        rc = -1;
-    } else {
-        pthread_mutex_lock(&r->lock);
-        rc = results_record_case(&r->db, r->run_id, &rec.c, err, sizeof err);
-        if (rc == 0)
-            r->n_recorded++;
-        pthread_mutex_unlock(&r->lock);
-        case_record_free(&rec);
-    }
-    r->record_seconds += now_seconds() - start;
-    if (rc != 0 && r->n_failed++ == 0) {
-        snprintf(r->first_error, sizeof r->first_error, "%s", err);
-        fprintf(stderr, "dtbench: could not record case %d (%s): %s\n", c->cs->index, c->label,
-                err);
-    }
-}
-
-int run_recording_record(void *ctx, const results_case *c, char *err, size_t err_len)
-{
-    run_recording *r = ctx;
-    double start = now_seconds();
     int rc = -1;
     if (c) {
         pthread_mutex_lock(&r->lock);
@@ -112,12 +81,36 @@ int run_recording_record(void *ctx, const results_case *c, char *err, size_t err
             r->n_recorded++;
         pthread_mutex_unlock(&r->lock);
     }
-    r->record_seconds += now_seconds() - start;
+    r->record_seconds += monotonic_seconds() - start;
     if (rc != 0 && r->n_failed++ == 0) {
         snprintf(r->first_error, sizeof r->first_error, "%s", err);
-        fprintf(stderr, "dtbench: could not record case %s: %s\n", c ? c->label : "", err);
+        if (c)
+            fprintf(stderr, "dtbench: could not record case %d (%s): %s\n", c->index, c->label,
+                    err);
+        else
+            fprintf(stderr, "dtbench: could not record a case: %s\n", err);
     }
     return rc;
+}
+
+void run_recording_observe(void *ctx, const case_result *c)
+{
+    run_recording *r = ctx;
+    double start = monotonic_seconds();
+    char err[1024];
+    case_record rec;
+    if (case_record_build(c, r->impl_version, &rec) != 0) {
+        snprintf(err, sizeof err, "out of memory building case %d (%s)", c->cs->index, c->label);
+        record_built(r, NULL, start, err, sizeof err);
+        return;
+    }
+    record_built(r, &rec.c, start, err, sizeof err);
+    case_record_free(&rec);
+}
+
+int run_recording_record(void *ctx, const results_case *c, char *err, size_t err_len)
+{
+    return record_built(ctx, c, monotonic_seconds(), err, err_len);
 }
 
 int run_recording_finish(run_recording *r, int n_planned, FILE *msg)

@@ -16,33 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "cli.h"
+#include "clock.h"
 #include "model_host.h"
 #include "replica.h"
 #include "step_bench.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Uniform values in [-1, 1) from a fixed-seed xorshift (inputs only; no zeros). */
-static void fill_random(float *p, size_t n, uint64_t seed)
-{
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < n; i++) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        p[i] = (float)((double)(s >> 11) * 0x1.0p-53 * 2.0 - 1.0);
-    }
-}
 
 /* Best GFLOP/s of C[M x N] = A[M x K] B[K x N]^T over `reps` timed calls. */
 static int sgemm_rate(int64_t M, int64_t N, int64_t K, int reps, double *best_gflops)
@@ -54,14 +33,14 @@ static int sgemm_rate(int64_t M, int64_t N, int64_t K, int reps, double *best_gf
         free(A), free(B), free(C);
         return -1;
     }
-    fill_random(A, (size_t)(M * K), 1);
-    fill_random(B, (size_t)(N * K), 2);
+    bench_fill_uniform(A, (size_t)(M * K), 1);
+    bench_fill_uniform(B, (size_t)(N * K), 2);
     double best = 0.0;
     for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
-        const double t0 = now_seconds();
+        const double t0 = monotonic_seconds();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, A,
                     (int)K, B, (int)K, 0.0f, C, (int)N);
-        const double dt = now_seconds() - t0;
+        const double dt = monotonic_seconds() - t0;
         const double g = 2.0 * (double)M * (double)N * (double)K / dt * 1e-9;
         if (r >= 0 && g > best)
             best = g;
@@ -97,13 +76,13 @@ static int time_steps(const dtb_run_spec *spec, int warmup, int reps, double *ti
     int rc = replica_init(&r, "bench-step", spec, &api, B);
     for (int i = 0; rc == 0 && i < warmup + reps; i++) {
         double loss = 0.0, norm = 0.0;
-        const double t0 = now_seconds();
+        const double t0 = monotonic_seconds();
         rc = replica_zero_grads(&r) || replica_forward_backward(&r, NULL, i + 1, 0, B,
                                                                 (float)(1.0 / (double)B), &loss) ||
              replica_grad_norm(&r, &norm) || replica_clip(&r, norm, spec->clip_norm) ||
              replica_optimizer_step(&r, i + 1);
         if (i >= warmup)
-            times[i - warmup] = now_seconds() - t0;
+            times[i - warmup] = monotonic_seconds() - t0;
     }
     replica_release(&r);
     if (rc != 0)
@@ -200,13 +179,12 @@ int step_bench_main(int argc, char **argv)
         free(times);
         return 1;
     }
-    qsort(times, (size_t)steps, sizeof(double), compare_doubles);
-    const double median = steps % 2 ? times[steps / 2]
-                                    : 0.5 * (times[steps / 2 - 1] + times[steps / 2]);
+    const bench_summary sum = bench_summarise(times, (int)steps);
+    const double median = sum.median;
     const double gflops = mlp_step_flops(cfg, batch) / median * 1e-9;
     printf("step %s (%lld params) batch %lld %s: median %.4f s (min %.4f, max %.4f, %lld steps)\n",
-           cfg->name, (long long)mlp_param_count(cfg), (long long)batch, opt_s, median, times[0],
-           times[steps - 1], (long long)steps);
+           cfg->name, (long long)mlp_param_count(cfg), (long long)batch, opt_s, median, sum.min,
+           sum.max, (long long)steps);
     printf("step rate: %.1f GFLOP/s = %.0f%% of square sgemm, %.0f%% of layer-shape sgemm; "
            "%.0f samples/s\n",
            gflops, 100.0 * gflops / square, 100.0 * gflops / shaped, (double)batch / median);

@@ -10,6 +10,7 @@
 
 #include "case_config.h"
 #include "cli.h"
+#include "clock.h"
 #include "model_host.h"
 #include "plugin_loader.h"
 #include "rank_file.h"
@@ -26,13 +27,6 @@ typedef struct worker_ctx {
     dtb_state *state;
     rank_result result;
 } worker_ctx;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 _Noreturn void worker_abort_world(const char *who, const char *out_dir, int rank,
                                   const char *text)
@@ -161,9 +155,9 @@ static int train(worker_ctx *w)
         dtb_step_report report = {0, -1};
         if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS)
             return fail(w, "MPI_Barrier before a step failed");
-        double t0 = now_seconds();
+        double t0 = monotonic_seconds();
         rc = p->train_step(w->state, step, &report);
-        w->result.step_seconds[step - 1] = now_seconds() - t0;
+        w->result.step_seconds[step - 1] = monotonic_seconds() - t0;
         if (rc != 0) {
             char call[64];
             snprintf(call, sizeof call, "train_step(%lld)", (long long)step);

@@ -69,22 +69,6 @@ static int64_t model_states(const rank_result *r)
     return r->mem_peak[DTB_MEM_PARAMS] + r->mem_peak[DTB_MEM_GRADS] + r->mem_peak[DTB_MEM_OPTIM];
 }
 
-static void theory_case_of(const case_config *cfg, int np, int32_t prefetch_depth,
-                           theory_case *tc)
-{
-    memset(tc, 0, sizeof *tc);
-    tc->stage = cfg->stage;
-    tc->precision = cfg->precision;
-    tc->optimizer = cfg->opt.kind;
-    tc->n_linear = cfg->model->n_linear;
-    for (int l = 0; l <= tc->n_linear; l++)
-        tc->dims[l] = cfg->model->dims[l];
-    tc->world_size = np;
-    tc->micro_batches = cfg->micro_batches;
-    tc->steps = cfg->steps;
-    tc->prefetch_depth = prefetch_depth;
-}
-
 /* One sweep case: the world, per-rank metrics, "memory within theory". */
 static void sweep_case(bench_context *ctx, const bench_impl *impl, const mlp_config *model,
                        int32_t precision, int np)
@@ -125,7 +109,7 @@ static void sweep_case(bench_context *ctx, const bench_impl *impl, const mlp_con
         bench_case_metric(&bc, "model_states_bytes", "B", RESULTS_EXACT, 0, s, np);
 
         theory_case tc;
-        theory_case_of(&cfg, np, w.ranks[0].facts.prefetch_depth, &tc);
+        case_config_theory(&cfg, np, w.ranks[0].facts.prefetch_depth, &tc);
         theory_memory th;
         const double states = (double)model_states(&w.ranks[worst]);
         if (theory_memory_bounds(&tc, &th) != 0) {
@@ -214,7 +198,7 @@ static double family_formula(const budget_search *b, int64_t width)
     case_config cfg;
     family_config(b, width, &g, &cfg);
     theory_case tc;
-    theory_case_of(&cfg, b->np, 1, &tc);
+    case_config_theory(&cfg, b->np, 1, &tc);
     theory_memory th;
     return theory_memory_bounds(&tc, &th) == 0 ? th.formula : -1;
 }
