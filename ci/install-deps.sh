@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev sqlite3             # results database
   libcsv-dev                         # CSV export
   perl                               # prove, the TAP consumer
+  python3 binutils                   # tests/layout: Debian's /usr/bin/python3, nm
   gnuplot-nox                        # dtbench report's plots (svg terminal, no X)
 )
 

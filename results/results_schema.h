@@ -11,7 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "results_db.h"
+#include "results_sql.h"
+
+/* Schema versions: 1 runs/cases/checks/metrics/samples/tags; 2 runs.pid and
+ * the case-key index; 3 the machine of every run (cores, BLAS and its
+ * threads, MPI version). */
+#define RESULTS_SCHEMA_VERSION 3
+/* PRAGMA application_id of a dtbench results database: "DTB1". */
+#define RESULTS_APPLICATION_ID 0x44544231
 
 typedef struct results_schema_info {
     int64_t application_id;   /* PRAGMA application_id */

@@ -1,5 +1,5 @@
 /*
- * The benchmark suites' common driver (harness/bench.h) and the peak file
+ * The benchmark suites' common driver (harness/bench/bench.h) and the peak file
  * (bench_peak.h): sizes parsed and refused, statistics of repetitions
  * against a sorted copy, a case's TAP points and its record built from the
  * same calls, and peak.txt read back, truncated and garbled.

@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "checks.h"
+#include "rank_check.h"
 
 enum { STEPS = 3, NP = 2 };
 

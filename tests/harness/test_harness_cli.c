@@ -2,7 +2,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "cli.h"
+#include "cli_parse.h"
 
 static void test_integers(void)
 {

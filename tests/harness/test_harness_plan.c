@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "plan.h"
+#include "registry.h"
 
 static int count_label(const dtb_case *cases, int n, const char *impl, const char *needle)
 {

@@ -1,0 +1,164 @@
+/*
+ * `dtbench list`: suites, models and the implementations in the plugins
+ * directory. Every *.so there goes through the same loader as `run`; one that
+ * is refused is listed with the refusal, never fatal. Plugins named zoo-*
+ * (deliberately broken, for proving the suites catch bugs) get their own
+ * heading.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_parse.h"
+#include "commands.h"
+#include "model.h"
+#include "plan.h"
+#include "plugin_loader.h"
+#include "registry.h"
+
+void usage_list(FILE *f)
+{
+    fprintf(f, "usage: dtbench list\n"
+               "\n"
+               "Lists the suites (cases, description), the models (parameters, widths) and\n"
+               "the implementations found in the plugins directory next to dtbench (name,\n"
+               "version, stages and precisions, description; broken ones with the reason).\n");
+}
+
+static void list_suites(FILE *f)
+{
+    fprintf(f, "suites:\n");
+    for (size_t i = 0; i < suite_count(); i++) {
+        const dtb_suite *s = suite_at(i);
+        if (s->kind == DTB_SUITE_BENCH)
+            fprintf(f, "  %-12s benchmark   %s\n", s->name, s->description);
+        else
+            fprintf(f, "  %-12s %4d cases  %s\n", s->name, suite_case_count(s), s->description);
+    }
+}
+
+static void list_models(FILE *f)
+{
+    fprintf(f, "models:\n");
+    for (size_t i = 0; i < mlp_config_count(); i++) {
+        const mlp_config *m = mlp_config_at(i);
+        char dims[160] = "";
+        size_t used = 0;
+        for (int l = 0; l <= m->n_linear && used < sizeof dims; l++)
+            used += (size_t)snprintf(dims + used, sizeof dims - used, "%s%lld", l ? "-" : "",
+                                     (long long)m->dims[l]);
+        fprintf(f, "  %-12s %10lld params  %-24s %s\n", m->name, (long long)mlp_param_count(m),
+                dims, m->summary);
+    }
+    fprintf(f, "  %-12s %10s params  %-24s %s\n", "mlp-w<W>", "6W^2+2055W+1024", "1024-Wx7-1024",
+            "the width family, W in 16..32768, for --sizes and the memory budget search");
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted, malloc'd names of the *.so files in dir; NULL and *n = 0 if none. */
+static char **plugin_files(const char *dir, int *n)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    char **names = NULL;
+    int cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **grown = realloc(names, (size_t)cap * sizeof *grown);
+            if (!grown)
+                break;
+            names = grown;
+        }
+        if (!(names[*n] = malloc(len + 1)))
+            break;
+        memcpy(names[(*n)++], e->d_name, len + 1);
+    }
+    closedir(d);
+    if (names)
+        qsort(names, (size_t)*n, sizeof *names, by_name);
+    return names;
+}
+
+/* Stage and precision capabilities only: what `list` readers compare. */
+static void caps_summary(uint64_t caps, char *out, size_t len)
+{
+    uint64_t shown = DTB_CAP_SINGLE_DEVICE | DTB_CAP_DDP | DTB_CAP_ZERO1 | DTB_CAP_ZERO2 |
+                     DTB_CAP_ZERO3 | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_CPU |
+                     DTB_CAP_CUDA;
+    plugin_caps_format(caps & shown, out, len);
+}
+
+static void list_one(FILE *f, const char *dir, const char *file)
+{
+    char path[PATH_MAX], err[1024], caps[256];
+    int w = snprintf(path, sizeof path, "%s/%s", dir, file);
+    dtb_loaded_plugin p;
+    if (w < 0 || (size_t)w >= sizeof path) {
+        fprintf(f, "  %-22s refused: path too long\n", file);
+        return;
+    }
+    if (plugin_load(path, 0, &p, err, sizeof err) != 0) {
+        fprintf(f, "  %-22s refused: %s\n", file, err);
+        return;
+    }
+    caps_summary(p.table->caps, caps, sizeof caps);
+    fprintf(f, "  %-22s %-10s %-36s %s\n", p.table->name, p.table->version, caps,
+            p.table->description ? p.table->description : "");
+}
+
+static void list_impls(FILE *f, const char *dir)
+{
+    int n = 0;
+    char **files = plugin_files(dir, &n);
+    fprintf(f, "implementations (%s):\n", dir);
+    if (n == 0)
+        fprintf(f, "  (none)\n");
+    for (int zoo = 0; zoo < 2; zoo++) {
+        int shown = 0;
+        for (int i = 0; i < n; i++) {
+            if ((strncmp(files[i], "zoo-", 4) == 0) != zoo)
+                continue;
+            if (zoo && !shown++)
+                fprintf(f, "zoo (deliberately broken):\n");
+            list_one(f, dir, files[i]);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(files[i]);
+    free(files);
+}
+
+int cmd_list(int argc, char **argv)
+{
+    int help = 0;
+    const cli_option opts[] = {{"help", NULL, &help}};
+    char err[512], dir[PATH_MAX];
+    if (cli_parse_options("list", argc, argv, opts, 1, err, sizeof err)) {
+        fprintf(stderr, "dtbench: %s\n", err);
+        return EXIT_BAD_INPUT;
+    }
+    if (help) {
+        usage_list(stdout);
+        return 0;
+    }
+    if (plugin_dir(dir, sizeof dir, err, sizeof err)) {
+        fprintf(stderr, "dtbench: %s\n", err);
+        return EXIT_BAD_INPUT;
+    }
+    list_suites(stdout);
+    list_models(stdout);
+    list_impls(stdout, dir);
+    return 0;
+}

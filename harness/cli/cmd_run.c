@@ -1,0 +1,225 @@
+/*
+ * `dtbench run`: validate every input up front (suite, implementation,
+ * baseline, model, world sizes, mpirun, hostfile, results database, TAP
+ * file), so bad input is one line and exit 2 before any world starts; then
+ * plan, run (recording each case in the results database), summarise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_parse.h"
+#include "cmd_run_bench.h"
+#include "commands.h"
+#include "plan.h"
+#include "plugin_loader.h"
+#include "registry.h"
+#include "run.h"
+#include "run_args.h"
+#include "run_record.h"
+
+
+void usage_run(FILE *f)
+{
+    fprintf(f,
+            "usage: dtbench run --suite NAME [options]\n"
+            "\n"
+            "Runs every case of a suite against an implementation and writes TAP version 13\n"
+            "(one test point per check) to stdout or --tap FILE, a summary to stderr.\n"
+            "Every run is recorded in a SQLite results database (docs/results.md).\n"
+            "Exit status: 0 all passed, 1 a check failed, 2 bad input (or the run could not\n"
+            "be recorded).\n"
+            "\n"
+            "  --suite NAME       suite to run (see dtbench list)\n"
+            "  --impl NAME|PATH   implementation: a plugin name from the plugins directory,\n"
+            "                     or a path to a .so (default: the suite's, e.g. ref-ddp)\n"
+            "  --np LIST          world sizes instead of the suite's: 1,2,4 or 1-4 (1..%d)\n"
+            "  --model NAME       run only this model (see dtbench list)\n"
+            "  --steps N          optimizer steps per case instead of the suite's\n"
+            "  --seed N           data and init seed instead of the suite's\n"
+            "  --timeout SEC      limit per rank world (default 120)\n"
+            "\n"
+            "Benchmark suites (throughput, memory, comm; docs/benchmarks.md) also take:\n"
+            "  --impl LIST        implementations, comma-separated (default: the suite's,\n"
+            "                     ref-ddp,ref-zero1,ref-zero2,ref-zero3)\n"
+            "  --sizes LIST       models, comma-separated, instead of the suite's; named\n"
+            "                     configurations or mlp-w<WIDTH> (see dtbench list); for\n"
+            "                     comm, message sizes (4K,1M,64MiB)\n"
+            "  --precision LIST   fp32, bf16 or fp32,bf16 instead of the suite's\n"
+            "  --warmup N         untimed repetitions first (default 2)\n"
+            "  --reps N           timed repetitions, at least 5 (default 5)\n"
+            "  --mem-budget SIZE  memory: find the largest model per stage within SIZE per\n"
+            "                     rank (8G, 512M, 2GiB)\n"
+            "  --tap FILE         write TAP to FILE instead of stdout\n"
+            "  --db FILE          results database (default: $DTBENCH_DB, else\n"
+            "                     ./dtbench-results.db); $DTBENCH_DB_TIMEOUT: seconds to\n"
+            "                     wait for a locked database (default 30)\n"
+            "  --keep             keep each world's directory (rank files, log) and print it\n"
+            "  --hostfile FILE    passed to mpirun, to spread ranks over machines\n"
+            "  --mpirun PATH      mpirun to use (default: $DTB_MPIRUN, else mpirun in PATH)\n"
+            "  --help             this text\n",
+            DTB_NP_MAX);
+}
+
+static int bad(const char *msg)
+{
+    fprintf(stderr, "dtbench: %s\n", msg);
+    return EXIT_BAD_INPUT;
+}
+
+/* --np, --model, --steps, --seed into plan overrides (storage in np_buf). */
+static int parse_overrides(const run_args *a, plan_overrides *ov, int *np_buf, char *err,
+                           size_t err_len)
+{
+    memset(ov, 0, sizeof *ov);
+    if (a->np) {
+        if (cli_parse_np_list("--np", a->np, np_buf, DTB_NP_LIST_MAX, &ov->n_world_sizes, err,
+                              err_len))
+            return -1;
+        ov->world_sizes = np_buf;
+    }
+    if (a->model) {
+        ov->model = mlp_config_find(a->model);
+        if (!ov->model) {
+            snprintf(err, err_len, "--model: unknown model '%s' (see dtbench list)", a->model);
+            return -1;
+        }
+    }
+    if (a->steps && cli_parse_i64("--steps", a->steps, 1, 100000, &ov->steps, err, err_len))
+        return -1;
+    if (a->seed) {
+        if (cli_parse_u64("--seed", a->seed, &ov->seed, err, err_len))
+            return -1;
+        ov->has_seed = 1;
+    }
+    return 0;
+}
+
+/* The baseline must take every optimizer of the suite, one rank, fp32. */
+static int load_baseline(const dtb_suite *suite, const char *plugins_dir, char *path,
+                         size_t path_len, char *err, size_t err_len)
+{
+    char why[1024];
+    dtb_loaded_plugin p;
+    uint64_t caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_CPU | DTB_CAP_FP32;
+    for (int o = 0; o < suite->n_recipes; o++)
+        caps |= recipe_caps(&suite->recipes[o]);
+    if (plugin_resolve("baseline", plugins_dir, path, path_len, why, sizeof why) != 0 ||
+        plugin_load(path, caps, &p, why, sizeof why) != 0) {
+        snprintf(err, err_len, "the fp32 baseline plugin is unusable: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_args a;
+    memset(&a, 0, sizeof a);
+    const cli_option opts[] = {
+        {"suite", &a.suite, NULL},     {"impl", &a.impl, NULL},     {"np", &a.np, NULL},
+        {"model", &a.model, NULL},     {"steps", &a.steps, NULL},   {"seed", &a.seed, NULL},
+        {"timeout", &a.timeout, NULL}, {"tap", &a.tap, NULL},       {"hostfile", &a.hostfile, NULL},
+        {"mpirun", &a.mpirun, NULL},   {"keep", NULL, &a.keep},     {"help", NULL, &a.help},
+        {"db", &a.db, NULL},           {"sizes", &a.sizes, NULL},   {"precision", &a.precision, NULL},
+        {"warmup", &a.warmup, NULL},   {"reps", &a.reps, NULL},     {"mem-budget", &a.mem_budget, NULL},
+    };
+    char err[1536];
+    if (cli_parse_options("run", argc, argv, opts, sizeof opts / sizeof opts[0], err,
+                          sizeof err))
+        return bad(err);
+    if (a.help) {
+        usage_run(stdout);
+        return 0;
+    }
+    if (!a.suite)
+        return bad("run: --suite NAME is required (see dtbench list)");
+    const dtb_suite *suite = suite_find(a.suite);
+    if (!suite) {
+        snprintf(err, sizeof err, "--suite: unknown suite '%s' (see dtbench list)", a.suite);
+        return bad(err);
+    }
+    if (suite->kind == DTB_SUITE_BENCH)
+        return cmd_run_bench(suite, &a, argc, argv);
+    const char *bench_only = a.sizes        ? "--sizes"
+                             : a.precision  ? "--precision"
+                             : a.warmup     ? "--warmup"
+                             : a.reps       ? "--reps"
+                             : a.mem_budget ? "--mem-budget"
+                                            : NULL;
+    if (bench_only) {
+        snprintf(err, sizeof err, "%s applies to the benchmark suites (throughput, memory, "
+                 "comm), not to %s", bench_only, suite->name);
+        return bad(err);
+    }
+    plan_overrides ov;
+    int np_buf[DTB_NP_LIST_MAX];
+    if (parse_overrides(&a, &ov, np_buf, err, sizeof err))
+        return bad(err);
+
+    char plugins_dir[PATH_MAX], impl_path[PATH_MAX], baseline_path[PATH_MAX];
+    char mpirun[PATH_MAX];
+    dtb_loaded_plugin impl;
+    const char *impl_arg = a.impl ? a.impl : suite->default_impl;
+    run_config rc;
+    memset(&rc, 0, sizeof rc);
+    if (plugin_dir(plugins_dir, sizeof plugins_dir, err, sizeof err) ||
+        plugin_resolve(impl_arg, plugins_dir, impl_path, sizeof impl_path, err, sizeof err) ||
+        plugin_load(impl_path, plan_required_caps(suite), &impl, err, sizeof err) ||
+        load_baseline(suite, plugins_dir, baseline_path, sizeof baseline_path, err,
+                      sizeof err) ||
+        run_args_setup_env(&a, &rc.env, mpirun, sizeof mpirun, err, sizeof err))
+        return bad(err);
+
+    dtb_case *cases = NULL;
+    int n_cases = 0;
+    if (plan_cases(suite, &ov, &cases, &n_cases, err, sizeof err))
+        return bad(err);
+    run_recording rec;
+    if (run_recording_open(&rec, a.db, err, sizeof err)) {
+        free(cases);
+        return bad(err);
+    }
+    FILE *tap = stdout;
+    if (a.tap && !(tap = fopen(a.tap, "w"))) {
+        run_recording_close(&rec);
+        free(cases);
+        snprintf(err, sizeof err, "--tap: cannot write %s", a.tap);
+        return bad(err);
+    }
+    if (run_recording_begin(&rec, suite->name, impl.table->name, impl.table->version, argc,
+                            argv, err, sizeof err)) {
+        run_recording_close(&rec);
+        if (tap != stdout)
+            fclose(tap);
+        free(cases);
+        return bad(err);
+    }
+    rc.suite = suite;
+    rc.cases = cases;
+    rc.n_cases = n_cases;
+    rc.impl_path = impl_path;
+    rc.impl_name = impl.table->name;
+    rc.baseline_path = baseline_path;
+    rc.tap = tap;
+    rc.observer = run_recording_observe;
+    rc.observer_ctx = &rec;
+    run_summary s;
+    run_suite(&rc, &s);
+    int record_failed = run_recording_finish(&rec, n_cases, stderr) != 0;
+    run_recording_close(&rec);
+    int write_failed = ferror(tap);
+    if (tap != stdout && fclose(tap) != 0)
+        write_failed = 1;
+    free(cases);
+    run_summary_print(&rc, &s, stderr);
+    if (write_failed) {
+        fprintf(stderr, "dtbench: writing the TAP output failed\n");
+        return EXIT_CHECKS_FAILED;
+    }
+    if (record_failed)
+        return EXIT_BAD_INPUT;
+    return s.failed ? EXIT_CHECKS_FAILED : 0;
+}

@@ -1,0 +1,605 @@
+#include "checks.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "theory.h"
+#include "tolerance.h"
+
+static const char *const COLLECTIVE_NAMES[DTB_COLL_KIND_COUNT] = {
+    "allreduce", "reduce_scatter", "allgather", "broadcast", "reduce", "barrier"};
+
+#define TOLERANCE_MODEL_TEXT "%g * baseline_error + %g * FLT_EPSILON * max|oracle|"
+
+void check_list_init(check_list *l)
+{
+    l->n = 0;
+}
+
+void check_list_free(check_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        diag_free(&l->items[i].diag);
+    l->n = 0;
+}
+
+check_result *check_list_add(check_list *l, const char *name)
+{
+    if (l->n >= CHECKS_MAX)
+        return NULL;
+    check_result *c = &l->items[l->n++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->status = CHECK_PASS;
+    c->ratio = -1;
+    diag_init(&c->diag);
+    return c;
+}
+
+static void set_fail(check_result *c, const char *message)
+{
+    c->status = CHECK_FAIL;
+    diag_text(&c->diag, "message", "%s", message);
+}
+
+static void set_skip(check_result *c, const char *reason)
+{
+    c->status = CHECK_SKIP;
+    snprintf(c->skip_reason, sizeof c->skip_reason, "%s", reason);
+}
+
+/* Fails c when the oracle or baseline is missing; returns 1 if so. */
+static int lacks_references(const check_inputs *in, check_result *c)
+{
+    char msg[700];
+    if (!in->oracle) {
+        snprintf(msg, sizeof msg, "no fp64 oracle to compare with: %s",
+                 in->oracle_reason ? in->oracle_reason : "unknown");
+        set_fail(c, msg);
+        return 1;
+    }
+    if (!in->baseline) {
+        snprintf(msg, sizeof msg, "no fp32 baseline to compare with: %s",
+                 in->baseline_reason ? in->baseline_reason : "unknown");
+        set_fail(c, msg);
+        return 1;
+    }
+    return 0;
+}
+
+static void diag_tolerance(tap_diag *d, const tol_result *t)
+{
+    diag_real(d, "max_abs_error", t->max_abs_error);
+    diag_real(d, "max_rel_error", t->max_rel_error);
+    diag_real(d, "tolerance", t->tolerance);
+    diag_real(d, "baseline_error", t->baseline_error);
+    diag_real(d, "ratio", t->ratio);
+    diag_real(d, "mult", TOL_MULT);
+    diag_real(d, "floor_ulps", TOL_FLOOR_ULPS);
+    diag_text(d, "tolerance_model", TOLERANCE_MODEL_TEXT, TOL_MULT, TOL_FLOOR_ULPS);
+}
+
+static void check_ran_what_was_asked(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "ran what was asked");
+    if (!c)
+        return;
+    const case_config *cfg = in->cfg;
+    for (int r = 0; r < in->world_size; r++) {
+        const dtb_facts *f = &in->run1[r].facts;
+        char msg[256];
+        if (f->stage != cfg->stage || f->precision != cfg->precision) {
+            snprintf(msg, sizeof msg, "rank %d reports stage %s precision %s, asked for %s %s",
+                     r, stage_name(f->stage), precision_name(f->precision),
+                     stage_name(cfg->stage), precision_name(cfg->precision));
+            set_fail(c, msg);
+            diag_int(&c->diag, "rank", r);
+            diag_text(&c->diag, "requested_stage", "%s", stage_name(cfg->stage));
+            diag_text(&c->diag, "reported_stage", "%s", stage_name(f->stage));
+            diag_text(&c->diag, "requested_precision", "%s", precision_name(cfg->precision));
+            diag_text(&c->diag, "reported_precision", "%s", precision_name(f->precision));
+            return;
+        }
+        /* An explicit ZeRO-3 prefetch depth must be the one run. */
+        if (cfg->stage == DTB_STAGE_ZERO3 && cfg->prefetch_depth >= 0 &&
+            f->prefetch_depth != cfg->prefetch_depth) {
+            snprintf(msg, sizeof msg, "rank %d reports prefetch depth %d, asked for %d", r,
+                     (int)f->prefetch_depth, (int)cfg->prefetch_depth);
+            set_fail(c, msg);
+            diag_int(&c->diag, "rank", r);
+            diag_int(&c->diag, "requested_prefetch_depth", cfg->prefetch_depth);
+            diag_int(&c->diag, "reported_prefetch_depth", f->prefetch_depth);
+            return;
+        }
+    }
+}
+
+/* Loss or gradient norm, step by step, against the oracle. */
+static void check_per_step(const check_inputs *in, check_list *out, int norm)
+{
+    const char *what = norm ? "grad norm" : "loss";
+    check_result *c = check_list_add(out, norm ? "grad norm every step" : "loss every step");
+    if (!c)
+        return;
+    int64_t steps = in->cfg->steps;
+    const double *x = norm ? in->run1[0].grad_norm : in->run1[0].loss;
+    if (norm) {
+        for (int64_t s = 0; s < steps; s++) {
+            if (x[s] < 0) {
+                set_skip(c, "the plugin reports no gradient norm");
+                return;
+            }
+        }
+    }
+    if (lacks_references(in, c))
+        return;
+    const double *o = norm ? in->oracle->grad_norm : in->oracle->loss;
+    const double *b = norm ? in->baseline->grad_norm : in->baseline->loss;
+    for (int64_t s = 0; norm && s < steps; s++) {
+        if (b[s] < 0) {
+            set_fail(c, "the fp32 baseline reports no gradient norm");
+            return;
+        }
+    }
+    tol_result t;
+    tol_compare_steps(o, b, x, steps, &t);
+    c->ratio = t.ratio;
+    snprintf(c->ratio_where, sizeof c->ratio_where, "%s step %lld", what,
+             (long long)(t.worst + 1));
+    if (t.pass)
+        return;
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s differs from the fp64 oracle beyond tolerance", what);
+    set_fail(c, msg);
+    int64_t s = t.first_bad;
+    diag_text(&c->diag, "check", "%s", what);
+    diag_int(&c->diag, "first_bad_step", s + 1);
+    diag_real(&c->diag, "value", x[s]);
+    diag_real(&c->diag, "oracle", o[s]);
+    diag_real(&c->diag, "baseline", b[s]);
+    diag_tolerance(&c->diag, &t);
+}
+
+/* Only for cases that clip: the oracle's pre-clip norm exceeds the
+ * threshold at every step, so the clipping the other checks judge acts. */
+static void check_clipping_active(const check_inputs *in, check_list *out)
+{
+    if (in->cfg->clip_norm <= 0)
+        return;
+    check_result *c = check_list_add(out, "clipping active");
+    if (!c)
+        return;
+    if (!in->oracle) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "no fp64 oracle: %s", in->oracle_reason);
+        set_fail(c, msg);
+        return;
+    }
+    for (int64_t s = 0; s < in->cfg->steps; s++) {
+        if (in->oracle->grad_norm[s] > in->cfg->clip_norm)
+            continue;
+        set_fail(c, "the pre-clip gradient norm does not exceed the clip threshold, so the "
+                    "clipping check is vacuous at this step");
+        diag_int(&c->diag, "first_bad_step", s + 1);
+        diag_real(&c->diag, "pre_clip_norm", in->oracle->grad_norm[s]);
+        diag_real(&c->diag, "clip_norm", in->cfg->clip_norm);
+        return;
+    }
+}
+
+/* Parameters after check step index k, tensor by tensor. */
+static void check_params(const check_inputs *in, check_list *out, int k)
+{
+    char name[64];
+    long long step = (long long)in->cfg->check_steps[k];
+    snprintf(name, sizeof name, "params after step %lld", step);
+    check_result *c = check_list_add(out, name);
+    if (!c || lacks_references(in, c))
+        return;
+    mlp_layout lay;
+    mlp_layout_init(in->cfg->model, &lay);
+    int64_t n = lay.n_params, max_numel = 0;
+    for (int t = 0; t < lay.n_tensors; t++)
+        if (lay.numel[t] > max_numel)
+            max_numel = lay.numel[t];
+    double *bx = malloc(2 * (size_t)max_numel * sizeof *bx);
+    if (!bx) {
+        set_fail(c, "out of memory comparing parameters");
+        return;
+    }
+    double *xx = bx + max_numel;
+    const double *o_all = in->oracle->params + (size_t)k * (size_t)n;
+    const float *b_all = in->baseline->params + (size_t)k * (size_t)n;
+    const float *x_all = in->run1[0].params + (size_t)k * (size_t)n;
+    int worst = -1, failing = 0;
+    tol_result worst_t;
+    memset(&worst_t, 0, sizeof worst_t);
+    for (int t = 0; t < lay.n_tensors; t++) {
+        int64_t off = lay.offset[t], m = lay.numel[t];
+        for (int64_t i = 0; i < m; i++) {
+            bx[i] = b_all[off + i];
+            xx[i] = x_all[off + i];
+        }
+        tol_result r;
+        tol_compare_vector(o_all + off, bx, xx, m, &r);
+        failing += !r.pass;
+        if (worst < 0 || r.ratio > worst_t.ratio || (!r.pass && worst_t.pass)) {
+            worst = t;
+            worst_t = r;
+        }
+    }
+    free(bx);
+    c->ratio = worst_t.ratio;
+    snprintf(c->ratio_where, sizeof c->ratio_where, "%s after step %lld", lay.name[worst], step);
+    if (!failing)
+        return;
+    int64_t i = worst_t.first_bad >= 0 ? worst_t.first_bad : worst_t.worst;
+    int64_t off = lay.offset[worst];
+    char msg[160];
+    snprintf(msg, sizeof msg, "%d tensor(s) differ from the fp64 oracle beyond tolerance; worst %s",
+             failing, lay.name[worst]);
+    set_fail(c, msg);
+    diag_text(&c->diag, "check", "params");
+    diag_text(&c->diag, "tensor", "%s", lay.name[worst]);
+    diag_int(&c->diag, "first_bad_step", step);
+    diag_int(&c->diag, "first_bad_element", i);
+    diag_int(&c->diag, "row", i / lay.cols[worst]);
+    diag_int(&c->diag, "col", i % lay.cols[worst]);
+    diag_real(&c->diag, "value", x_all[off + i]);
+    diag_real(&c->diag, "oracle", o_all[off + i]);
+    diag_real(&c->diag, "baseline", b_all[off + i]);
+    diag_int(&c->diag, "failing_tensors", failing);
+    diag_tolerance(&c->diag, &worst_t);
+}
+
+/* Every row of every weight and every bias element moved from its init,
+ * except rows the baseline did not move either: there the trajectory itself
+ * leaves the row in place at fp32 resolution (an update below half an ulp of
+ * the master, seen under bf16-mixed with clipped SGD), which is no fault of
+ * the implementation. */
+static void check_every_row_changed(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "every row changed");
+    if (!c)
+        return;
+    mlp_layout lay;
+    mlp_layout_init(in->cfg->model, &lay);
+    int k = in->cfg->n_checks - 1;
+    const float *p = in->run1[0].params + (size_t)k * (size_t)lay.n_params;
+    const float *base = in->baseline != NULL
+                            ? in->baseline->params + (size_t)k * (size_t)lay.n_params
+                            : NULL;
+    int64_t max_numel = 0;
+    for (int t = 0; t < lay.n_tensors; t++)
+        if (lay.numel[t] > max_numel)
+            max_numel = lay.numel[t];
+    float *init = malloc((size_t)max_numel * sizeof *init);
+    if (!init) {
+        set_fail(c, "out of memory reading initial values");
+        return;
+    }
+    int64_t unchanged = 0, first_row = -1;
+    int first_tensor = -1;
+    for (int t = 0; t < lay.n_tensors; t++) {
+        if (mlp_init_values(in->cfg->seed, in->cfg->model, t, 0, lay.numel[t], init) != 0) {
+            set_fail(c, "mlp_init_values refused a whole-tensor range");
+            free(init);
+            return;
+        }
+        const float *q = p + lay.offset[t];
+        const float *qb = base != NULL ? base + lay.offset[t] : NULL;
+        int64_t cols = lay.cols[t];
+        const size_t row_bytes = (size_t)cols * sizeof *q;
+        for (int64_t row = 0; row < lay.rows[t]; row++) {
+            if (memcmp(q + row * cols, init + row * cols, row_bytes) != 0)
+                continue;
+            if (qb != NULL && memcmp(qb + row * cols, init + row * cols, row_bytes) == 0)
+                continue;
+            if (unchanged++ == 0) {
+                first_tensor = t;
+                first_row = row;
+            }
+        }
+    }
+    free(init);
+    if (!unchanged)
+        return;
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "%lld row(s) still hold their initial values after step %lld (the baseline's moved)",
+             (long long)unchanged, (long long)in->cfg->check_steps[k]);
+    set_fail(c, msg);
+    diag_text(&c->diag, "tensor", "%s", lay.name[first_tensor]);
+    diag_int(&c->diag, "row", first_row);
+    diag_int(&c->diag, "unchanged_rows", unchanged);
+}
+
+/* 0 when a and b hold bitwise the same losses, norms and parameters; else
+ * the first difference in msg. */
+static int compare_bits(const case_config *cfg, const rank_result *a, const rank_result *b,
+                        char *msg, size_t msg_len)
+{
+    for (int64_t s = 0; s < cfg->steps; s++) {
+        if (memcmp(&a->loss[s], &b->loss[s], sizeof(double)) != 0) {
+            snprintf(msg, msg_len, "loss of step %lld: %.17g vs %.17g", (long long)(s + 1),
+                     a->loss[s], b->loss[s]);
+            return 1;
+        }
+        if (memcmp(&a->grad_norm[s], &b->grad_norm[s], sizeof(double)) != 0) {
+            snprintf(msg, msg_len, "grad norm of step %lld: %.17g vs %.17g", (long long)(s + 1),
+                     a->grad_norm[s], b->grad_norm[s]);
+            return 1;
+        }
+    }
+    mlp_layout lay;
+    mlp_layout_init(cfg->model, &lay);
+    for (int k = 0; k < cfg->n_checks; k++) {
+        const float *pa = a->params + (size_t)k * (size_t)lay.n_params;
+        const float *pb = b->params + (size_t)k * (size_t)lay.n_params;
+        if (memcmp(pa, pb, (size_t)lay.n_params * sizeof *pa) == 0)
+            continue;
+        int64_t i = 0;
+        while (memcmp(&pa[i], &pb[i], sizeof *pa) == 0)
+            i++;
+        int t = 0;
+        while (lay.offset[t + 1] <= i)
+            t++;
+        snprintf(msg, msg_len, "%s[%lld] after step %lld: %.9g vs %.9g", lay.name[t],
+                 (long long)(i - lay.offset[t]), (long long)cfg->check_steps[k], pa[i], pb[i]);
+        return 1;
+    }
+    return 0;
+}
+
+static void check_ranks_identical(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "ranks bitwise identical");
+    if (!c)
+        return;
+    for (int r = 1; r < in->world_size; r++) {
+        char what[200], msg[300];
+        if (!compare_bits(in->cfg, &in->run1[0], &in->run1[r], what, sizeof what))
+            continue;
+        snprintf(msg, sizeof msg, "rank %d differs from rank 0: %s", r, what);
+        set_fail(c, msg);
+        diag_int(&c->diag, "rank", r);
+        return;
+    }
+}
+
+static void check_deterministic(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "bitwise deterministic run to run");
+    if (!c)
+        return;
+    char what[200], msg[700];
+    if (!in->run2) {
+        snprintf(msg, sizeof msg, "the second run did not complete: %s",
+                 in->run2_reason ? in->run2_reason : "unknown");
+        set_fail(c, msg);
+        return;
+    }
+    for (int r = 0; r < in->world_size; r++) {
+        if (!compare_bits(in->cfg, &in->run1[r], &in->run2[r], what, sizeof what))
+            continue;
+        snprintf(msg, sizeof msg, "rank %d of the second run differs from the first: %s", r,
+                 what);
+        set_fail(c, msg);
+        diag_int(&c->diag, "rank", r);
+        return;
+    }
+}
+
+static void check_no_collectives(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "world of 1 issues no collectives");
+    if (!c)
+        return;
+    const dtb_counters *k = &in->run1[0].counters;
+    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++) {
+        if (k->calls[i] == 0 && k->bytes[i] == 0)
+            continue;
+        char msg[160];
+        snprintf(msg, sizeof msg, "a world of one rank issued %llu %s call(s), %llu bytes",
+                 (unsigned long long)k->calls[i], COLLECTIVE_NAMES[i],
+                 (unsigned long long)k->bytes[i]);
+        set_fail(c, msg);
+        diag_text(&c->diag, "collective", "%s", COLLECTIVE_NAMES[i]);
+        diag_int(&c->diag, "calls", (int64_t)k->calls[i]);
+        diag_int(&c->diag, "bytes", (int64_t)k->bytes[i]);
+        return;
+    }
+}
+
+/* 1 when a counter of kind k disagrees with the theory. */
+static int counter_off(const theory_comm *th, const dtb_counters *m, int k)
+{
+    if (m->bytes[k] != th->expected.bytes[k])
+        return 1;
+    return th->calls_exact[k] ? m->calls[k] != th->expected.calls[k]
+                              : m->calls[k] < th->expected.calls[k];
+}
+
+/* Bus bytes per rank per step, measured (rank `rank`) against the theory,
+ * and the paper's "about 2 Psi / 3 Psi elements" (one micro-batch per step)
+ * for scale; volumes rounded to whole bytes or elements, ratios exact. */
+static void diag_bus_bytes(const check_inputs *in, const theory_comm *th, int rank, tap_diag *d)
+{
+    const case_config *cfg = in->cfg;
+    double measured = theory_bus_bytes_per_step(&in->run1[rank].counters, in->world_size,
+                                                cfg->steps);
+    double expected = theory_bus_bytes_per_step(&th->expected, in->world_size, cfg->steps);
+    diag_int(d, "bus_bytes_per_step", llround(measured));
+    diag_int(d, "theory_bus_bytes_per_step", llround(expected));
+    if (expected > 0)
+        diag_real(d, "bus_ratio", measured / expected);
+    diag_int(d, "paper_bus_elements_m1",
+             llround(theory_paper_bus_elements(cfg->stage, mlp_param_count(cfg->model),
+                                               in->world_size)));
+}
+
+/* Every rank's calls and bytes of every collective kind equal the stage's
+ * closed form (theory.h): exact for ZeRO, bytes exact and calls a lower
+ * bound (buckets) for the DDP allreduce. Passing points carry the bus bytes. */
+static void check_communication(const check_inputs *in, check_list *out)
+{
+    check_result *c = check_list_add(out, "communication matches theory");
+    if (!c)
+        return;
+    theory_case tc;
+    case_config_theory(in->cfg, in->world_size, -1, &tc);
+    theory_comm th;
+    if (theory_communication(&tc, &th) != 0) {
+        set_fail(c, "no communication theory for this stage, precision and optimizer");
+        return;
+    }
+    int bad_rank = -1, bad_kind = -1, failing_ranks = 0;
+    char list[512] = "";
+    for (int r = 0; r < in->world_size; r++) {
+        const dtb_counters *m = &in->run1[r].counters;
+        int rank_bad = 0;
+        for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
+            if (!counter_off(&th, m, k))
+                continue;
+            rank_bad = 1;
+            if (bad_rank < 0)
+                bad_kind = k;
+            if (bad_rank < 0 || bad_rank == r) {
+                bad_rank = r;
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used,
+                         "%s%s: %llu calls, %llu bytes (expected %s%llu calls, %llu bytes)",
+                         used ? "; " : "", COLLECTIVE_NAMES[k], (unsigned long long)m->calls[k],
+                         (unsigned long long)m->bytes[k], th.calls_exact[k] ? "" : ">= ",
+                         (unsigned long long)th.expected.calls[k],
+                         (unsigned long long)th.expected.bytes[k]);
+            }
+        }
+        failing_ranks += rank_bad;
+    }
+    if (bad_rank < 0) {
+        diag_bus_bytes(in, &th, 0, &c->diag);
+        return;
+    }
+    const dtb_counters *m = &in->run1[bad_rank].counters;
+    char msg[200];
+    snprintf(msg, sizeof msg, "rank %d's %s counters differ from the %s theory over %lld steps",
+             bad_rank, COLLECTIVE_NAMES[bad_kind], stage_name(in->cfg->stage),
+             (long long)in->cfg->steps);
+    set_fail(c, msg);
+    diag_int(&c->diag, "rank", bad_rank);
+    diag_int(&c->diag, "failing_ranks", failing_ranks);
+    diag_text(&c->diag, "collective", "%s", COLLECTIVE_NAMES[bad_kind]);
+    diag_int(&c->diag, "expected_calls", (int64_t)th.expected.calls[bad_kind]);
+    diag_text(&c->diag, "calls_rule", "%s", th.calls_exact[bad_kind] ? "exact" : "at least");
+    diag_int(&c->diag, "calls", (int64_t)m->calls[bad_kind]);
+    diag_int(&c->diag, "expected_bytes", (int64_t)th.expected.bytes[bad_kind]);
+    diag_int(&c->diag, "bytes", (int64_t)m->bytes[bad_kind]);
+    diag_text(&c->diag, "mismatches", "%s", list);
+    diag_bus_bytes(in, &th, bad_rank, &c->diag);
+}
+
+/* peak(PARAMS) + peak(GRADS) + peak(OPTIM) of one rank. */
+static int64_t model_states(const rank_result *r)
+{
+    return r->mem_peak[DTB_MEM_PARAMS] + r->mem_peak[DTB_MEM_GRADS] +
+           r->mem_peak[DTB_MEM_OPTIM];
+}
+
+/* Every rank's model states are within the stage's formula plus the
+ * padding and (ZeRO-3) materialised-layer allowances (theory.h). The point
+ * reports the rank closest to (or furthest over) its bound; formula and
+ * allowances rounded to whole bytes (Psi/N need not be one), ratios exact. */
+static void check_memory(const check_inputs *in, check_list *out)
+{
+    static const char *const peak_keys[DTB_MEM_CATEGORY_COUNT] = {
+        "peak_params", "peak_grads", "peak_optim", "peak_activations", "peak_comm",
+        "peak_other"};
+    check_result *c = check_list_add(out, "memory within theory");
+    if (!c)
+        return;
+    int worst = -1, failing_ranks = 0;
+    double worst_fill = 0;
+    theory_memory tm, worst_tm;
+    memset(&worst_tm, 0, sizeof worst_tm);
+    for (int r = 0; r < in->world_size; r++) {
+        const rank_result *rr = &in->run1[r];
+        theory_case tc;
+        case_config_theory(in->cfg, in->world_size, rr->facts.prefetch_depth, &tc);
+        if (theory_memory_bounds(&tc, &tm) != 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "no memory theory for rank %d: %s", r,
+                     in->cfg->stage == DTB_STAGE_ZERO3 && rr->facts.prefetch_depth < 0
+                         ? "a ZeRO-3 plugin must report its prefetch depth in dtb_facts"
+                         : "unknown stage, precision or optimizer");
+            set_fail(c, msg);
+            diag_int(&c->diag, "rank", r);
+            return;
+        }
+        int64_t states = model_states(rr);
+        if (states <= 0) {
+            set_fail(c, "the plugin tracks no model-state memory (PARAMS, GRADS, OPTIM through "
+                        "the host's mem_track), so there is nothing to compare");
+            diag_int(&c->diag, "rank", r);
+            return;
+        }
+        double fill = (double)states / (double)tm.bound;
+        failing_ranks += states > tm.bound;
+        if (worst < 0 || fill > worst_fill) {
+            worst = r;
+            worst_fill = fill;
+            worst_tm = tm;
+        }
+    }
+    const rank_result *rr = &in->run1[worst];
+    int64_t states = model_states(rr);
+    if (failing_ranks) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "rank %d holds %lld bytes of model states, over the %s bound "
+                 "of %lld bytes", worst, (long long)states, stage_name(in->cfg->stage),
+                 (long long)worst_tm.bound);
+        set_fail(c, msg);
+        diag_int(&c->diag, "failing_ranks", failing_ranks);
+    }
+    diag_int(&c->diag, "rank", worst);
+    diag_int(&c->diag, "model_states_bytes", states);
+    diag_int(&c->diag, "formula_bytes", llround(worst_tm.formula));
+    diag_int(&c->diag, "bound_bytes", worst_tm.bound);
+    diag_real(&c->diag, "ratio", (double)states / worst_tm.formula);
+    diag_int(&c->diag, "paper_formula_bytes", llround(worst_tm.paper));
+    diag_real(&c->diag, "paper_ratio", (double)states / worst_tm.paper);
+    if (!failing_ranks)
+        return;
+    diag_int(&c->diag, "padding_allowance_bytes", llround(worst_tm.padding));
+    diag_int(&c->diag, "materialised_allowance_bytes", worst_tm.materialised);
+    diag_text(&c->diag, "bytes_per_element", "p=%d g=%d K=%d", worst_tm.bytes.p,
+              worst_tm.bytes.g, worst_tm.bytes.K);
+    if (in->cfg->stage == DTB_STAGE_ZERO3)
+        diag_int(&c->diag, "prefetch_depth", rr->facts.prefetch_depth);
+    for (int k = 0; k < DTB_MEM_CATEGORY_COUNT; k++)
+        diag_int(&c->diag, peak_keys[k], rr->mem_peak[k]);
+    diag_int(&c->diag, "peak_total", rr->mem_total_peak);
+}
+
+void checks_run(const check_inputs *in, check_list *out)
+{
+    check_ran_what_was_asked(in, out);
+    check_per_step(in, out, 0);
+    check_per_step(in, out, 1);
+    check_clipping_active(in, out);
+    for (int k = 0; k < in->cfg->n_checks; k++)
+        check_params(in, out, k);
+    check_every_row_changed(in, out);
+    if (in->world_size > 1)
+        check_ranks_identical(in, out);
+    check_deterministic(in, out);
+    if (in->world_size == 1)
+        check_no_collectives(in, out);
+    if (in->cfg->stage >= DTB_STAGE_DDP && in->cfg->stage <= DTB_STAGE_ZERO3) {
+        check_communication(in, out);
+        check_memory(in, out);
+    }
+}

@@ -1,0 +1,235 @@
+#include "worker.h"
+
+#include <errno.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "case_config.h"
+#include "cli_parse.h"
+#include "clock.h"
+#include "model_host.h"
+#include "plugin_loader.h"
+#include "rank_file.h"
+
+typedef struct worker_ctx {
+    int rank, world_size;
+    const char *out_dir;
+    const char *impl_path;
+    case_config cfg;
+    dtb_run_spec spec;
+    model_host host;
+    dtb_host_api api;
+    dtb_loaded_plugin plugin;
+    dtb_state *state;
+    rank_result result;
+} worker_ctx;
+
+_Noreturn void worker_abort_world(const char *who, const char *out_dir, int rank,
+                                  const char *text)
+{
+    char message[1300];
+    snprintf(message, sizeof message, "%s", text);
+    for (char *p = message; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    if (out_dir) {
+        char path[4200], tmp[4300];
+        snprintf(path, sizeof path, "%s/error-%d.txt", out_dir, rank);
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            int ok = fprintf(f, "%s\n", message) > 0;
+            if (fclose(f) == 0 && ok)
+                rename(tmp, path);
+        }
+    }
+    fprintf(stderr, "dtbench %s rank %d: %s\n", who, rank, message);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, WORKER_EXIT_PLUGIN_ERROR);
+    exit(WORKER_EXIT_PLUGIN_ERROR); /* not reached */
+}
+
+/* Ends the world with error-<rank>.txt saying text. */
+static int fail(worker_ctx *w, const char *text)
+{
+    worker_abort_world("worker", w->out_dir, w->rank, text);
+}
+
+/* "<call> failed: <plugin message>" for a plugin call that returned rc. */
+static int fail_call(worker_ctx *w, const char *call, int rc)
+{
+    char msg[1200];
+    if (w->host.error[0])
+        snprintf(msg, sizeof msg, "%s failed: %s", call, w->host.error);
+    else
+        snprintf(msg, sizeof msg, "%s returned %d without a message", call, rc);
+    return fail(w, msg);
+}
+
+static int parse_args(worker_ctx *w, int argc, char **argv, char *err, size_t err_len)
+{
+    const char *values[CASE_CONFIG_N_OPTIONS] = {0};
+    const char *const *names = case_config_option_names();
+    cli_option opts[CASE_CONFIG_N_OPTIONS + 2];
+    for (int i = 0; i < CASE_CONFIG_N_OPTIONS; i++)
+        opts[i] = (cli_option){names[i], &values[i], NULL};
+    opts[CASE_CONFIG_N_OPTIONS] = (cli_option){"impl", &w->impl_path, NULL};
+    opts[CASE_CONFIG_N_OPTIONS + 1] = (cli_option){"out", &w->out_dir, NULL};
+    if (cli_parse_options("worker", argc, argv, opts, CASE_CONFIG_N_OPTIONS + 2, err, err_len))
+        return -1;
+    if (!w->impl_path || !w->out_dir) {
+        snprintf(err, err_len, "worker: --impl and --out are required");
+        return -1;
+    }
+    /* Every rank may race to create it: EEXIST is success. A reproduce line
+     * from TAP thus runs as printed, after the harness removed the directory. */
+    if (mkdir(w->out_dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "worker: cannot create --out %s: %s", w->out_dir,
+                 strerror(errno));
+        return -1;
+    }
+    return case_config_from_values(values, &w->cfg, err, err_len);
+}
+
+static int setup_world(worker_ctx *w, char *err, size_t err_len)
+{
+    /* Solo: each rank is a world of one of its own (compute-only timing). */
+    if (w->cfg.solo)
+        case_config_to_spec(&w->cfg, 0, 1, &w->spec);
+    else
+        case_config_to_spec(&w->cfg, w->rank, w->world_size, &w->spec);
+    MPI_Comm local;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, w->rank, MPI_INFO_NULL,
+                            &local) != MPI_SUCCESS ||
+        MPI_Comm_rank(local, &w->spec.local_rank) != MPI_SUCCESS ||
+        MPI_Comm_size(local, &w->spec.local_size) != MPI_SUCCESS ||
+        MPI_Comm_free(&local) != MPI_SUCCESS) {
+        snprintf(err, err_len, "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) failed");
+        return -1;
+    }
+    w->spec.mpi_comm_fortran = (int64_t)MPI_Comm_c2f(w->cfg.solo ? MPI_COMM_SELF : MPI_COMM_WORLD);
+    if (w->cfg.solo)
+        w->spec.local_rank = 0, w->spec.local_size = 1;
+    if (plugin_load(w->impl_path, w->cfg.required_caps, &w->plugin, err, err_len) != 0)
+        return -1;
+    uint64_t distributed = DTB_CAP_DDP | DTB_CAP_ZERO1 | DTB_CAP_ZERO2 | DTB_CAP_ZERO3;
+    uint64_t caps = w->plugin.table->caps;
+    if ((caps & DTB_CAP_SINGLE_DEVICE) && !(caps & distributed) && w->world_size != 1 &&
+        !w->cfg.solo) {
+        snprintf(err, err_len, "plugin '%s' is single-device only and cannot run %d ranks",
+                 w->plugin.table->name, w->world_size);
+        return -1;
+    }
+    w->result.rank = w->rank;
+    w->result.world_size = w->world_size;
+    w->result.steps = w->cfg.steps;
+    w->result.n_params = w->spec.n_params;
+    w->result.n_checks = w->cfg.n_checks;
+    if (rank_result_alloc(&w->result) != 0) {
+        snprintf(err, err_len, "out of memory for %lld steps x %lld params",
+                 (long long)w->cfg.steps, (long long)w->spec.n_params);
+        return -1;
+    }
+    for (int k = 0; k < w->cfg.n_checks; k++)
+        w->result.check_steps[k] = w->cfg.check_steps[k];
+    model_host_init(&w->host, &w->spec, &w->api);
+    return 0;
+}
+
+/* create, the steps (timed), get_params at check steps, counters, facts,
+ * destroy. Returns 0, or the exit code after fail(). Every rank enters each
+ * step through a barrier, so a step's time on each rank starts at the same
+ * moment and the world's step time is the maximum over ranks. */
+static int train(worker_ctx *w)
+{
+    const dtb_plugin *p = w->plugin.table;
+    int rc = p->create(&w->spec, &w->api, &w->state);
+    if (rc != 0)
+        return fail_call(w, "create", rc);
+    int k = 0;
+    for (int64_t step = 1; step <= w->cfg.steps; step++) {
+        dtb_step_report report = {0, -1};
+        if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS)
+            return fail(w, "MPI_Barrier before a step failed");
+        double t0 = monotonic_seconds();
+        rc = p->train_step(w->state, step, &report);
+        w->result.step_seconds[step - 1] = monotonic_seconds() - t0;
+        if (rc != 0) {
+            char call[64];
+            snprintf(call, sizeof call, "train_step(%lld)", (long long)step);
+            return fail_call(w, call, rc);
+        }
+        w->result.loss[step - 1] = report.loss;
+        w->result.grad_norm[step - 1] = report.grad_norm;
+        if (k < w->cfg.n_checks && w->cfg.check_steps[k] == step) {
+            float *dst = w->result.params + (size_t)k * (size_t)w->spec.n_params;
+            rc = p->get_params(w->state, dst, w->spec.n_params);
+            if (rc != 0)
+                return fail_call(w, "get_params", rc);
+            k++;
+        }
+    }
+    if ((rc = p->get_counters(w->state, &w->result.counters)) != 0)
+        return fail_call(w, "get_counters", rc);
+    if ((rc = p->get_facts(w->state, &w->result.facts)) != 0)
+        return fail_call(w, "get_facts", rc);
+    p->destroy(w->state);
+    w->state = NULL;
+    memcpy(w->result.mem_peak, w->host.peak, sizeof w->result.mem_peak);
+    w->result.mem_total_peak = w->host.peak_total;
+    return 0;
+}
+
+static void usage_worker(FILE *f)
+{
+    fprintf(f, "usage: dtbench worker --impl PLUGIN.so --out DIR --model NAME ... (internal)\n"
+               "\n"
+               "One rank of a rank world, started by `dtbench run` under mpirun; the\n"
+               "reproduce line of a failed case's TAP diagnostics shows a full command.\n"
+               "Writes DIR/rank-<rank>.bin, or DIR/error-<rank>.txt and exits %d when\n"
+               "the plugin reports an error.\n",
+            WORKER_EXIT_PLUGIN_ERROR);
+}
+
+int worker_main(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) { /* before MPI, which would want a world */
+            usage_worker(stdout);
+            return 0;
+        }
+    }
+    worker_ctx w;
+    memset(&w, 0, sizeof w);
+    int provided = 0;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "dtbench worker: MPI_Init_thread failed\n");
+        return WORKER_EXIT_PLUGIN_ERROR;
+    }
+    if (MPI_Comm_rank(MPI_COMM_WORLD, &w.rank) != MPI_SUCCESS ||
+        MPI_Comm_size(MPI_COMM_WORLD, &w.world_size) != MPI_SUCCESS)
+        return fail(&w, "MPI_Comm_rank/size failed");
+    char err[1024];
+    if (provided < MPI_THREAD_FUNNELED)
+        return fail(&w, "MPI does not provide MPI_THREAD_FUNNELED");
+    if (parse_args(&w, argc, argv, err, sizeof err) != 0 ||
+        setup_world(&w, err, sizeof err) != 0)
+        return fail(&w, err);
+    int rc = train(&w);
+    if (rc != 0)
+        return rc;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/rank-%d.bin", w.out_dir, w.rank);
+    if (rank_file_write(path, &w.result, err, sizeof err) != 0)
+        return fail(&w, err);
+    rank_result_free(&w.result);
+    if (MPI_Finalize() != MPI_SUCCESS) {
+        fprintf(stderr, "dtbench worker rank %d: MPI_Finalize failed\n", w.rank);
+        return WORKER_EXIT_PLUGIN_ERROR;
+    }
+    return 0;
+}

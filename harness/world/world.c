@@ -1,0 +1,248 @@
+#include "world.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rank_check.h"
+#include "cli_parse.h"
+
+#define LOG_TAIL_LINES 30
+#define LOG_TAIL_BYTES 8192
+
+int world_env_init(world_env *env, char *err, size_t err_len)
+{
+    ssize_t n = readlink("/proc/self/exe", env->exe, sizeof env->exe - 1);
+    if (n < 0) {
+        snprintf(err, err_len, "cannot read /proc/self/exe: %s", strerror(errno));
+        return -1;
+    }
+    env->exe[n] = '\0';
+    const char *tmp = getenv("TMPDIR");
+    snprintf(env->tmp_root, sizeof env->tmp_root, "%s", tmp && *tmp ? tmp : "/tmp");
+    return 0;
+}
+
+/* Removes the files the world left (one level: rank files, error files, the
+ * log, temporaries) and the directory. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[PATH_MAX + 256];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* First line of error-<r>.txt, for the first rank that has one. */
+static int read_error_file(const char *dir, int max_rank, int *rank, char *msg, size_t len)
+{
+    for (int r = 0; r < max_rank; r++) {
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/error-%d.txt", dir, r);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (!fgets(msg, (int)len, f))
+            msg[0] = '\0';
+        fclose(f);
+        msg[strcspn(msg, "\n")] = '\0';
+        *rank = r;
+        return 1;
+    }
+    return 0;
+}
+
+/* Finds mpirun's "process rank R with PID P on node H exited on signal S"
+ * or a sanitizer's SEGV report in the log. */
+static int scan_log(const char *log_path, int *rank, int *sig, int *sanitizer)
+{
+    FILE *f = fopen(log_path, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    int found = 0;
+    *sanitizer = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "process rank ");
+        const char *q = strstr(line, "exited on signal ");
+        if (p && q && sscanf(p, "process rank %d", rank) == 1 &&
+            sscanf(q, "exited on signal %d", sig) == 1)
+            found = 1;
+        else if (strstr(line, "AddressSanitizer: SEGV") || strstr(line, "AddressSanitizer: BUS"))
+            *sanitizer = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+void world_failure_reason(const launch_result *launch, double timeout_s, const char *dir,
+                          const char *log_path, int missing_rank, char *reason, size_t len)
+{
+    char how[320], msg[900], signame[32];
+    launch_describe(launch, timeout_s, how, sizeof how);
+    int rank = -1, sig = 0, sanitizer = 0;
+    if (launch->kind == LAUNCH_TIMED_OUT || launch->kind == LAUNCH_FAILED) {
+        snprintf(reason, len, "%s", how);
+    } else if (read_error_file(dir, DTB_NP_MAX, &rank, msg, sizeof msg)) {
+        snprintf(reason, len, "rank %d failed: %s", rank, msg);
+    } else if (scan_log(log_path, &rank, &sig, &sanitizer)) {
+        snprintf(reason, len, "rank %d killed by signal %d (%s)", rank, sig,
+                 launch_signal_name(sig, signame, sizeof signame));
+    } else if (sanitizer) {
+        snprintf(reason, len, "rank %d killed by signal 11 (SIGSEGV, caught by AddressSanitizer)",
+                 missing_rank);
+    } else if (missing_rank >= 0) {
+        snprintf(reason, len, "rank %d exited before finishing (no rank file; mpirun %s)",
+                 missing_rank, how);
+    } else {
+        snprintf(reason, len, "every rank finished but mpirun %s", how);
+    }
+}
+
+/* Reads rank-0 .. rank-(np-1); returns the first rank without a valid file
+ * (message in msg), or -1 when all are valid. */
+static int read_ranks(const char *dir, const case_config *cfg, int np, rank_result *ranks,
+                      char *msg, size_t len)
+{
+    for (int r = 0; r < np; r++) {
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/rank-%d.bin", dir, r);
+        if (access(path, F_OK) != 0) {
+            snprintf(msg, len, "no rank file for rank %d", r);
+            return r;
+        }
+        if (rank_file_read(path, &ranks[r], msg, len) != 0 ||
+            checks_validate_rank(cfg, r, np, &ranks[r], msg, len) != 0)
+            return r;
+    }
+    return -1;
+}
+
+int world_launch(const world_env *env, int np, const strvec *args, world_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    out->world_size = np;
+    out->timeout_s = env->timeout_s;
+    char dir[PATH_MAX];
+    int w = snprintf(dir, sizeof dir, "%s/dtbench-XXXXXX", env->tmp_root);
+    if (w < 0 || (size_t)w >= sizeof dir || !mkdtemp(dir)) {
+        snprintf(out->reason, sizeof out->reason, "cannot create a directory in %.600s: %s",
+                 env->tmp_root, strerror(errno));
+        return -1;
+    }
+    snprintf(out->dir, sizeof out->dir, "%s", dir);
+    strvec cmd;
+    strvec_init(&cmd);
+    launch_mpirun_prefix(&env->mpirun, np, &cmd);
+    strvec_push(&cmd, env->exe);
+    for (size_t i = 0; i < args->n; i++)
+        strvec_push(&cmd, args->items[i]);
+    strvec_push(&cmd, "--out");
+    strvec_push(&cmd, dir);
+    if (!strvec_ok(&cmd)) {
+        snprintf(out->reason, sizeof out->reason, "out of memory building the rank world");
+        strvec_free(&cmd);
+        return -1;
+    }
+    out->reproduce = strvec_shell_join(&cmd);
+    char log_path[PATH_MAX + 16];
+    snprintf(log_path, sizeof log_path, "%s/mpirun.log", dir);
+    launch_run(cmd.items, launch_mpirun_env(&env->mpirun), log_path, env->timeout_s,
+               &out->launch);
+    strvec_free(&cmd);
+    if (out->launch.kind == LAUNCH_EXITED && out->launch.exit_code == 0)
+        return 0;
+    world_failure_reason(&out->launch, env->timeout_s, dir, log_path, -1, out->reason,
+                         sizeof out->reason);
+    out->log_tail = launch_log_tail(log_path, LOG_TAIL_LINES, LOG_TAIL_BYTES);
+    return -1;
+}
+
+void world_dir_done(const world_env *env, world_outcome *out)
+{
+    if (!out->dir[0])
+        return;
+    if (env->keep) {
+        fprintf(stderr, "dtbench: kept %s\n", out->dir);
+    } else {
+        remove_dir(out->dir);
+        out->dir[0] = '\0';
+    }
+}
+
+int world_run(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
+              world_outcome *out)
+{
+    strvec args;
+    strvec_init(&args);
+    strvec_push(&args, "worker");
+    strvec_push(&args, "--impl");
+    strvec_push(&args, plugin_path);
+    case_config_to_args(cfg, &args);
+    if (!strvec_ok(&args)) {
+        memset(out, 0, sizeof *out);
+        out->world_size = np;
+        snprintf(out->reason, sizeof out->reason, "out of memory building the rank world");
+        strvec_free(&args);
+        return -1;
+    }
+    int launched = world_launch(env, np, &args, out) == 0;
+    strvec_free(&args);
+    if (!out->dir[0]) /* not even started */
+        return -1;
+    char log_path[PATH_MAX + 16];
+    snprintf(log_path, sizeof log_path, "%s/mpirun.log", out->dir);
+    rank_result *ranks = calloc((size_t)np, sizeof *ranks);
+    char msg[1024];
+    int bad = ranks ? read_ranks(out->dir, cfg, np, ranks, msg, sizeof msg) : 0;
+    if (!ranks)
+        snprintf(msg, sizeof msg, "out of memory reading %d rank files", np);
+    if (bad < 0 && launched) {
+        out->completed = 1;
+        out->ranks = ranks;
+    } else {
+        int file_exists = 0;
+        if (bad >= 0 && ranks) {
+            char path[PATH_MAX + 32];
+            snprintf(path, sizeof path, "%s/rank-%d.bin", out->dir, bad);
+            file_exists = access(path, F_OK) == 0;
+        }
+        if ((file_exists || !ranks) && launched)
+            snprintf(out->reason, sizeof out->reason, "%s", msg); /* invalid rank file */
+        else
+            world_failure_reason(&out->launch, env->timeout_s, out->dir, log_path, bad,
+                                 out->reason, sizeof out->reason);
+        if (ranks)
+            for (int r = 0; r < np; r++)
+                rank_result_free(&ranks[r]);
+        free(ranks);
+        if (!out->log_tail)
+            out->log_tail = launch_log_tail(log_path, LOG_TAIL_LINES, LOG_TAIL_BYTES);
+    }
+    world_dir_done(env, out);
+    return out->completed ? 0 : -1;
+}
+
+void world_outcome_free(world_outcome *out)
+{
+    if (out->ranks) {
+        for (int r = 0; r < out->world_size; r++)
+            rank_result_free(&out->ranks[r]);
+        free(out->ranks);
+    }
+    free(out->log_tail);
+    free(out->reproduce);
+    memset(out, 0, sizeof *out);
+}
