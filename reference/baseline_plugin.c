@@ -41,15 +41,21 @@ static int baseline_train_step(dtb_state *s, int64_t step, dtb_step_report *repo
 {
     replica *r = &s->r;
     const int64_t B = r->spec.global_batch;
-    double loss_sum = 0.0, norm = 0.0;
+    double loss_sum = 0.0, norm = 0.0, coef = 1.0;
     if (replica_zero_grads(r) != 0 ||
         replica_forward_backward(r, NULL, step, 0, B, (float)(1.0 / (double)B), &loss_sum) != 0 ||
-        replica_grad_norm(r, &norm) != 0 || replica_clip(r, norm, r->spec.clip_norm) != 0 ||
+        replica_grad_norm(r, &norm) != 0 || replica_clip(r, norm, r->spec.clip_norm, &coef) != 0 ||
         replica_optimizer_step(r, step) != 0)
         return -1;
     report->loss = loss_sum / (double)B;
     report->grad_norm = norm;
+    report->clip_coef = coef;
     return 0;
+}
+
+static int baseline_get_compute_params(dtb_state *s, void *out, int64_t n, int32_t *dtype)
+{
+    return replica_get_compute_params(&s->r, out, n, dtype);
 }
 
 static int baseline_get_params(dtb_state *s, float *out, int64_t n)
@@ -68,11 +74,13 @@ static int baseline_get_facts(dtb_state *s, dtb_facts *out)
 {
     /* No reduction on one device: reduce_dtype is that of the gradients. */
     const int bf16 = s->r.bf16_mixed;
-    *out = (dtb_facts){.stage = DTB_STAGE_SINGLE,
+    *out = (dtb_facts){.struct_size = out->struct_size,
+                       .stage = DTB_STAGE_SINGLE,
                        .precision = bf16 ? DTB_PREC_BF16_MIXED : DTB_PREC_FP32,
                        .reduce_dtype = DTB_DTYPE_FP32,
                        .param_dtype = bf16 ? DTB_DTYPE_BF16 : DTB_DTYPE_FP32,
-                       .bucket_bytes = 0, .prefetch_depth = -1};
+                       .bucket_bytes = 0, .prefetch_depth = -1,
+                       .mem_padding_bytes = 0, .mem_working_bytes = 0};
     return 0;
 }
 
@@ -89,18 +97,21 @@ const dtb_plugin *dtbench_plugin_entry(void)
 {
     static const dtb_plugin table = {
         .abi_version = DTB_ABI_VERSION,
+        .struct_size = sizeof(dtb_plugin),
         .name = "baseline",
         .version = "0.1.0",
         .description = "single-device baseline (fp32 or bf16-mixed): whole global batch in one pass",
         .caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED |
                 DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |
-                DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU,
+                DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH |
+                DTB_CAP_MODEL_MLP | DTB_CAP_CPU,
         .create = baseline_create,
         .train_step = baseline_train_step,
         .get_params = baseline_get_params,
         .get_counters = baseline_get_counters,
         .get_facts = baseline_get_facts,
         .destroy = baseline_destroy,
+        .get_compute_params = baseline_get_compute_params,
     };
     return &table;
 }

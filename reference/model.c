@@ -159,18 +159,50 @@ void mlp_layout_init(const mlp_config *cfg, mlp_layout *out)
     out->n_params = offset;
 }
 
-void mlp_config_from_spec(const dtb_run_spec *spec, mlp_config *out)
+int mlp_config_from_spec(const dtb_run_spec *spec, mlp_config *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
-    out->name = spec->model_name;
-    out->summary = "model from a run spec";
-    out->n_linear = spec->n_linear;
-    const int n_dims = spec->n_linear < 0 ? 0
-                       : spec->n_linear > DTB_MAX_LINEAR ? DTB_MAX_LINEAR + 1
-                                                         : spec->n_linear + 1;
-    for (int l = 0; l < n_dims; l++) {
-        out->dims[l] = spec->dims[l];
+    const dtb_model_desc *m = spec->model;
+    if (!m || m->struct_size < sizeof *m) {
+        snprintf(err, err_len, "the run spec has no model description");
+        return -1;
     }
+    out->name = m->name;
+    out->summary = "model from a run spec";
+    if (m->kind != DTB_MODEL_MLP) {
+        snprintf(err, err_len, "model %s is of kind %d, not an MLP (kind %d)", m->name,
+                 (int)m->kind, (int)DTB_MODEL_MLP);
+        return -1;
+    }
+    if (m->n_layers < 1 || m->n_layers > DTB_MAX_LINEAR || !m->dims) {
+        snprintf(err, err_len, "MLP %s has %d layers; this implementation takes 1 to %d",
+                 m->name, (int)m->n_layers, DTB_MAX_LINEAR);
+        return -1;
+    }
+    out->n_linear = m->n_layers;
+    for (int l = 0; l <= m->n_layers; l++)
+        out->dims[l] = m->dims[l];
+    if (mlp_config_validate(out, err, err_len) != 0)
+        return -1;
+    /* The tensor table must be the canonical one the dims imply. */
+    mlp_layout lay;
+    mlp_layout_init(out, &lay);
+    if (m->n_tensors != lay.n_tensors || m->n_params != lay.n_params || !m->tensors) {
+        snprintf(err, err_len, "MLP %s: %d tensors and %lld parameters described, the dims "
+                 "imply %d and %lld", m->name, (int)m->n_tensors, (long long)m->n_params,
+                 lay.n_tensors, (long long)lay.n_params);
+        return -1;
+    }
+    for (int t = 0; t < lay.n_tensors; t++) {
+        if (m->tensors[t].offset != lay.offset[t] || m->tensors[t].numel != lay.numel[t]) {
+            snprintf(err, err_len, "MLP %s: tensor %d (%s) at offset %lld with %lld elements, "
+                     "the canonical layout has %lld and %lld", m->name, t, m->tensors[t].name,
+                     (long long)m->tensors[t].offset, (long long)m->tensors[t].numel,
+                     (long long)lay.offset[t], (long long)lay.numel[t]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int mlp_init_values(uint64_t seed, const mlp_config *cfg, int32_t tensor, int64_t first,
@@ -238,14 +270,39 @@ void split_range(int64_t total, int64_t parts, int64_t part, int64_t *first, int
     *count = end - begin;
 }
 
-void mlp_spec_set_model(dtb_run_spec *spec, const mlp_config *cfg)
+void mlp_model_desc_init(const mlp_config *cfg, mlp_model_desc *out)
 {
-    snprintf(spec->model_name, sizeof spec->model_name, "%s", cfg->name);
-    spec->n_linear = cfg->n_linear;
-    memset(spec->dims, 0, sizeof spec->dims);
+    memset(out, 0, sizeof *out);
+    mlp_layout lay;
+    mlp_layout_init(cfg, &lay);
     for (int l = 0; l <= cfg->n_linear && l <= DTB_MAX_LINEAR; l++)
-        spec->dims[l] = cfg->dims[l];
-    spec->n_params = mlp_param_count(cfg);
+        out->dims[l] = cfg->dims[l];
+    for (int t = 0; t < lay.n_tensors; t++) {
+        dtb_tensor_desc *d = &out->tensors[t];
+        snprintf(d->name, sizeof d->name, "%s", lay.name[t]);
+        d->ndim = t % 2 == 0 ? 2 : 1;
+        d->shape[0] = lay.rows[t];
+        d->shape[1] = t % 2 == 0 ? lay.cols[t] : 0;
+        d->numel = lay.numel[t];
+        d->offset = lay.offset[t];
+        d->layer = t / 2;
+        d->flags = DTB_TENSOR_DECAY;
+    }
+    dtb_model_desc *m = &out->desc;
+    m->struct_size = sizeof *m;
+    m->kind = DTB_MODEL_MLP;
+    snprintf(m->name, sizeof m->name, "%s", cfg->name);
+    m->n_params = lay.n_params;
+    m->n_tensors = lay.n_tensors;
+    m->tensors = out->tensors;
+    m->n_layers = cfg->n_linear;
+    m->dims = out->dims;
+}
+
+void mlp_spec_set_model(dtb_run_spec *spec, const mlp_config *cfg, mlp_model_desc *storage)
+{
+    mlp_model_desc_init(cfg, storage);
+    spec->model = &storage->desc;
 }
 
 int64_t split_max_rank_share(int64_t batch, int micro, int ranks)

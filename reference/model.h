@@ -11,6 +11,10 @@
 
 #include "dtbench/plugin.h"
 
+/* The reference MLP family's limits (the ABI itself has none). */
+#define DTB_MAX_LINEAR 8
+#define DTB_MAX_TENSORS (2 * DTB_MAX_LINEAR)
+
 typedef struct mlp_config {
     const char *name;
     const char *summary;                /* one line for `dtbench list` */
@@ -58,13 +62,24 @@ typedef struct mlp_layout {
 } mlp_layout;
 
 void mlp_layout_init(const mlp_config *cfg, mlp_layout *out);
-/* The model fields of a run spec (model_name, n_linear, dims, n_params) from cfg. */
-void mlp_spec_set_model(dtb_run_spec *spec, const mlp_config *cfg);
-/* Fill a config from a run spec's dims (for plugins, which see only the spec).
- * out->name points into spec->model_name, so the config is valid only while
- * *spec lives (plugins keep their own copy of the spec). n_linear is copied
- * as is; check the result with mlp_config_validate. */
-void mlp_config_from_spec(const dtb_run_spec *spec, mlp_config *out);
+/* The ABI's description of an MLP (dtb_model_desc, kind DTB_MODEL_MLP) with
+ * the storage its pointers point into: tensors W_l, b_l in canonical order,
+ * layer l, weight decay on every tensor (docs/model-spec.md). */
+typedef struct mlp_model_desc {
+    dtb_model_desc desc;
+    dtb_tensor_desc tensors[DTB_MAX_TENSORS];
+    int64_t dims[DTB_MAX_LINEAR + 1];
+} mlp_model_desc;
+void mlp_model_desc_init(const mlp_config *cfg, mlp_model_desc *out);
+/* spec->model = &storage->desc, filled from cfg: the spec is valid while
+ * *storage lives. */
+void mlp_spec_set_model(dtb_run_spec *spec, const mlp_config *cfg, mlp_model_desc *storage);
+/* Fill a config from a run spec's model description (for plugins, which see
+ * only the spec). out->name points into the description, so the config is
+ * valid only while it lives (until destroy). -1 with a message when the
+ * model is not an MLP or its description is inconsistent (tensor table,
+ * offsets, n_params); check widths with mlp_config_validate. */
+int mlp_config_from_spec(const dtb_run_spec *spec, mlp_config *out, char *err, size_t err_len);
 /* 0 if n_linear is in 1..DTB_MAX_LINEAR and every width in 1..INT32_MAX;
  * otherwise -1 with a message in err. The functions above and below assume
  * a valid config. */

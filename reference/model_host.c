@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static int host_sample_batch(void *ctx, int64_t step, int64_t first, int64_t count, float *x,
-                             int32_t *y)
+static int host_sample_batch(void *ctx, int64_t step, int64_t first, int64_t count, void *inputs,
+                             int32_t *targets)
 {
     model_host *h = ctx;
-    return mlp_sample_batch(h->seed, &h->cfg, step, first, count, x, y);
+    return mlp_sample_batch(h->seed, &h->cfg, step, first, count, inputs, targets);
 }
 
 static int host_init_params(void *ctx, int32_t tensor, int64_t first, int64_t count, float *out)
@@ -37,14 +37,18 @@ static void host_error(void *ctx, const char *message)
     h->errors++;
 }
 
-void model_host_init(model_host *host, const dtb_run_spec *spec, dtb_host_api *api)
+int model_host_init(model_host *host, const dtb_run_spec *spec, dtb_host_api *api)
 {
     memset(host, 0, sizeof *host);
+    memset(api, 0, sizeof *api);
     host->seed = spec->seed;
-    mlp_config_from_spec(spec, &host->cfg);
-    *api = (dtb_host_api){.ctx = host,
+    if (mlp_config_from_spec(spec, &host->cfg, host->error, sizeof host->error) != 0)
+        return -1;
+    *api = (dtb_host_api){.struct_size = sizeof *api,
+                          .ctx = host,
                           .sample_batch = host_sample_batch,
                           .init_params = host_init_params,
                           .mem_track = host_mem_track,
                           .error = host_error};
+    return 0;
 }

@@ -22,7 +22,8 @@ typedef struct model_host {
     int errors;                              /* how many were reported */
 } model_host;
 
-/* Fills *host and *api (api->ctx = host) for the spec's seed and model. */
-void model_host_init(model_host *host, const dtb_run_spec *spec, dtb_host_api *api);
+/* Fills *host and *api (api->ctx = host) for the spec's seed and model;
+ * -1 with host->error set when the spec's model is no MLP this host serves. */
+int model_host_init(model_host *host, const dtb_run_spec *spec, dtb_host_api *api);
 
 #endif

@@ -36,19 +36,10 @@ typedef struct oracle_run {
     int32_t *y;
 } oracle_run;
 
+/* The model was read from the spec and checked by mlp_config_from_spec. */
 static int validate(const dtb_run_spec *spec, const int64_t *check_steps, int n_checks,
-                    const mlp_config *cfg, char *err, size_t err_len)
+                    char *err, size_t err_len)
 {
-    char why[160];
-    if (mlp_config_validate(cfg, why, sizeof why) != 0) {
-        snprintf(err, err_len, "oracle: %s", why);
-        return -1;
-    }
-    if (spec->n_params != mlp_param_count(cfg)) {
-        snprintf(err, err_len, "oracle: spec says %lld parameters but its dims give %lld",
-                 (long long)spec->n_params, (long long)mlp_param_count(cfg));
-        return -1;
-    }
     if (spec->global_batch < 1 || spec->steps < 0 || spec->steps > (int64_t)UINT32_MAX) {
         snprintf(err, err_len, "oracle: bad global_batch %lld or steps %lld",
                  (long long)spec->global_batch, (long long)spec->steps);
@@ -199,8 +190,12 @@ int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n
     memset(out, 0, sizeof *out);
     oracle_run run;
     memset(&run, 0, sizeof run);
-    mlp_config_from_spec(spec, &run.cfg);
-    if (validate(spec, check_steps, n_checks, &run.cfg, err, err_len) != 0) {
+    char why[512];
+    if (mlp_config_from_spec(spec, &run.cfg, why, sizeof why) != 0) {
+        snprintf(err, err_len, "oracle: %s", why);
+        return -1;
+    }
+    if (validate(spec, check_steps, n_checks, err, err_len) != 0) {
         return -1;
     }
     mlp_layout_init(&run.cfg, &run.layout);

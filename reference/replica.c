@@ -23,7 +23,7 @@ int replica_fail(const replica *r, const char *fmt, ...)
 static int check_spec(const replica *r, const dtb_run_spec *spec)
 {
     if (spec->struct_size < sizeof(dtb_run_spec))
-        return replica_fail(r, "run spec of %u bytes is older than ABI 1's %zu",
+        return replica_fail(r, "run spec of %u bytes is older than ABI 2's %zu",
                             spec->struct_size, sizeof(dtb_run_spec));
     if (spec->precision != DTB_PREC_FP32 && spec->precision != DTB_PREC_BF16_MIXED)
         return replica_fail(r, "precision %d is not supported (fp32 or bf16-mixed)",
@@ -197,14 +197,10 @@ int replica_init(replica *r, const char *who, const dtb_run_spec *spec, const dt
     if (check_spec(r, spec) != 0)
         return -1;
     r->bf16_mixed = spec->precision == DTB_PREC_BF16_MIXED;
-    mlp_config_from_spec(&r->spec, &r->cfg);
-    char why[256];
-    if (mlp_config_validate(&r->cfg, why, sizeof why) != 0)
+    char why[512];
+    if (mlp_config_from_spec(&r->spec, &r->cfg, why, sizeof why) != 0)
         return replica_fail(r, "%s", why);
     mlp_layout_init(&r->cfg, &r->layout);
-    if (r->layout.n_params != spec->n_params)
-        return replica_fail(r, "spec says %lld parameters, the dims give %lld",
-                            (long long)spec->n_params, (long long)r->layout.n_params);
     if (backend_cpu_create(&r->backend) != 0)
         return replica_fail(r, "cannot create the CPU backend");
     if (allocate(r) != 0 || load_initial_params(r) != 0)
@@ -274,9 +270,11 @@ int replica_grad_norm(replica *r, double *norm)
     return 0;
 }
 
-int replica_clip(replica *r, double norm, double clip_norm)
+int replica_clip(replica *r, double norm, double clip_norm, double *coef_out)
 {
     const double coef = clip_coefficient(norm, clip_norm);
+    if (coef_out)
+        *coef_out = coef;
     if (coef < 1.0 &&
         r->backend->ops->scale(r->backend, r->grads, r->layout.n_params, (float)coef) != 0)
         return replica_fail(r, "%s", r->backend->error);
@@ -298,6 +296,20 @@ int replica_optimizer_step(replica *r, int64_t t)
     if (rc != 0)
         return replica_fail(r, "optimizer step failed: %s", r->backend->error);
     replica_refresh_compute_params(r);
+    return 0;
+}
+
+int replica_get_compute_params(replica *r, void *out, int64_t n, int32_t *dtype)
+{
+    if (n != r->layout.n_params)
+        return replica_fail(r, "get_compute_params asked for %lld values, the model has %lld",
+                            (long long)n, (long long)r->layout.n_params);
+    if (!r->bf16_mixed) {
+        *dtype = DTB_DTYPE_FP32;
+        return replica_get_params(r, out, n);
+    }
+    *dtype = DTB_DTYPE_BF16;
+    memcpy(out, r->params_bf16, (size_t)n * sizeof *r->params_bf16);
     return 0;
 }
 

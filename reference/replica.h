@@ -87,8 +87,12 @@ int replica_forward_backward(replica *r, const mlp_hooks *hooks, int64_t step, i
 int replica_get_params(replica *r, float *out, int64_t n);
 /* ||grads||_2, accumulated in double. */
 int replica_grad_norm(replica *r, double *norm);
-/* grads *= clip_coefficient(norm, clip_norm) when that is below 1. */
-int replica_clip(replica *r, double norm, double clip_norm);
+/* grads *= clip_coefficient(norm, clip_norm) when that is below 1; *coef
+ * (may be NULL) is the coefficient, 1 when nothing was scaled. */
+int replica_clip(replica *r, double norm, double clip_norm, double *coef);
+/* The compute parameters in canonical layout for get_compute_params: the
+ * fp32 parameters (*dtype FP32) or, under bf16-mixed, params_bf16 (BF16). */
+int replica_get_compute_params(replica *r, void *out, int64_t n, int32_t *dtype);
 /* The spec's optimizer, step t >= 1, over the whole replica (on the fp32
  * params); under bf16-mixed then refreshes the compute parameters. */
 int replica_optimizer_step(replica *r, int64_t t);

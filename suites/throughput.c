@@ -154,7 +154,7 @@ static int compute_only(bench_context *ctx, const case_config *train, int np, wo
     case_config c = *train;
     c.global_batch = split_max_rank_share(train->global_batch, 1, np);
     c.stage = DTB_STAGE_SINGLE;
-    c.required_caps = DTB_CAP_CPU | DTB_CAP_SINGLE_DEVICE | recipe_caps(&BENCH_RECIPE) |
+    c.required_caps = DTB_CASE_BASE_CAPS | DTB_CAP_SINGLE_DEVICE | recipe_caps(&BENCH_RECIPE) |
                       precision_cap(train->precision);
     c.solo = 1;
     return world_run(&ctx->env, ctx->opt.baseline_path, &c, np, w);

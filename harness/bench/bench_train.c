@@ -50,7 +50,7 @@ void bench_train_config(const bench_context *ctx, const bench_impl *impl,
     c->prefetch_depth = -1;
     c->stage = impl->stage;
     c->precision = precision;
-    c->required_caps = DTB_CAP_CPU | bench_stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
+    c->required_caps = DTB_CASE_BASE_CAPS | bench_stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
                        precision_cap(precision);
     c->n_checks = 0;
     c->solo = 0;

@@ -50,12 +50,15 @@ static int sgemm_rate(int64_t M, int64_t N, int64_t K, int reps, double *best_gf
     return 0;
 }
 
-static dtb_run_spec bench_spec(const mlp_config *cfg, int64_t batch, int optimizer)
+/* The spec points into *model, which must outlive it. */
+static dtb_run_spec bench_spec(const mlp_config *cfg, mlp_model_desc *model, int64_t batch,
+                               int optimizer)
 {
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    mlp_spec_set_model(&s, cfg);
+    mlp_spec_set_model(&s, cfg, model);
+    s.stage = DTB_STAGE_SINGLE;
     s.optimizer = optimizer;
     s.lr = 1e-3, s.momentum = 0.9, s.beta1 = 0.9, s.beta2 = 0.999, s.eps = 1e-8;
     s.weight_decay = 0.01, s.clip_norm = 1.0;
@@ -79,7 +82,7 @@ static int time_steps(const dtb_run_spec *spec, int warmup, int reps, double *ti
         const double t0 = monotonic_seconds();
         rc = replica_zero_grads(&r) || replica_forward_backward(&r, NULL, i + 1, 0, B,
                                                                 (float)(1.0 / (double)B), &loss) ||
-             replica_grad_norm(&r, &norm) || replica_clip(&r, norm, spec->clip_norm) ||
+             replica_grad_norm(&r, &norm) || replica_clip(&r, norm, spec->clip_norm, NULL) ||
              replica_optimizer_step(&r, i + 1);
         if (i >= warmup)
             times[i - warmup] = monotonic_seconds() - t0;
@@ -169,7 +172,8 @@ int step_bench_main(int argc, char **argv)
     printf("sgemm on %s's layer shapes at batch %lld: %.1f GFLOP/s\n", cfg->name,
            (long long)batch, shaped);
 
-    const dtb_run_spec spec = bench_spec(cfg, batch, optimizer);
+    mlp_model_desc desc;
+    const dtb_run_spec spec = bench_spec(cfg, &desc, batch, optimizer);
     double *times = malloc((size_t)steps * sizeof(double));
     if (times == NULL) {
         fprintf(stderr, "dtbench: bench-step: out of memory\n");

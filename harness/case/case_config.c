@@ -181,11 +181,12 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
 }
 
 void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
-                         dtb_run_spec *spec)
+                         mlp_model_desc *model, dtb_run_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
     spec->struct_size = sizeof *spec;
-    mlp_spec_set_model(spec, c->model);
+    mlp_spec_set_model(spec, c->model, model);
+    spec->stage = c->stage;
     spec->optimizer = c->opt.kind;
     spec->lr = c->opt.lr;
     spec->momentum = c->opt.momentum;

@@ -57,9 +57,10 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
                             char *err, size_t err_len);
 
 /* The run spec of rank `rank` of `world_size` (the MPI fields are left 0
- * for the caller; device CPU). */
+ * for the caller; device CPU); spec->model points into *model, which must
+ * outlive the spec. */
 void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
-                         dtb_run_spec *spec);
+                         mlp_model_desc *model, dtb_run_spec *spec);
 
 /* Same training trajectory (model, optimizer, batch, steps, seed, clip,
  * precision recipe, checked steps): a baseline or oracle result of one serves

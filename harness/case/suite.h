@@ -22,6 +22,10 @@
 
 #include "dtbench/plugin.h"
 
+/* What every case of today's models asks of a plugin besides its suite's
+ * and recipe's capabilities: the CPU device and the MLP model kind. */
+#define DTB_CASE_BASE_CAPS (DTB_CAP_CPU | DTB_CAP_MODEL_MLP)
+
 typedef struct dtb_optimizer_config {
     const char *name;          /* as it appears in test point names: "sgd", "adamw" */
     int32_t kind;              /* dtb_optimizer */

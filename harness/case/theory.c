@@ -105,10 +105,18 @@ double theory_bus_factor(int kind, int world_size)
         return (n - 1) / n;
     case DTB_COLL_BROADCAST:
     case DTB_COLL_REDUCE:
+    case DTB_COLL_P2P:
         return 1.0;
     default:
         return 0.0;
     }
+}
+
+const char *theory_collective_name(int kind)
+{
+    static const char *const names[DTB_COLL_KIND_COUNT] = {
+        "allreduce", "reduce_scatter", "allgather", "broadcast", "reduce", "barrier", "p2p"};
+    return kind >= 0 && kind < DTB_COLL_KIND_COUNT ? names[kind] : "unknown";
 }
 
 double theory_bus_bytes_per_step(const dtb_counters *c, int world_size, int64_t steps)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "dtbench/plugin.h"
+#include "model.h"
 
 /* What the theory depends on. dims[0..n_linear] are the model's widths. */
 typedef struct theory_case {
@@ -85,9 +86,12 @@ typedef struct theory_comm {
 int theory_communication(const theory_case *c, theory_comm *out);
 
 /* nccl-tests' bus factor for a collective of kind k over N ranks: allreduce
- * 2(N-1)/N, reduce-scatter and allgather (N-1)/N, broadcast and reduce 1,
- * barrier 0 (it moves no payload). */
+ * 2(N-1)/N, reduce-scatter and allgather (N-1)/N, broadcast, reduce and
+ * point-to-point (bytes sent) 1, barrier 0 (it moves no payload). */
 double theory_bus_factor(int kind, int world_size);
+/* "allreduce", "reduce_scatter", ..., "p2p": a dtb_collective as metric
+ * names and diagnostics spell it ("unknown" out of range). */
+const char *theory_collective_name(int kind);
 /* Bus bytes per rank per step of counters accumulated over `steps` steps:
  * sum_k bytes[k] * factor(k) / steps (0 when steps is 0). */
 double theory_bus_bytes_per_step(const dtb_counters *c, int world_size, int64_t steps);

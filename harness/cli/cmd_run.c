@@ -103,7 +103,7 @@ static int load_baseline(const dtb_suite *suite, const char *plugins_dir, char *
 {
     char why[1024];
     dtb_loaded_plugin p;
-    uint64_t caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_CPU | DTB_CAP_FP32;
+    uint64_t caps = DTB_CAP_SINGLE_DEVICE | DTB_CASE_BASE_CAPS | DTB_CAP_FP32;
     for (int o = 0; o < suite->n_recipes; o++)
         caps |= recipe_caps(&suite->recipes[o]);
     if (plugin_resolve("baseline", plugins_dir, path, path_len, why, sizeof why) != 0 ||

@@ -75,7 +75,7 @@ static int load_impl_names(const dtb_suite *suite, const run_args *a, const char
         for (int i = 0; i < suite->n_bench_impls && i < BENCH_MAX_IMPLS; i++)
             snprintf(names[n++], PATH_MAX, "%s", suite->bench_impls[i]);
     }
-    uint64_t need = suite->required_caps | DTB_CAP_CPU;
+    uint64_t need = suite->required_caps | DTB_CASE_BASE_CAPS;
     for (int i = 0; i < n; i++) {
         bench_impl *b = &o->impls[i];
         dtb_loaded_plugin p;
@@ -324,7 +324,7 @@ int cmd_run_bench(const dtb_suite *suite, const run_args *a, int argc, char **ar
     }
     if (plugin_resolve("baseline", plugins_dir, ctx->opt.baseline_path,
                        sizeof ctx->opt.baseline_path, why, sizeof why) ||
-        plugin_load(ctx->opt.baseline_path, DTB_CAP_SINGLE_DEVICE | DTB_CAP_CPU, &base, why,
+        plugin_load(ctx->opt.baseline_path, DTB_CAP_SINGLE_DEVICE | DTB_CASE_BASE_CAPS, &base, why,
                     sizeof why)) {
         snprintf(err, sizeof err, "the single-device baseline plugin is unusable: %s", why);
         free(ctx);

@@ -30,6 +30,8 @@ static const struct {
     {DTB_CAP_GRAD_CLIP, "grad-clip"},
     {DTB_CAP_GRAD_ACCUM, "grad-accum"},
     {DTB_CAP_UNEVEN_BATCH, "uneven-batch"},
+    {DTB_CAP_MODEL_MLP, "model-mlp"},
+    {DTB_CAP_MODEL_GPT, "model-gpt"},
     {DTB_CAP_CPU, "cpu"},
     {DTB_CAP_CUDA, "cuda"},
 };
@@ -218,9 +220,25 @@ int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out
         snprintf(err, err_len, "%s: %s returned NULL", path, DTB_PLUGIN_ENTRY_SYMBOL);
         return -1;
     }
-    if (t->abi_version != DTB_ABI_VERSION) {
-        snprintf(err, err_len, "%s: built for ABI %u, this dtbench speaks ABI %u", path,
-                 (unsigned)t->abi_version, (unsigned)DTB_ABI_VERSION);
+    /* Only the first field is common to every version's table. */
+    const dtb_plugin_header *head = (const dtb_plugin_header *)(const void *)t;
+    if (head->abi_version == 1) {
+        snprintf(err, err_len, "%s: built for plugin ABI 1; this dtbench speaks ABI %u, which "
+                 "added the stage and a model description (tensor table) to the run spec, the "
+                 "clip coefficient to the step report, point-to-point counters, declared memory "
+                 "allowances and struct_size in every struct: rebuild against "
+                 "include/dtbench/plugin.h (docs/plugins.md)", path, (unsigned)DTB_ABI_VERSION);
+        return -1;
+    }
+    if (head->abi_version != DTB_ABI_VERSION) {
+        snprintf(err, err_len, "%s: built for plugin ABI %u, this dtbench speaks ABI %u", path,
+                 (unsigned)head->abi_version, (unsigned)DTB_ABI_VERSION);
+        return -1;
+    }
+    if (t->struct_size < DTB_PLUGIN_MIN_SIZE) {
+        snprintf(err, err_len, "%s: plugin table of %u bytes is shorter than ABI %u's %zu "
+                 "(set struct_size = sizeof(dtb_plugin))", path, (unsigned)t->struct_size,
+                 (unsigned)DTB_ABI_VERSION, (size_t)DTB_PLUGIN_MIN_SIZE);
         return -1;
     }
     const char *missing = missing_field(t);

@@ -1,9 +1,10 @@
 /*
  * Finding, loading and vetting plugins. A plugin is accepted only when its
  * file exists, dlopen takes it, it exports dtbench_plugin_entry, the entry
- * returns a table whose abi_version is DTB_ABI_VERSION, the table has a name,
- * a version and every function pointer, and its caps include every required
- * capability. Each refusal is one line naming the problem (no "dtbench: "
+ * returns a table whose abi_version is DTB_ABI_VERSION (a version 1 plugin is
+ * told what changed) and whose struct_size covers every required function,
+ * the table has a name, a version and every required function pointer, and
+ * its caps include every required capability. Each refusal is one line naming the problem (no "dtbench: "
  * prefix); the caller turns it into exit code 2 or a `dtbench list` note.
  */
 #ifndef DTB_HARNESS_PLUGIN_LOADER_H
@@ -18,6 +19,14 @@
 #ifndef PATH_MAX
 #define PATH_MAX 4096
 #endif
+
+/* The shortest table ABI 2 accepts: through the last required function. */
+#define DTB_PLUGIN_MIN_SIZE (offsetof(dtb_plugin, destroy) + sizeof(void (*)(dtb_state *)))
+
+/* An optional function of a table: NULL when the table's struct_size does not
+ * cover it (an older table) or the plugin left it NULL. */
+#define DTB_PLUGIN_OPTIONAL(t, fn)                                                        \
+    ((t)->struct_size >= offsetof(dtb_plugin, fn) + sizeof((t)->fn) ? (t)->fn : NULL)
 
 typedef struct dtb_loaded_plugin {
     const dtb_plugin *table;

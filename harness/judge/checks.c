@@ -9,8 +9,6 @@
 #include "theory.h"
 #include "tolerance.h"
 
-static const char *const COLLECTIVE_NAMES[DTB_COLL_KIND_COUNT] = {
-    "allreduce", "reduce_scatter", "allgather", "broadcast", "reduce", "barrier"};
 
 #define TOLERANCE_MODEL_TEXT "%g * baseline_error + %g * FLT_EPSILON * max|oracle|"
 
@@ -404,10 +402,10 @@ static void check_no_collectives(const check_inputs *in, check_list *out)
             continue;
         char msg[160];
         snprintf(msg, sizeof msg, "a world of one rank issued %llu %s call(s), %llu bytes",
-                 (unsigned long long)k->calls[i], COLLECTIVE_NAMES[i],
+                 (unsigned long long)k->calls[i], theory_collective_name(i),
                  (unsigned long long)k->bytes[i]);
         set_fail(c, msg);
-        diag_text(&c->diag, "collective", "%s", COLLECTIVE_NAMES[i]);
+        diag_text(&c->diag, "collective", "%s", theory_collective_name(i));
         diag_int(&c->diag, "calls", (int64_t)k->calls[i]);
         diag_int(&c->diag, "bytes", (int64_t)k->bytes[i]);
         return;
@@ -472,7 +470,7 @@ static void check_communication(const check_inputs *in, check_list *out)
                 size_t used = strlen(list);
                 snprintf(list + used, sizeof list - used,
                          "%s%s: %llu calls, %llu bytes (expected %s%llu calls, %llu bytes)",
-                         used ? "; " : "", COLLECTIVE_NAMES[k], (unsigned long long)m->calls[k],
+                         used ? "; " : "", theory_collective_name(k), (unsigned long long)m->calls[k],
                          (unsigned long long)m->bytes[k], th.calls_exact[k] ? "" : ">= ",
                          (unsigned long long)th.expected.calls[k],
                          (unsigned long long)th.expected.bytes[k]);
@@ -487,12 +485,12 @@ static void check_communication(const check_inputs *in, check_list *out)
     const dtb_counters *m = &in->run1[bad_rank].counters;
     char msg[200];
     snprintf(msg, sizeof msg, "rank %d's %s counters differ from the %s theory over %lld steps",
-             bad_rank, COLLECTIVE_NAMES[bad_kind], stage_name(in->cfg->stage),
+             bad_rank, theory_collective_name(bad_kind), stage_name(in->cfg->stage),
              (long long)in->cfg->steps);
     set_fail(c, msg);
     diag_int(&c->diag, "rank", bad_rank);
     diag_int(&c->diag, "failing_ranks", failing_ranks);
-    diag_text(&c->diag, "collective", "%s", COLLECTIVE_NAMES[bad_kind]);
+    diag_text(&c->diag, "collective", "%s", theory_collective_name(bad_kind));
     diag_int(&c->diag, "expected_calls", (int64_t)th.expected.calls[bad_kind]);
     diag_text(&c->diag, "calls_rule", "%s", th.calls_exact[bad_kind] ? "exact" : "at least");
     diag_int(&c->diag, "calls", (int64_t)m->calls[bad_kind]);

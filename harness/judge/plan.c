@@ -5,7 +5,7 @@
 
 uint64_t plan_required_caps(const dtb_suite *suite)
 {
-    uint64_t caps = suite->required_caps | DTB_CAP_CPU;
+    uint64_t caps = suite->required_caps | DTB_CASE_BASE_CAPS;
     for (int o = 0; o < suite->n_recipes; o++)
         caps |= recipe_caps(&suite->recipes[o]);
     /* A precision is the whole suite's need only when every case has it. */
@@ -100,7 +100,7 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
                         cfg->prefetch_depth = depths[d];
                         cfg->stage = suite->stage;
                         cfg->precision = precision;
-                        cfg->required_caps = suite->required_caps | DTB_CAP_CPU |
+                        cfg->required_caps = suite->required_caps | DTB_CASE_BASE_CAPS |
                                              recipe_caps(recipe) | precision_cap(precision);
                         set_check_steps(cfg);
                     }
@@ -130,7 +130,7 @@ void case_baseline_config(const dtb_case *c, case_config *out)
     out->bucket_bytes = 0;
     out->prefetch_depth = -1;
     out->stage = DTB_STAGE_SINGLE;
-    out->required_caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_CPU | precision_cap(c->cfg.precision) |
+    out->required_caps = DTB_CAP_SINGLE_DEVICE | DTB_CASE_BASE_CAPS | precision_cap(c->cfg.precision) |
                          optimizer_cap(c->cfg.opt.kind) |
                          (c->cfg.clip_norm > 0 ? DTB_CAP_GRAD_CLIP : 0);
 }

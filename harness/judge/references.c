@@ -41,7 +41,8 @@ static void compute_baseline(reference_entry *e, const world_env *env, const cha
 static void compute_oracle(reference_entry *e)
 {
     dtb_run_spec spec;
-    case_config_to_spec(&e->cfg, 0, 1, &spec);
+    mlp_model_desc model;
+    case_config_to_spec(&e->cfg, 0, 1, &model, &spec);
     char err[512] = "";
     if (oracle_train_f64(&spec, e->cfg.check_steps, e->cfg.n_checks, &e->oracle, err,
                          sizeof err) == 0) {

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const COLLECTIVE_NAMES[DTB_COLL_KIND_COUNT] = {
-    "allreduce", "reduce_scatter", "allgather", "broadcast", "reduce", "barrier"};
 static const char *const MEM_NAMES[DTB_MEM_CATEGORY_COUNT] = {
     "params", "grads", "optim", "activations", "comm", "other"};
 
@@ -169,11 +167,11 @@ static void build_metrics(const case_result *r, case_record *rec, results_sample
     const world_outcome *w1 = &r->run1;
     char name[48];
     for (int c = 0; c < DTB_COLL_KIND_COUNT; c++) {
-        snprintf(name, sizeof name, "comm_calls.%s", COLLECTIVE_NAMES[c]);
+        snprintf(name, sizeof name, "comm_calls.%s", theory_collective_name(c));
         m = add_metric(rec, name, "calls", RESULTS_EXACT, &next);
         for (int k = 0; k < w1->world_size; k++)
             push_sample(m, &next, 1, k, RESULTS_NONE, 0, (double)w1->ranks[k].counters.calls[c]);
-        snprintf(name, sizeof name, "comm_bytes.%s", COLLECTIVE_NAMES[c]);
+        snprintf(name, sizeof name, "comm_bytes.%s", theory_collective_name(c));
         m = add_metric(rec, name, "B", RESULTS_EXACT, &next);
         for (int k = 0; k < w1->world_size; k++)
             push_sample(m, &next, 1, k, RESULTS_NONE, 0, (double)w1->ranks[k].counters.bytes[c]);

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 
 #define HEADER_BYTES (8 + 4 + 4 + 8 + 8 + 4 + 4)
-#define TRAILER_BYTES (8 * 6 + 8 * 6 + 4 * 4 + 8 + 4 + 4 + 8 * DTB_MEM_CATEGORY_COUNT + 8 + 8)
+#define TRAILER_BYTES                                                                     \
+    (4 * 8 * DTB_COLL_KIND_COUNT + 4 + 4 + 4 * 4 + 8 + 4 + 4 + 8 + 8 +                    \
+     8 * DTB_MEM_CATEGORY_COUNT + 8 + 8 + 8 + 8)
 
 /* ---- little-endian encoding into a byte buffer ---------------------------- */
 typedef struct cursor {
@@ -76,11 +78,19 @@ static float get_f32(cursor *c)
     return v;
 }
 
-/* Total file size implied by the header fields (already bounds-checked). */
-static size_t file_bytes(int64_t steps, int64_t n_params, int32_t n_checks)
+size_t rank_compute_bytes(const rank_result *r)
 {
-    return HEADER_BYTES + (size_t)steps * 24 + (size_t)n_checks * 8 +
-           (size_t)n_checks * (size_t)n_params * 4 + TRAILER_BYTES;
+    if (!r->has_compute_params)
+        return 0;
+    return r->compute_dtype == DTB_DTYPE_FP32 ? 4 : r->compute_dtype == DTB_DTYPE_BF16 ? 2 : 0;
+}
+
+/* Total file size implied by the header fields (already bounds-checked). */
+static size_t file_bytes(const rank_result *h)
+{
+    size_t elements = (size_t)h->n_checks * (size_t)h->n_params;
+    return HEADER_BYTES + (size_t)h->steps * 32 + (size_t)h->n_checks * 8 + elements * 4 +
+           elements * rank_compute_bytes(h) + TRAILER_BYTES;
 }
 
 int rank_result_alloc(rank_result *r)
@@ -88,11 +98,15 @@ int rank_result_alloc(rank_result *r)
     size_t steps = (size_t)r->steps, checks = (size_t)r->n_checks;
     r->loss = calloc(steps ? steps : 1, sizeof *r->loss);
     r->grad_norm = calloc(steps ? steps : 1, sizeof *r->grad_norm);
+    r->clip_coef = calloc(steps ? steps : 1, sizeof *r->clip_coef);
     r->step_seconds = calloc(steps ? steps : 1, sizeof *r->step_seconds);
     r->check_steps = calloc(checks ? checks : 1, sizeof *r->check_steps);
     size_t n_floats = checks * (size_t)r->n_params;
     r->params = calloc(n_floats > 0 ? n_floats : 1, sizeof *r->params);
-    if (!r->loss || !r->grad_norm || !r->step_seconds || !r->check_steps || !r->params) {
+    size_t w = rank_compute_bytes(r);
+    r->compute_params = w && n_floats ? calloc(n_floats, w) : NULL;
+    if (!r->loss || !r->grad_norm || !r->clip_coef || !r->step_seconds || !r->check_steps ||
+        !r->params || (w && n_floats && !r->compute_params)) {
         rank_result_free(r);
         return -1;
     }
@@ -103,12 +117,31 @@ void rank_result_free(rank_result *r)
 {
     free(r->loss);
     free(r->grad_norm);
+    free(r->clip_coef);
     free(r->step_seconds);
     free(r->check_steps);
     free(r->params);
-    r->loss = r->grad_norm = r->step_seconds = NULL;
+    free(r->compute_params);
+    r->loss = r->grad_norm = r->clip_coef = r->step_seconds = NULL;
     r->check_steps = NULL;
     r->params = NULL;
+    r->compute_params = NULL;
+}
+
+static void put_counters(cursor *c, const dtb_counters *k)
+{
+    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++)
+        put_u64(c, k->calls[i]);
+    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++)
+        put_u64(c, k->bytes[i]);
+}
+
+static void get_counters(cursor *c, dtb_counters *k)
+{
+    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++)
+        k->calls[i] = get_u64(c);
+    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++)
+        k->bytes[i] = get_u64(c);
 }
 
 static void encode(cursor *c, const rank_result *r)
@@ -119,21 +152,34 @@ static void encode(cursor *c, const rank_result *r)
     put_i64(c, r->steps);
     put_i64(c, r->n_params);
     put_i32(c, r->n_checks);
-    put_i32(c, 0);
+    put_i32(c, r->has_compute_params ? r->compute_dtype : -1);
     for (int64_t s = 0; s < r->steps; s++)
         put_f64(c, r->loss[s]);
     for (int64_t s = 0; s < r->steps; s++)
         put_f64(c, r->grad_norm[s]);
     for (int64_t s = 0; s < r->steps; s++)
+        put_f64(c, r->clip_coef[s]);
+    for (int64_t s = 0; s < r->steps; s++)
         put_f64(c, r->step_seconds[s]);
     for (int32_t k = 0; k < r->n_checks; k++)
         put_i64(c, r->check_steps[k]);
-    for (int64_t i = 0; i < (int64_t)r->n_checks * r->n_params; i++)
+    const int64_t elements = (int64_t)r->n_checks * r->n_params;
+    for (int64_t i = 0; i < elements; i++)
         put_f32(c, r->params[i]);
-    for (int k = 0; k < DTB_COLL_KIND_COUNT; k++)
-        put_u64(c, r->counters.calls[k]);
-    for (int k = 0; k < DTB_COLL_KIND_COUNT; k++)
-        put_u64(c, r->counters.bytes[k]);
+    if (rank_compute_bytes(r) == 4) {
+        for (int64_t i = 0; i < elements; i++)
+            put_f32(c, ((const float *)r->compute_params)[i]);
+    } else if (rank_compute_bytes(r) == 2) {
+        for (int64_t i = 0; i < elements; i++) {
+            uint16_t v = ((const uint16_t *)r->compute_params)[i];
+            c->p[c->pos++] = (unsigned char)v;
+            c->p[c->pos++] = (unsigned char)(v >> 8);
+        }
+    }
+    put_counters(c, &r->counters);
+    put_counters(c, &r->measured);
+    put_i32(c, r->measured_valid);
+    put_i32(c, 0);
     put_i32(c, r->facts.stage);
     put_i32(c, r->facts.precision);
     put_i32(c, r->facts.reduce_dtype);
@@ -141,15 +187,19 @@ static void encode(cursor *c, const rank_result *r)
     put_i64(c, r->facts.bucket_bytes);
     put_i32(c, r->facts.prefetch_depth);
     put_i32(c, 0);
+    put_i64(c, r->facts.mem_padding_bytes);
+    put_i64(c, r->facts.mem_working_bytes);
     for (int k = 0; k < DTB_MEM_CATEGORY_COUNT; k++)
         put_i64(c, r->mem_peak[k]);
     put_i64(c, r->mem_total_peak);
+    put_i64(c, r->rss_base);
+    put_i64(c, r->rss_hwm);
     put_bytes(c, RANK_FILE_END, 8);
 }
 
 int rank_file_write(const char *path, const rank_result *r, char *err, size_t err_len)
 {
-    size_t len = file_bytes(r->steps, r->n_params, r->n_checks);
+    size_t len = file_bytes(r);
     cursor c = {malloc(len), 0, len};
     if (!c.p) {
         snprintf(err, err_len, "out of memory encoding %zu-byte rank file", len);
@@ -220,15 +270,28 @@ static void decode_body(cursor *c, rank_result *r)
     for (int64_t s = 0; s < r->steps; s++)
         r->grad_norm[s] = get_f64(c);
     for (int64_t s = 0; s < r->steps; s++)
+        r->clip_coef[s] = get_f64(c);
+    for (int64_t s = 0; s < r->steps; s++)
         r->step_seconds[s] = get_f64(c);
     for (int32_t k = 0; k < r->n_checks; k++)
         r->check_steps[k] = get_i64(c);
-    for (int64_t i = 0; i < (int64_t)r->n_checks * r->n_params; i++)
+    const int64_t elements = (int64_t)r->n_checks * r->n_params;
+    for (int64_t i = 0; i < elements; i++)
         r->params[i] = get_f32(c);
-    for (int k = 0; k < DTB_COLL_KIND_COUNT; k++)
-        r->counters.calls[k] = get_u64(c);
-    for (int k = 0; k < DTB_COLL_KIND_COUNT; k++)
-        r->counters.bytes[k] = get_u64(c);
+    if (rank_compute_bytes(r) == 4) {
+        for (int64_t i = 0; i < elements; i++)
+            ((float *)r->compute_params)[i] = get_f32(c);
+    } else if (rank_compute_bytes(r) == 2) {
+        for (int64_t i = 0; i < elements; i++) {
+            uint16_t v = (uint16_t)(c->p[c->pos] | (c->p[c->pos + 1] << 8));
+            c->pos += 2;
+            ((uint16_t *)r->compute_params)[i] = v;
+        }
+    }
+    get_counters(c, &r->counters);
+    get_counters(c, &r->measured);
+    r->measured_valid = get_i32(c);
+    (void)get_i32(c);
     r->facts.stage = get_i32(c);
     r->facts.precision = get_i32(c);
     r->facts.reduce_dtype = get_i32(c);
@@ -236,9 +299,13 @@ static void decode_body(cursor *c, rank_result *r)
     r->facts.bucket_bytes = get_i64(c);
     r->facts.prefetch_depth = get_i32(c);
     (void)get_i32(c);
+    r->facts.mem_padding_bytes = get_i64(c);
+    r->facts.mem_working_bytes = get_i64(c);
     for (int k = 0; k < DTB_MEM_CATEGORY_COUNT; k++)
         r->mem_peak[k] = get_i64(c);
     r->mem_total_peak = get_i64(c);
+    r->rss_base = get_i64(c);
+    r->rss_hwm = get_i64(c);
 }
 
 int rank_file_read(const char *path, rank_result *r, char *err, size_t err_len)
@@ -262,16 +329,19 @@ int rank_file_read(const char *path, rank_result *r, char *err, size_t err_len)
     h.steps = get_i64(&c);
     h.n_params = get_i64(&c);
     h.n_checks = get_i32(&c);
-    (void)get_i32(&c);
+    h.compute_dtype = get_i32(&c);
+    h.has_compute_params = h.compute_dtype != -1;
     if (h.rank < 0 || h.world_size < 1 || h.rank >= h.world_size || h.steps < 0 ||
         h.steps > RANK_FILE_MAX_STEPS || h.n_params < 0 || h.n_params > RANK_FILE_MAX_PARAMS ||
-        h.n_checks < 0 || h.n_checks > RANK_FILE_MAX_CHECKS) {
+        h.n_checks < 0 || h.n_checks > RANK_FILE_MAX_CHECKS ||
+        (h.compute_dtype != -1 && h.compute_dtype != DTB_DTYPE_FP32 &&
+         h.compute_dtype != DTB_DTYPE_BF16)) {
         snprintf(err, err_len, "%s: header out of range (rank %d of %d, %lld steps, %lld params, "
-                 "%d checks)", path, h.rank, h.world_size, (long long)h.steps,
-                 (long long)h.n_params, h.n_checks);
+                 "%d checks, compute dtype %d)", path, h.rank, h.world_size, (long long)h.steps,
+                 (long long)h.n_params, h.n_checks, h.compute_dtype);
         goto out;
     }
-    size_t want = file_bytes(h.steps, h.n_params, h.n_checks);
+    size_t want = file_bytes(&h);
     if (len != want) {
         snprintf(err, err_len, "%s is %s: %zu bytes, header implies %zu", path,
                  len < want ? "truncated" : "too long", len, want);

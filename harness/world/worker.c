@@ -20,6 +20,7 @@ typedef struct worker_ctx {
     const char *out_dir;
     const char *impl_path;
     case_config cfg;
+    mlp_model_desc model;
     dtb_run_spec spec;
     model_host host;
     dtb_host_api api;
@@ -99,9 +100,9 @@ static int setup_world(worker_ctx *w, char *err, size_t err_len)
 {
     /* Solo: each rank is a world of one of its own (compute-only timing). */
     if (w->cfg.solo)
-        case_config_to_spec(&w->cfg, 0, 1, &w->spec);
+        case_config_to_spec(&w->cfg, 0, 1, &w->model, &w->spec);
     else
-        case_config_to_spec(&w->cfg, w->rank, w->world_size, &w->spec);
+        case_config_to_spec(&w->cfg, w->rank, w->world_size, &w->model, &w->spec);
     MPI_Comm local;
     if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, w->rank, MPI_INFO_NULL,
                             &local) != MPI_SUCCESS ||
@@ -127,16 +128,57 @@ static int setup_world(worker_ctx *w, char *err, size_t err_len)
     w->result.rank = w->rank;
     w->result.world_size = w->world_size;
     w->result.steps = w->cfg.steps;
-    w->result.n_params = w->spec.n_params;
+    w->result.n_params = w->spec.model->n_params;
     w->result.n_checks = w->cfg.n_checks;
+    w->result.rss_base = w->result.rss_hwm = -1; /* unknown until measured */
     if (rank_result_alloc(&w->result) != 0) {
         snprintf(err, err_len, "out of memory for %lld steps x %lld params",
-                 (long long)w->cfg.steps, (long long)w->spec.n_params);
+                 (long long)w->cfg.steps, (long long)w->spec.model->n_params);
         return -1;
     }
     for (int k = 0; k < w->cfg.n_checks; k++)
         w->result.check_steps[k] = w->cfg.check_steps[k];
-    model_host_init(&w->host, &w->spec, &w->api);
+    if (model_host_init(&w->host, &w->spec, &w->api) != 0) {
+        snprintf(err, err_len, "%s", w->host.error);
+        return -1;
+    }
+    return 0;
+}
+
+/* The optional get_compute_params after checked step number k (0-based):
+ * the dtype of the first call sizes the storage, later calls must agree. */
+static int fetch_compute_params(worker_ctx *w, int k, void *scratch)
+{
+    const dtb_plugin *p = w->plugin.table;
+    int (*get)(dtb_state *, void *, int64_t, int32_t *) = DTB_PLUGIN_OPTIONAL(p, get_compute_params);
+    if (!get)
+        return 0;
+    const int64_t n = w->spec.model->n_params;
+    int32_t dtype = -1;
+    int rc = get(w->state, scratch, n, &dtype);
+    if (rc != 0)
+        return fail_call(w, "get_compute_params", rc);
+    rank_result *r = &w->result;
+    if (dtype != DTB_DTYPE_FP32 && dtype != DTB_DTYPE_BF16) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "get_compute_params returned dtype %d (fp32 0 or bf16 1)",
+                 (int)dtype);
+        return fail(w, msg);
+    }
+    if (!r->has_compute_params) {
+        r->has_compute_params = 1;
+        r->compute_dtype = dtype;
+        r->compute_params = calloc((size_t)r->n_checks * (size_t)n, rank_compute_bytes(r));
+        if (!r->compute_params)
+            return fail(w, "out of memory for the compute parameters");
+    } else if (dtype != r->compute_dtype) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "get_compute_params returned dtype %d, earlier %d",
+                 (int)dtype, (int)r->compute_dtype);
+        return fail(w, msg);
+    }
+    size_t bytes = (size_t)n * rank_compute_bytes(r);
+    memcpy((char *)r->compute_params + (size_t)k * bytes, scratch, bytes);
     return 0;
 }
 
@@ -150,9 +192,16 @@ static int train(worker_ctx *w)
     int rc = p->create(&w->spec, &w->api, &w->state);
     if (rc != 0)
         return fail_call(w, "create", rc);
+    /* Room for one call of get_compute_params: n elements of up to 4 bytes. */
+    void *compute_scratch = NULL;
+    if (DTB_PLUGIN_OPTIONAL(p, get_compute_params) && w->cfg.n_checks > 0) {
+        compute_scratch = malloc((size_t)w->spec.model->n_params * 4 + 4);
+        if (!compute_scratch)
+            return fail(w, "out of memory for the compute parameters");
+    }
     int k = 0;
     for (int64_t step = 1; step <= w->cfg.steps; step++) {
-        dtb_step_report report = {0, -1};
+        dtb_step_report report = {.struct_size = sizeof report, .grad_norm = -1, .clip_coef = -1};
         if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS)
             return fail(w, "MPI_Barrier before a step failed");
         double t0 = monotonic_seconds();
@@ -165,18 +214,30 @@ static int train(worker_ctx *w)
         }
         w->result.loss[step - 1] = report.loss;
         w->result.grad_norm[step - 1] = report.grad_norm;
+        w->result.clip_coef[step - 1] = report.clip_coef;
         if (k < w->cfg.n_checks && w->cfg.check_steps[k] == step) {
-            float *dst = w->result.params + (size_t)k * (size_t)w->spec.n_params;
-            rc = p->get_params(w->state, dst, w->spec.n_params);
+            const int64_t n = w->spec.model->n_params;
+            float *dst = w->result.params + (size_t)k * (size_t)n;
+            rc = p->get_params(w->state, dst, n);
             if (rc != 0)
                 return fail_call(w, "get_params", rc);
+            if (compute_scratch && (rc = fetch_compute_params(w, k, compute_scratch)) != 0)
+                return rc;
             k++;
         }
     }
-    if ((rc = p->get_counters(w->state, &w->result.counters)) != 0)
+    free(compute_scratch);
+    /* Read back what was passed, whatever struct_size says on return. */
+    dtb_counters counters = {.struct_size = sizeof counters};
+    if ((rc = p->get_counters(w->state, &counters)) != 0)
         return fail_call(w, "get_counters", rc);
-    if ((rc = p->get_facts(w->state, &w->result.facts)) != 0)
+    memcpy(w->result.counters.calls, counters.calls, sizeof counters.calls);
+    memcpy(w->result.counters.bytes, counters.bytes, sizeof counters.bytes);
+    dtb_facts facts = {.struct_size = sizeof facts};
+    if ((rc = p->get_facts(w->state, &facts)) != 0)
         return fail_call(w, "get_facts", rc);
+    facts.struct_size = sizeof facts;
+    w->result.facts = facts;
     p->destroy(w->state);
     w->state = NULL;
     memcpy(w->result.mem_peak, w->host.peak, sizeof w->result.mem_peak);

@@ -21,6 +21,9 @@ int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *n
                                                 spec->world_size)
                               : 0;
     int rc = replica_init(&s->r, name, spec, host, share);
+    if (rc == 0 && spec->stage != DTB_STAGE_DDP)
+        rc = replica_fail(&s->r, "asked for stage %d; this plugin runs DDP (%d) only",
+                          (int)spec->stage, (int)DTB_STAGE_DDP);
     if (rc == 0 && s->world > 1) {
         char err[256];
         rc = comm_create(spec->mpi_comm_fortran, &s->comm, err, sizeof err);
@@ -43,6 +46,11 @@ int ddp_get_params(dtb_state *s, float *out, int64_t n)
     return replica_get_params(&s->r, out, n);
 }
 
+int ddp_get_compute_params(dtb_state *s, void *out, int64_t n, int32_t *dtype)
+{
+    return replica_get_compute_params(&s->r, out, n, dtype);
+}
+
 int ddp_get_counters(dtb_state *s, dtb_counters *out)
 {
     memset(out, 0, sizeof *out);
@@ -55,11 +63,13 @@ int ddp_get_facts(dtb_state *s, dtb_facts *out)
 {
     /* Gradients are reduced in fp32 under both recipes (docs/zero.md). */
     const int bf16 = s->r.bf16_mixed;
-    *out = (dtb_facts){.stage = DTB_STAGE_DDP,
+    *out = (dtb_facts){.struct_size = out->struct_size,
+                       .stage = DTB_STAGE_DDP,
                        .precision = bf16 ? DTB_PREC_BF16_MIXED : DTB_PREC_FP32,
                        .reduce_dtype = DTB_DTYPE_FP32,
                        .param_dtype = bf16 ? DTB_DTYPE_BF16 : DTB_DTYPE_FP32,
-                       .bucket_bytes = s->bucket_bytes, .prefetch_depth = -1};
+                       .bucket_bytes = s->bucket_bytes, .prefetch_depth = -1,
+                       .mem_padding_bytes = 0, .mem_working_bytes = 0};
     return 0;
 }
 

@@ -45,7 +45,8 @@ typedef enum ddp_bug {
 
 #define DDP_CAPS                                                                          \
     (DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | \
-     DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU)
+     DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_MODEL_MLP |     \
+     DTB_CAP_CPU)
 #define DDP_VERSION "0.1.0"
 #define DDP_DEFAULT_BUCKET_BYTES (25ll << 20)
 
@@ -54,6 +55,7 @@ int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *n
                dtb_state **out);
 int ddp_train_step(dtb_state *state, int64_t step, dtb_step_report *report);
 int ddp_get_params(dtb_state *state, float *out, int64_t n);
+int ddp_get_compute_params(dtb_state *state, void *out, int64_t n, int32_t *dtype);
 int ddp_get_counters(dtb_state *state, dtb_counters *out);
 int ddp_get_facts(dtb_state *state, dtb_facts *out);
 void ddp_destroy(dtb_state *state);
@@ -71,6 +73,7 @@ void ddp_destroy(dtb_state *state);
     {                                                                                     \
         static const dtb_plugin table = {                                                 \
             .abi_version = DTB_ABI_VERSION,                                               \
+            .struct_size = sizeof(dtb_plugin),                                            \
             .name = (NAME),                                                               \
             .version = DDP_VERSION,                                                       \
             .description = (DESCRIPTION),                                                 \
@@ -81,6 +84,7 @@ void ddp_destroy(dtb_state *state);
             .get_counters = ddp_get_counters,                                             \
             .get_facts = ddp_get_facts,                                                   \
             .destroy = ddp_destroy,                                                       \
+            .get_compute_params = ddp_get_compute_params,                                 \
         };                                                                                \
         return &table;                                                                    \
     }

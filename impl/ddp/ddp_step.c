@@ -143,13 +143,14 @@ static int accumulate_micro_batches(dtb_state *s, int64_t step, double *loss_sum
 int ddp_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
 {
     replica *r = &s->r;
-    double loss_sum = 0.0, norm = 0.0;
+    double loss_sum = 0.0, norm = 0.0, coef = 1.0;
     if (accumulate_micro_batches(s, step, &loss_sum) != 0)
         return -1;
 
     /* The bug: clip by this rank's own share of the gradient. */
     if (s->bug == DDP_BUG_LOCAL_CLIP &&
-        (replica_grad_norm(r, &norm) != 0 || replica_clip(r, norm, r->spec.clip_norm) != 0))
+        (replica_grad_norm(r, &norm) != 0 ||
+         replica_clip(r, norm, r->spec.clip_norm, &coef) != 0))
         return -1;
     if (s->comm != NULL) {
         if (launch_remaining_and_wait(s) != 0)
@@ -159,12 +160,14 @@ int ddp_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
     }
     /* The reduced gradient is identical on every rank, so is its norm. */
     if (s->bug != DDP_BUG_LOCAL_CLIP &&
-        (replica_grad_norm(r, &norm) != 0 || replica_clip(r, norm, r->spec.clip_norm) != 0))
+        (replica_grad_norm(r, &norm) != 0 ||
+         replica_clip(r, norm, r->spec.clip_norm, &coef) != 0))
         return -1;
     stress_pause(s);
     if (replica_optimizer_step(r, step) != 0)
         return -1;
     report->loss = loss_sum / (double)r->spec.global_batch;
     report->grad_norm = norm;
+    report->clip_coef = coef;
     return 0;
 }

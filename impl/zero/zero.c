@@ -1,4 +1,5 @@
 /* Reference ZeRO: creation, queries and teardown (the step is zero_step.c). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,11 +7,16 @@
 #include "bf16.h"
 #include "zero_state.h"
 
-static int check_spec(dtb_state *s, const dtb_run_spec *spec)
+static const int32_t STAGES[] = {0, DTB_STAGE_ZERO1, DTB_STAGE_ZERO2, DTB_STAGE_ZERO3};
+
+static int check_spec(dtb_state *s, const dtb_run_spec *spec, int stage)
 {
     if (spec->struct_size < sizeof(dtb_run_spec))
-        return zero_fail(s, "run spec of %u bytes is older than ABI 1's %zu", spec->struct_size,
+        return zero_fail(s, "run spec of %u bytes is older than ABI 2's %zu", spec->struct_size,
                          sizeof(dtb_run_spec));
+    if (spec->stage != STAGES[stage])
+        return zero_fail(s, "asked for stage %d; this plugin runs ZeRO-%d (%d) only",
+                         (int)spec->stage, stage, (int)STAGES[stage]);
     if (spec->precision != DTB_PREC_FP32 && spec->precision != DTB_PREC_BF16_MIXED)
         return zero_fail(s, "unknown precision %d", spec->precision);
     if (spec->device_kind != DTB_DEVICE_CPU)
@@ -167,7 +173,7 @@ int zero_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *
     s->host = *host;
     s->stage = stage;
     s->bug = bug;
-    int rc = check_spec(s, spec);
+    int rc = check_spec(s, spec, stage);
     if (rc == 0) {
         s->spec = *spec;
         s->rank = spec->rank;
@@ -177,17 +183,12 @@ int zero_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *
         s->prefetch = stage == 3 ? (spec->prefetch_depth >= 0 ? spec->prefetch_depth
                                                               : ZERO_DEFAULT_PREFETCH)
                                  : -1;
-        mlp_config_from_spec(&s->spec, &s->cfg);
-        char why[256];
-        if (mlp_config_validate(&s->cfg, why, sizeof why) != 0)
+        char why[512];
+        if (mlp_config_from_spec(&s->spec, &s->cfg, why, sizeof why) != 0)
             rc = zero_fail(s, "%s", why);
     }
-    if (rc == 0) {
+    if (rc == 0)
         mlp_layout_init(&s->cfg, &s->layout);
-        if (s->layout.n_params != spec->n_params)
-            rc = zero_fail(s, "spec says %lld parameters, the dims give %lld",
-                           (long long)spec->n_params, (long long)s->layout.n_params);
-    }
     if (rc == 0) {
         zero_partition_init(&s->layout, s->world, &s->part);
         rc = create_runtime(s);
@@ -233,6 +234,58 @@ int zero_get_params(dtb_state *s, float *out, int64_t n)
     return 0;
 }
 
+int zero_get_compute_params(dtb_state *s, void *out, int64_t n, int32_t *dtype)
+{
+    if (n != s->layout.n_params)
+        return zero_fail(s, "get_compute_params asked for %lld values, the model has %lld",
+                         (long long)n, (long long)s->layout.n_params);
+    *dtype = s->bf16 ? DTB_DTYPE_BF16 : DTB_DTYPE_FP32;
+    const size_t width = s->bf16 ? 2 : 4;
+    for (int l = 0; l < s->part.n_units; l++) {
+        const zero_unit *u = &s->part.units[l];
+        const void *unit_values = NULL;
+        if (s->stage < 3) {
+            unit_values = zero_compute_unit(s, l);
+        } else if (s->inspect == NULL) {
+            unit_values = zero_compute_shard(s, l);
+        } else {
+            /* unit_scratch holds a padded unit of fp32, so of bf16 too. */
+            if (comm_allgather(s->inspect, zero_compute_shard(s, l), s->unit_scratch, u->shard,
+                               *dtype) != 0)
+                return zero_fail(s, "compute parameter gather of unit %d failed: %s", l,
+                                 comm_error(s->inspect));
+            unit_values = s->unit_scratch;
+        }
+        memcpy((char *)out + (size_t)u->canonical_offset * width, unit_values,
+               (size_t)u->numel * width);
+    }
+    return 0;
+}
+
+/* Model-state bytes beyond the stage's formula this implementation claims
+ * (dtb_facts): padding = formula(Psi_P, Psi_s) - formula(Psi, Psi/N) of the
+ * layer-unit partition, rounded up; ZeRO-3 also keeps d+1 full units of
+ * compute parameters at once (docs/zero.md). */
+static void memory_claim(const dtb_state *s, int64_t *padding, int64_t *working)
+{
+    const double p = (double)s->param_bytes, g = 4.0;
+    const double K = (s->spec.optimizer == DTB_OPT_ADAMW ? 8.0 : 4.0) + (s->bf16 ? 4.0 : 0.0);
+    const double n = (double)s->world;
+    double full_coef, shard_coef;
+    switch (s->stage) {
+    case 1: full_coef = p + g, shard_coef = K; break;
+    case 2: full_coef = p, shard_coef = g + K; break;
+    default: full_coef = 0, shard_coef = p + g + K; break;
+    }
+    const double padded = full_coef * (double)s->part.padded_total +
+                          shard_coef * (double)s->part.shard_total;
+    const double exact = full_coef * (double)s->part.n_params +
+                         shard_coef * (double)s->part.n_params / n;
+    *padding = padded > exact ? (int64_t)ceil(padded - exact) : 0;
+    *working = s->stage == 3 ? (int64_t)(s->prefetch + 1) * s->param_bytes * s->part.max_padded
+                             : 0;
+}
+
 int zero_get_counters(dtb_state *s, dtb_counters *out)
 {
     memset(out, 0, sizeof *out);
@@ -243,13 +296,17 @@ int zero_get_counters(dtb_state *s, dtb_counters *out)
 
 int zero_get_facts(dtb_state *s, dtb_facts *out)
 {
-    static const int32_t stages[] = {0, DTB_STAGE_ZERO1, DTB_STAGE_ZERO2, DTB_STAGE_ZERO3};
-    *out = (dtb_facts){.stage = stages[s->stage],
+    int64_t padding, working;
+    memory_claim(s, &padding, &working);
+    *out = (dtb_facts){.struct_size = out->struct_size,
+                       .stage = STAGES[s->stage],
                        .precision = s->bf16 ? DTB_PREC_BF16_MIXED : DTB_PREC_FP32,
                        .reduce_dtype = DTB_DTYPE_FP32,
                        .param_dtype = s->bf16 ? DTB_DTYPE_BF16 : DTB_DTYPE_FP32,
                        .bucket_bytes = s->stage > 1 ? s->part.max_padded * 4 : 0,
-                       .prefetch_depth = s->prefetch};
+                       .prefetch_depth = s->prefetch,
+                       .mem_padding_bytes = padding,
+                       .mem_working_bytes = working};
     return 0;
 }
 

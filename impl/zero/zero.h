@@ -57,13 +57,15 @@ typedef enum zero_bug {
 
 #define ZERO_COMMON_CAPS                                                                   \
     (DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |           \
-     DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU)
+     DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_MODEL_MLP |     \
+     DTB_CAP_CPU)
 
 /* stage: 1, 2 or 3. `name` prefixes every error message. */
 int zero_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *name, int stage,
                 zero_bug bug, dtb_state **out);
 int zero_train_step(dtb_state *state, int64_t step, dtb_step_report *report);
 int zero_get_params(dtb_state *state, float *out, int64_t n);
+int zero_get_compute_params(dtb_state *state, void *out, int64_t n, int32_t *dtype);
 int zero_get_counters(dtb_state *state, dtb_counters *out);
 int zero_get_facts(dtb_state *state, dtb_facts *out);
 void zero_destroy(dtb_state *state);
@@ -81,6 +83,7 @@ void zero_destroy(dtb_state *state);
     {                                                                                      \
         static const dtb_plugin table = {                                                  \
             .abi_version = DTB_ABI_VERSION,                                                \
+            .struct_size = sizeof(dtb_plugin),                                             \
             .name = (NAME),                                                                \
             .version = ZERO_VERSION,                                                       \
             .description = (DESCRIPTION),                                                  \
@@ -93,6 +96,7 @@ void zero_destroy(dtb_state *state);
             .get_counters = zero_get_counters,                                             \
             .get_facts = zero_get_facts,                                                   \
             .destroy = zero_destroy,                                                       \
+            .get_compute_params = zero_get_compute_params,                                 \
         };                                                                                 \
         return &table;                                                                     \
     }

@@ -95,5 +95,6 @@ int zero_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
         return -1;
     report->loss = loss_sum / (double)s->spec.global_batch;
     report->grad_norm = norm;
+    report->clip_coef = coef;
     return 0;
 }

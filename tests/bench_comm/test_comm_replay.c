@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     /* a step: 3 allreduces of ~40000 B (10000 elements each), 2
      * reduce-scatters of 65536 B, 2 allgathers of 4100 B (rounded to whole
      * blocks), a broadcast of 1001 B (250 elements), a barrier */
-    dtb_counters step = {{3, 2, 2, 1, 0, 1}, {120000, 131072, 8200, 1001, 0, 0}};
+    dtb_counters step = {sizeof step, {3, 2, 2, 1, 0, 1, 0}, {120000, 131072, 8200, 1001, 0, 0, 0}};
     double reps[5] = {0};
     for (int np = 1; np <= 3; np++) {
         int rc = comm_bench_replay(&env, np, &step, 1, 5, reps, err, sizeof err);
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < 5; i++)
             CHECK(isfinite(reps[i]) && reps[i] > 0);
     }
-    dtb_counters empty = {{0}, {0}};
+    dtb_counters empty = {sizeof empty, {0}, {0}};
     CHECK(comm_bench_replay(&env, 2, &empty, 0, 5, reps, err, sizeof err) == 0);
 
     dtb_counters with_reduce = step;

@@ -29,6 +29,7 @@
 #include "model.h"
 #include "model_host.h"
 #include "oracle.h"
+#include "test_spec_model.h"
 
 enum { STEPS = 6 };
 
@@ -39,7 +40,7 @@ static dtb_run_spec make_spec(const char *model, int optimizer, double clip, int
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    mlp_spec_set_model(&s, cfg);
+    test_spec_set_model(&s, cfg);
     s.optimizer = optimizer;
     s.lr = optimizer == DTB_OPT_ADAMW ? 1e-2 : 5e-2;
     s.momentum = 0.9;
@@ -83,7 +84,7 @@ static void outcome_free(outcome *o)
 static outcome train(const dtb_run_spec *spec)
 {
     outcome o = {0};
-    const int64_t n = spec->n_params;
+    const int64_t n = spec->model->n_params;
     model_host h;
     dtb_host_api host;
     model_host_init(&h, spec, &host);
@@ -200,7 +201,7 @@ static int check_configuration(const char *model, int optimizer, double clip, in
     const dtb_run_spec fp32 = make_spec(model, optimizer, clip, DTB_PREC_FP32, rank, world);
     dtb_run_spec single = make_spec(model, optimizer, clip, DTB_PREC_BF16_MIXED, 0, 1);
     single.micro_batches = 1;
-    const int64_t n = spec.n_params;
+    const int64_t n = spec.model->n_params;
     int failures = 0;
 
     oracle_trace tr;
@@ -248,7 +249,7 @@ static int check_configuration(const char *model, int optimizer, double clip, in
     /* fp32 reduction: the fp32 recipe's collectives and bytes exactly. */
     mlp_config cfg;
     mlp_layout L;
-    mlp_config_from_spec(&spec, &cfg);
+    mlp_config_from_spec(&spec, &cfg, NULL, 0);
     mlp_layout_init(&cfg, &L);
     ddp_bucket b[DTB_MAX_TENSORS];
     const uint64_t nb = (uint64_t)ddp_plan_buckets(&L, spec.bucket_bytes, b);

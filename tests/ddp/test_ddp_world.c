@@ -17,6 +17,7 @@
 #include "model.h"
 #include "model_host.h"
 #include "oracle.h"
+#include "test_spec_model.h"
 
 static dtb_run_spec make_spec(const char *model, int optimizer, double clip, int rank, int world)
 {
@@ -24,7 +25,7 @@ static dtb_run_spec make_spec(const char *model, int optimizer, double clip, int
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    mlp_spec_set_model(&s, cfg);
+    test_spec_set_model(&s, cfg);
     s.optimizer = optimizer;
     s.lr = optimizer == DTB_OPT_ADAMW ? 1e-2 : 5e-2;
     s.momentum = 0.9;
@@ -65,7 +66,7 @@ static outcome train(const dtb_run_spec *spec, ddp_bug bug)
     dtb_host_api host;
     model_host_init(&h, spec, &host);
     dtb_state *st = NULL;
-    o.params = malloc((size_t)spec->n_params * sizeof(float));
+    o.params = malloc((size_t)spec->model->n_params * sizeof(float));
     if (o.params == NULL || ddp_create(spec, &host, "ref-ddp", bug, &st) != 0) {
         fprintf(stderr, "create failed: %s\n", h.error);
         return o;
@@ -81,7 +82,7 @@ static outcome train(const dtb_run_spec *spec, ddp_bug bug)
         o.norm[s - 1] = r.grad_norm;
     }
     o.steps = spec->steps;
-    o.ok = ddp_get_params(st, o.params, spec->n_params) == 0 &&
+    o.ok = ddp_get_params(st, o.params, spec->model->n_params) == 0 &&
            ddp_get_counters(st, &o.counters) == 0;
     ddp_destroy(st);
     for (int c = 0; c < DTB_MEM_CATEGORY_COUNT; c++)
@@ -120,7 +121,7 @@ static int check_collectives(const dtb_run_spec *spec, const outcome *good, int 
      * (4*Psi bytes in all) and one of the fp64 loss sum. */
     mlp_config cfg;
     mlp_layout L;
-    mlp_config_from_spec(spec, &cfg);
+    mlp_config_from_spec(spec, &cfg, NULL, 0);
     mlp_layout_init(&cfg, &L);
     ddp_bucket b[DTB_MAX_TENSORS];
     const uint64_t nb = (uint64_t)ddp_plan_buckets(&L, spec->bucket_bytes, b);
@@ -129,7 +130,7 @@ static int check_collectives(const dtb_run_spec *spec, const outcome *good, int 
     for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
         const int active = world > 1 && k == DTB_COLL_ALLREDUCE;
         const uint64_t wc = active ? steps * (nb + 1) : 0;
-        const uint64_t wb = active ? steps * (uint64_t)(4 * spec->n_params + 8) : 0;
+        const uint64_t wb = active ? steps * (uint64_t)(4 * spec->model->n_params + 8) : 0;
         if (good->counters.calls[k] != wc || good->counters.bytes[k] != wb) {
             printf("FAIL %s: collective kind %d: %llu calls %llu bytes, want %llu %llu\n", what,
                    k, (unsigned long long)good->counters.calls[k],
@@ -166,7 +167,7 @@ static int check_configuration(const char *model, int optimizer, double clip, in
     dtb_run_spec spec = make_spec(model, optimizer, clip, rank, world);
     dtb_run_spec single = make_spec(model, optimizer, clip, 0, 1);
     single.micro_batches = 1;
-    const int64_t n = spec.n_params;
+    const int64_t n = spec.model->n_params;
     int failures = 0;
 
     oracle_trace tr;

@@ -30,7 +30,7 @@ static int create(const dtb_run_spec *spec, const dtb_host_api *host, dtb_state 
     }
     s->rank = spec->rank;
     s->world_size = spec->world_size;
-    s->n_params = spec->n_params;
+    s->n_params = spec->model->n_params;
     s->host = host;
     *out = s;
     return 0;
@@ -75,7 +75,8 @@ static int get_counters(dtb_state *s, dtb_counters *out)
 static int get_facts(dtb_state *s, dtb_facts *out)
 {
     (void)s;
-    *out = (dtb_facts){DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32, DTB_DTYPE_FP32, 0, -1};
+    *out = (dtb_facts){sizeof *out, DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32, DTB_DTYPE_FP32,
+                       0, -1, 0, 0};
     return 0;
 }
 
@@ -86,11 +87,13 @@ static void destroy(dtb_state *s)
 
 static const dtb_plugin table = {
     .abi_version = DTB_ABI_VERSION,
+    .struct_size = sizeof(dtb_plugin),
     .name = FAULT_NAME,
     .version = "0",
     .description = "deliberately faulty (harness fault-isolation test)",
     .caps = DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |
-            DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU,
+            DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_MODEL_MLP |
+            DTB_CAP_CPU,
     .create = create,
     .train_step = train_step,
     .get_params = get_params,

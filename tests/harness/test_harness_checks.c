@@ -96,8 +96,8 @@ static void setup(fixture *f)
         r->check_steps[1] = STEPS;
         for (int64_t i = 0; i < 2 * n; i++)
             r->params[i] = (float)o->params[i];
-        r->facts = (dtb_facts){DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32, DTB_DTYPE_FP32,
-                               4096, -1};
+        r->facts = (dtb_facts){sizeof r->facts, DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32,
+                               DTB_DTYPE_FP32, 4096, -1, 0, 0};
         r->counters.calls[DTB_COLL_ALLREDUCE] = 12;
         r->counters.bytes[DTB_COLL_ALLREDUCE] = 62532;
         r->mem_peak[DTB_MEM_PARAMS] = r->mem_peak[DTB_MEM_GRADS] = 20836;

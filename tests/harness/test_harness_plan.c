@@ -147,8 +147,11 @@ static void test_args_round_trip(void)
         CHECK(back.required_caps == c->required_caps);
         CHECK(case_config_same_training(c, &back));
         dtb_run_spec spec;
-        case_config_to_spec(&back, 0, 2, &spec);
+        mlp_model_desc model;
+        case_config_to_spec(&back, 0, 2, &model, &spec);
         CHECK(spec.prefetch_depth == want_depth[k] && spec.precision == DTB_PREC_BF16_MIXED);
+        CHECK(spec.stage == DTB_STAGE_ZERO3 && spec.model == &model.desc &&
+              spec.model->n_params == mlp_param_count(back.model));
         strvec_free(&v);
     }
     free(cases);

@@ -27,7 +27,8 @@ static void fill(rank_result *r)
         r->counters.calls[k] = (uint64_t)k + 1;
         r->counters.bytes[k] = 1000ull * (uint64_t)k + (1ull << 40);
     }
-    r->facts = (dtb_facts){DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32, DTB_DTYPE_FP32, 4096, -1};
+    r->facts = (dtb_facts){sizeof r->facts, DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32,
+                           DTB_DTYPE_FP32, 4096, -1, 12, 34};
     for (int k = 0; k < DTB_MEM_CATEGORY_COUNT; k++)
         r->mem_peak[k] = 100 * k;
     r->mem_total_peak = 12345;

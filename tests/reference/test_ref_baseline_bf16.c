@@ -31,6 +31,7 @@
 #include "model_host.h"
 #include "oracle.h"
 #include "ref_util.h"
+#include "test_spec_model.h"
 
 enum { STEPS = 10 };
 
@@ -40,7 +41,7 @@ static dtb_run_spec make_spec(const char *model, int optimizer, double clip, int
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    mlp_spec_set_model(&s, cfg);
+    test_spec_set_model(&s, cfg);
     s.optimizer = optimizer;
     s.lr = optimizer == DTB_OPT_ADAMW ? 1e-2 : 5e-2;
     s.momentum = 0.9;
@@ -73,7 +74,7 @@ typedef struct run {
 static run train(const dtb_plugin *p, const dtb_run_spec *spec)
 {
     run o = {0};
-    const int64_t n = spec->n_params;
+    const int64_t n = spec->model->n_params;
     model_host h;
     dtb_host_api api;
     model_host_init(&h, spec, &api);
@@ -149,7 +150,7 @@ static void check_oracle_rounds_from_fp64(ref_checker *c, const dtb_run_spec *sp
                                           const mlp_layout *L)
 {
     mlp_config cfg;
-    mlp_config_from_spec(spec, &cfg);
+    mlp_config_from_spec(spec, &cfg, NULL, 0);
     const int64_t n = L->n_params, B = spec->global_batch;
     float *init = malloc((size_t)n * sizeof(float));
     double *w = malloc((size_t)n * sizeof(double));
@@ -175,7 +176,7 @@ static void check_oracle_rounds_from_fp64(ref_checker *c, const dtb_run_spec *sp
     const double loss = mlp_f64_loss(&scratch, w, x, y, B) / (double)B;
     ref_check(c, loss == o16->loss[0] && o16->loss[0] != o32->loss[0],
               "%s: bf16 oracle step-1 loss %.17g == fp64 loss at bf16(init) %.17g; fp32-recipe "
-              "oracle %.17g differs", spec->model_name, o16->loss[0], loss, o32->loss[0]);
+              "oracle %.17g differs", spec->model->name, o16->loss[0], loss, o32->loss[0]);
     mlp_f64_scratch_free(&scratch);
     free(init), free(w), free(x32), free(x), free(y);
 }
@@ -189,7 +190,7 @@ static void check_case(ref_checker *c, const dtb_plugin *p, const char *model, i
     snprintf(what, sizeof what, "%s %s%s", model, optimizer == DTB_OPT_ADAMW ? "adamw" : "sgd",
              clip > 0 ? " clip" : "");
     mlp_config cfg;
-    mlp_config_from_spec(&s16, &cfg);
+    mlp_config_from_spec(&s16, &cfg, NULL, 0);
     mlp_layout L;
     mlp_layout_init(&cfg, &L);
     const int64_t n = L.n_params;

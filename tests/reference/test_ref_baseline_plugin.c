@@ -17,6 +17,7 @@
 #include "model.h"
 #include "oracle.h"
 #include "ref_util.h"
+#include "test_spec_model.h"
 
 enum { STEPS = 5 };
 
@@ -29,7 +30,7 @@ typedef struct test_host {
     int errors;
 } test_host;
 
-static int host_sample(void *ctx, int64_t step, int64_t first, int64_t count, float *x, int32_t *y)
+static int host_sample(void *ctx, int64_t step, int64_t first, int64_t count, void *x, int32_t *y)
 {
     test_host *h = ctx;
     return mlp_sample_batch(h->seed, &h->cfg, step, first, count, x, y);
@@ -65,7 +66,7 @@ static dtb_run_spec make_spec(int world_size)
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    mlp_spec_set_model(&s, cfg);
+    test_spec_set_model(&s, cfg);
     s.optimizer = DTB_OPT_ADAMW;
     s.lr = 1e-2;
     s.momentum = 0.9;
@@ -90,8 +91,8 @@ static void host_setup(test_host *h, dtb_host_api *api, const dtb_run_spec *spec
 {
     memset(h, 0, sizeof *h);
     h->seed = spec->seed;
-    mlp_config_from_spec(spec, &h->cfg);
-    *api = (dtb_host_api){.ctx = h, .sample_batch = host_sample, .init_params = host_init,
+    mlp_config_from_spec(spec, &h->cfg, NULL, 0);
+    *api = (dtb_host_api){.struct_size = sizeof *api, .ctx = h, .sample_batch = host_sample, .init_params = host_init,
                           .mem_track = host_mem, .error = host_error};
 }
 
@@ -114,7 +115,7 @@ static void check_table(ref_checker *c, const dtb_plugin *p)
 static void check_training(ref_checker *c, const dtb_plugin *p)
 {
     const dtb_run_spec spec = make_spec(1);
-    const int64_t n = spec.n_params;
+    const int64_t n = spec.model->n_params;
     int64_t checks[STEPS];
     for (int k = 0; k < STEPS; k++) {
         checks[k] = k + 1;
@@ -146,7 +147,7 @@ static void check_training(ref_checker *c, const dtb_plugin *p)
     double loss_err = 0.0, norm_err = 0.0, param_err = 0.0;
     int ok = 1;
     for (int64_t s = 1; s <= STEPS && ok; s++) {
-        dtb_step_report rep = {0, 0};
+        dtb_step_report rep = {sizeof rep, 0, 0, 0};
         ok = p->train_step(st, s, &rep) == 0 && p->get_params(st, params, n) == 0;
         if (!ok) {
             break;
@@ -203,7 +204,10 @@ static void check_refusals(ref_checker *c, const dtb_plugin *p)
     bad[1].what = "bf16-mixed precision", bad[1].spec = make_spec(1), bad[1].word = "precision";
     bad[1].spec.precision = DTB_PREC_BF16_MIXED;
     bad[2].what = "a wrong n_params", bad[2].spec = make_spec(1), bad[2].word = "parameters";
-    bad[2].spec.n_params = 5208;
+    static dtb_model_desc wrong_count;
+    wrong_count = *bad[2].spec.model;
+    wrong_count.n_params = 5208;
+    bad[2].spec.model = &wrong_count;
     bad[3].what = "the CUDA device", bad[3].spec = make_spec(1), bad[3].word = "CPU";
     bad[3].spec.device_kind = DTB_DEVICE_CUDA;
     for (int k = 0; k < 4; k++) {

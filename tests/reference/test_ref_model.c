@@ -463,24 +463,58 @@ static void check_validate(ref_checker *c)
         const int rc = mlp_config_validate(&b, err, sizeof err);
         ref_check(c, rc != 0 && strlen(err) > 10, "refuses %s: \"%s\"", bad[k].what, err);
     }
-    /* From a spec: dims copied, n_linear as is; an out-of-range one is refused. */
+    /* The ABI's model description of a custom 5-7-2 MLP, and back from a spec. */
+    const mlp_config custom = {.name = "custom", .summary = "", .n_linear = 2, .dims = {5, 7, 2}};
+    mlp_model_desc desc;
     dtb_run_spec spec;
     memset(&spec, 0, sizeof spec);
-    snprintf(spec.model_name, sizeof spec.model_name, "custom");
-    spec.n_linear = 2;
-    spec.dims[0] = 5, spec.dims[1] = 7, spec.dims[2] = 2;
-    mlp_config from;
-    mlp_config_from_spec(&spec, &from);
+    mlp_spec_set_model(&spec, &custom, &desc);
+    const dtb_model_desc *m = spec.model;
     ref_check(c,
-              from.n_linear == 2 && from.dims[0] == 5 && from.dims[2] == 2 &&
-                  strcmp(from.name, "custom") == 0 && mlp_param_count(&from) == 5 * 7 + 7 + 7 * 2 + 2 &&
-                  mlp_config_validate(&from, err, sizeof err) == 0,
-              "mlp_config_from_spec copies name, n_linear and dims (5-7-2: %lld params)",
+              m == &desc.desc && m->struct_size == sizeof *m && m->kind == DTB_MODEL_MLP &&
+                  strcmp(m->name, "custom") == 0 && m->n_params == 5 * 7 + 7 + 7 * 2 + 2 &&
+                  m->n_tensors == 4 && m->n_layers == 2 && m->dims[0] == 5 && m->dims[2] == 2,
+              "model description of 5-7-2: kind MLP, %lld params, %d tensors, %d layers",
+              (long long)m->n_params, m->n_tensors, m->n_layers);
+    const dtb_tensor_desc *t = m->tensors;
+    ref_check(c,
+              strcmp(t[0].name, "W0") == 0 && t[0].ndim == 2 && t[0].shape[0] == 7 &&
+                  t[0].shape[1] == 5 && t[0].offset == 0 && t[0].numel == 35 && t[0].layer == 0 &&
+                  strcmp(t[1].name, "b0") == 0 && t[1].ndim == 1 && t[1].shape[0] == 7 &&
+                  t[1].offset == 35 && strcmp(t[3].name, "b1") == 0 && t[3].offset == 56 &&
+                  t[3].numel == 2 && t[3].layer == 1 && (t[2].flags & DTB_TENSOR_DECAY) &&
+                  !(t[2].flags & DTB_TENSOR_TIED),
+              "tensor table: W0 [7 x 5] at 0, b0 [7] at 35, b1 [2] at 56, layers 0 and 1");
+    mlp_config from;
+    ref_check(c,
+              mlp_config_from_spec(&spec, &from, err, sizeof err) == 0 && from.n_linear == 2 &&
+                  from.dims[0] == 5 && from.dims[2] == 2 && strcmp(from.name, "custom") == 0 &&
+                  mlp_param_count(&from) == m->n_params,
+              "mlp_config_from_spec reads name, layers and dims back (%lld params)",
               (long long)mlp_param_count(&from));
-    spec.n_linear = 100;
-    mlp_config_from_spec(&spec, &from);
-    ref_check(c, mlp_config_validate(&from, err, sizeof err) != 0,
-              "spec with n_linear 100 is refused after mlp_config_from_spec");
+    /* Refusals, each with a message naming the problem. */
+    struct {
+        const char *what, *word;
+        dtb_model_desc d;
+    } refused[4];
+    for (int k = 0; k < 4; k++)
+        refused[k].d = desc.desc;
+    refused[0].what = "a GPT description", refused[0].word = "kind", refused[0].d.kind = DTB_MODEL_GPT;
+    refused[1].what = "100 layers", refused[1].word = "layers", refused[1].d.n_layers = 100;
+    refused[2].what = "a wrong n_params", refused[2].word = "parameters", refused[2].d.n_params = 60;
+    dtb_tensor_desc shifted[4];
+    memcpy(shifted, desc.tensors, sizeof shifted);
+    shifted[2].offset = 43;
+    refused[3].what = "a tensor off its canonical offset", refused[3].word = "offset";
+    refused[3].d.tensors = shifted;
+    for (int k = 0; k < 4; k++) {
+        dtb_run_spec bad = spec;
+        bad.model = &refused[k].d;
+        err[0] = '\0';
+        const int rc = mlp_config_from_spec(&bad, &from, err, sizeof err);
+        ref_check(c, rc != 0 && strstr(err, refused[k].word) != NULL,
+                  "mlp_config_from_spec refuses %s: \"%s\"", refused[k].what, err);
+    }
 }
 
 static void check_flops(ref_checker *c)

@@ -17,6 +17,7 @@
 #include "optim.h"
 #include "oracle.h"
 #include "ref_util.h"
+#include "test_spec_model.h"
 
 enum { STEPS = 5, N_CHECKS = 3 };
 static const int64_t CHECK_STEPS[N_CHECKS] = {1, 3, 5};
@@ -27,7 +28,7 @@ static dtb_run_spec make_spec(int optimizer, double clip)
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    mlp_spec_set_model(&s, cfg);
+    test_spec_set_model(&s, cfg);
     s.optimizer = optimizer;
     s.lr = optimizer == DTB_OPT_ADAMW ? 1e-2 : 5e-2;
     s.momentum = 0.9;
@@ -56,7 +57,7 @@ typedef struct f32_run {
 static int train_f32(const dtb_run_spec *spec, f32_run *out)
 {
     mlp_config cfg;
-    mlp_config_from_spec(spec, &cfg);
+    mlp_config_from_spec(spec, &cfg, NULL, 0);
     mlp_layout L;
     mlp_layout_init(&cfg, &L);
     const int64_t n = L.n_params, B = spec->global_batch;
@@ -153,7 +154,7 @@ static void check_oracle_trains(ref_checker *c, const dtb_run_spec *spec, const 
     /* Every row of every tensor differs from init at every check step, and
      * the check steps differ from each other. */
     mlp_config cfg;
-    mlp_config_from_spec(spec, &cfg);
+    mlp_config_from_spec(spec, &cfg, NULL, 0);
     mlp_layout L;
     mlp_layout_init(&cfg, &L);
     float *init = malloc((size_t)L.n_params * sizeof(float));
@@ -209,7 +210,7 @@ static void check_fp32_follows(ref_checker *c, const dtb_run_spec *spec, const o
     int worst_t = 0;
     int64_t worst_step = 0;
     mlp_config cfg;
-    mlp_config_from_spec(spec, &cfg);
+    mlp_config_from_spec(spec, &cfg, NULL, 0);
     mlp_layout L;
     mlp_layout_init(&cfg, &L);
     for (int s = 0; s < STEPS; s++) {
@@ -255,7 +256,9 @@ static void check_refusals(ref_checker *c)
                   bad_checks[k].what, err);
     }
     dtb_run_spec bad = spec;
-    bad.n_params = 5208;
+    dtb_model_desc wrong = *spec.model;
+    wrong.n_params = 5208;
+    bad.model = &wrong;
     ref_check(c, oracle_train_f64(&bad, NULL, 0, &tr, err, sizeof err) != 0, "oracle refuses a wrong n_params: \"%s\"",
               err);
     bad = spec, bad.optimizer = 7;
@@ -264,7 +267,8 @@ static void check_refusals(ref_checker *c)
     bad = spec, bad.global_batch = 0;
     ref_check(c, oracle_train_f64(&bad, NULL, 0, &tr, err, sizeof err) != 0, "oracle refuses global batch 0: \"%s\"",
               err);
-    bad = spec, bad.n_linear = 0;
+    wrong = *spec.model, wrong.n_layers = 0;
+    bad = spec, bad.model = &wrong;
     ref_check(c, oracle_train_f64(&bad, NULL, 0, &tr, err, sizeof err) != 0, "oracle refuses 0 layers: \"%s\"", err);
     bad = spec, bad.steps = 0;
     const int rc = oracle_train_f64(&bad, NULL, 0, &tr, err, sizeof err);

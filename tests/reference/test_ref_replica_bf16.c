@@ -25,6 +25,7 @@
 #include "optim.h"
 #include "ref_util.h"
 #include "replica.h"
+#include "test_spec_model.h"
 
 enum { STEPS = 10 };
 
@@ -34,7 +35,7 @@ static dtb_run_spec make_spec(int optimizer, int precision)
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    mlp_spec_set_model(&s, cfg);
+    test_spec_set_model(&s, cfg);
     s.optimizer = optimizer;
     s.lr = optimizer == DTB_OPT_ADAMW ? 1e-2 : 5e-2;
     s.momentum = 0.9;
@@ -88,7 +89,7 @@ static int train_step(replica *r, int64_t step, double *loss)
     double loss_sum = 0.0, norm = 0.0;
     if (replica_zero_grads(r) != 0 ||
         replica_forward_backward(r, NULL, step, 0, B, (float)(1.0 / (double)B), &loss_sum) != 0 ||
-        replica_grad_norm(r, &norm) != 0 || replica_clip(r, norm, r->spec.clip_norm) != 0 ||
+        replica_grad_norm(r, &norm) != 0 || replica_clip(r, norm, r->spec.clip_norm, NULL) != 0 ||
         replica_optimizer_step(r, step) != 0) {
         return -1;
     }

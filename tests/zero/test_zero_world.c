@@ -17,6 +17,7 @@
 #include "model.h"
 #include "model_host.h"
 #include "zero.h"
+#include "test_spec_model.h"
 
 #define STEPS 4
 static int failures, rank, world;
@@ -36,7 +37,7 @@ static dtb_run_spec make_spec(int optimizer, int precision, int prefetch)
     dtb_run_spec s;
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
-    mlp_spec_set_model(&s, mlp_config_find("mlp-odd"));
+    test_spec_set_model(&s, mlp_config_find("mlp-odd"));
     s.optimizer = optimizer;
     s.lr = optimizer == DTB_OPT_ADAMW ? 1e-2 : 5e-2;
     s.momentum = 0.9;
@@ -76,7 +77,7 @@ static outcome train(const dtb_run_spec *spec, int stage, zero_bug bug)
     dtb_host_api host;
     model_host_init(&h, spec, &host);
     dtb_state *st = NULL;
-    o.params = malloc((size_t)spec->n_params * sizeof(float));
+    o.params = malloc((size_t)spec->model->n_params * sizeof(float));
     int rc = o.params == NULL ? -1
              : stage == 0     ? ddp_create(spec, &host, "ref-ddp", DDP_BUG_NONE, &st)
                               : zero_create(spec, &host, "ref-zero", stage, bug, &st);
@@ -91,9 +92,9 @@ static outcome train(const dtb_run_spec *spec, int stage, zero_bug bug)
         rc = stage == 0 ? ddp_train_step(st, s, &r) : zero_train_step(st, s, &r);
     }
     if (rc == 0)
-        rc = stage == 0 ? ddp_get_params(st, o.params, spec->n_params) ||
+        rc = stage == 0 ? ddp_get_params(st, o.params, spec->model->n_params) ||
                               ddp_get_counters(st, &o.counters)
-                        : zero_get_params(st, o.params, spec->n_params) ||
+                        : zero_get_params(st, o.params, spec->model->n_params) ||
                               zero_get_counters(st, &o.counters) || zero_get_facts(st, &o.facts);
     if (rc != 0)
         fprintf(stderr, "training failed: %s\n", h.error);
@@ -192,14 +193,14 @@ static void check_correct(int stage, int precision, int optimizer)
     if (z.ok && d.ok) {
         /* Same math as DDP, other summation orders (and, under bf16, rare
          * compute-parameter roundings that go the other way). */
-        const double dev = deviation(z.params, d.params, spec.n_params);
+        const double dev = deviation(z.params, d.params, spec.model->n_params);
         /* Adam divides by sqrt(v): where a gradient is near zero, a last-bit
          * difference in it moves the update most, hence the looser bound. */
         const double tol =
             precision == DTB_PREC_BF16_MIXED || optimizer == DTB_OPT_ADAMW ? 1e-4 : 1e-5;
         EXPECT(dev <= tol, "zero%d %s opt %d: deviation from DDP %.3g > %.1g", stage, what,
                optimizer, dev, tol);
-        EXPECT(same_on_all_ranks(z.params, spec.n_params), "zero%d %s: params differ by rank",
+        EXPECT(same_on_all_ranks(z.params, spec.model->n_params), "zero%d %s: params differ by rank",
                stage, what);
         int64_t calls[DTB_COLL_KIND_COUNT], bytes[DTB_COLL_KIND_COUNT];
         int64_t mem[DTB_MEM_CATEGORY_COUNT];
@@ -233,8 +234,8 @@ static void check_bug(int stage, int precision, zero_bug bug, const char *name)
     outcome ddp = train(&spec, 0, ZERO_BUG_NONE);
     EXPECT(good.ok && bad.ok && ddp.ok, "%s: training failed", name);
     if (good.ok && bad.ok && ddp.ok) {
-        const double dev = deviation(bad.params, good.params, spec.n_params);
-        const double noise = fmax(deviation(good.params, ddp.params, spec.n_params), 1e-7);
+        const double dev = deviation(bad.params, good.params, spec.model->n_params);
+        const double noise = fmax(deviation(good.params, ddp.params, spec.model->n_params), 1e-7);
         EXPECT(dev > 10 * noise, "%s: deviates %.3g from the correct run, which is %.3g from DDP",
                name, dev, noise);
         if (rank == 0)
