@@ -11,7 +11,11 @@
 #include "tolerance.h"
 
 
-#define TOLERANCE_MODEL_TEXT "%g * baseline_error + %g * FLT_EPSILON * max|oracle|"
+#define TOLERANCE_MODEL_TEXT                                                                 \
+    "%g * max(envelope, %g * layer's largest envelope) + %g * FLT_EPSILON * |oracle| + "      \
+    "%g * FLT_EPSILON * max|oracle| of the tensor"
+#define STEP_TOLERANCE_MODEL_TEXT                                                            \
+    "%g * envelope (running maximum over steps) + %g * FLT_EPSILON * |oracle|"
 
 void check_list_init(check_list *l)
 {
@@ -34,6 +38,7 @@ check_result *check_list_add(check_list *l, const char *name)
     snprintf(c->name, sizeof c->name, "%s", name);
     c->status = CHECK_PASS;
     c->ratio = -1;
+    c->single_ratio = -1;
     diag_init(&c->diag);
     return c;
 }
@@ -66,19 +71,24 @@ static int lacks_references(const check_inputs *in, check_result *c)
         check_fail(c, msg);
         return 1;
     }
+    if (!in->envelope && in->envelope_reason) {
+        snprintf(msg, sizeof msg, "no fp32 ensemble envelope to compare with: %s",
+                 in->envelope_reason);
+        check_fail(c, msg);
+        return 1;
+    }
     return 0;
 }
 
-static void diag_tolerance(tap_diag *d, const tol_result *t)
+/* The envelope's diagnostics at point p (envelope.h); the constants are in
+ * the tolerance_model text, to leave the reproduce line room in the YAML. */
+static void diag_envelope(tap_diag *d, const envelope_point *p, int members)
 {
-    diag_real(d, "max_abs_error", t->max_abs_error);
-    diag_real(d, "max_rel_error", t->max_rel_error);
-    diag_real(d, "tolerance", t->tolerance);
-    diag_real(d, "baseline_error", t->baseline_error);
-    diag_real(d, "ratio", t->ratio);
-    diag_real(d, "mult", TOL_MULT);
-    diag_real(d, "floor_ulps", TOL_FLOOR_ULPS);
-    diag_text(d, "tolerance_model", TOLERANCE_MODEL_TEXT, TOL_MULT, TOL_FLOOR_ULPS);
+    diag_real(d, "envelope", p->envelope);
+    diag_real(d, "error", p->error);
+    diag_real(d, "tolerance", p->tolerance);
+    diag_real(d, "ratio", p->ratio);
+    diag_int(d, "ensemble_runs", members);
 }
 
 static void check_ran_what_was_asked(const check_inputs *in, check_list *out)
@@ -116,6 +126,23 @@ static void check_ran_what_was_asked(const check_inputs *in, check_list *out)
     }
 }
 
+/* The members of the envelope in use: the references' ensemble, or the
+ * baseline alone when the inputs carry no envelope. */
+static int envelope_members(const check_inputs *in)
+{
+    return in->envelope ? in->envelope->members : 1;
+}
+
+/* |b - o| over n values into buf: the envelope of the baseline alone. */
+static const double *baseline_distance(const double *o, const double *b, int64_t n, double *buf)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const double d = fabs(b[i] - o[i]);
+        buf[i] = isfinite(d) ? d : INFINITY;
+    }
+    return buf;
+}
+
 /* Loss or gradient norm, step by step, against the oracle. */
 static void check_per_step(const check_inputs *in, check_list *out, int norm)
 {
@@ -143,23 +170,43 @@ static void check_per_step(const check_inputs *in, check_list *out, int norm)
             return;
         }
     }
-    tol_result t;
-    tol_compare_steps(o, b, x, steps, &t);
-    c->ratio = t.ratio;
+    double *buf = NULL;
+    const double *env = NULL;
+    if (in->envelope) {
+        env = norm ? in->envelope->grad_norm : in->envelope->loss;
+    } else if ((buf = malloc((size_t)(steps > 0 ? steps : 1) * sizeof *buf)) != NULL) {
+        env = baseline_distance(o, b, steps, buf);
+    } else {
+        check_fail(c, "out of memory comparing per-step values");
+        return;
+    }
+    const envelope_constants k = envelope_constants_for(in->cfg->precision);
+    envelope_result t;
+    envelope_compare_steps(&k, o, env, x, steps, &t);
+    free(buf);
+    tol_result single;
+    tol_compare_steps(o, b, x, steps, &single);
+    c->ratio = t.worst.ratio;
+    c->single_ratio = single.ratio;
     snprintf(c->ratio_where, sizeof c->ratio_where, "%s step %lld", what,
-             (long long)(t.worst + 1));
+             (long long)(t.worst.index + 1));
     if (t.pass)
         return;
-    char msg[128];
-    snprintf(msg, sizeof msg, "%s differs from the fp64 oracle beyond tolerance", what);
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s differs from the fp64 oracle beyond tolerance at %lld step(s)",
+             what, (long long)t.failing);
     check_fail(c, msg);
-    int64_t s = t.first_bad;
+    const envelope_point *p = &t.first_bad;
     diag_text(&c->diag, "check", "%s", what);
-    diag_int(&c->diag, "first_bad_step", s + 1);
-    diag_real(&c->diag, "value", x[s]);
-    diag_real(&c->diag, "oracle", o[s]);
-    diag_real(&c->diag, "baseline", b[s]);
-    diag_tolerance(&c->diag, &t);
+    diag_int(&c->diag, "first_bad_step", p->index + 1);
+    diag_real(&c->diag, "value", p->value);
+    diag_real(&c->diag, "oracle", p->oracle);
+    diag_real(&c->diag, "baseline", b[p->index]);
+    diag_envelope(&c->diag, p, envelope_members(in));
+    diag_int(&c->diag, "worst_step", t.worst.index + 1);
+    diag_real(&c->diag, "worst_ratio", t.worst.ratio);
+    diag_text(&c->diag, "tolerance_model", STEP_TOLERANCE_MODEL_TEXT, k.mult, k.step_floor_ulps);
+    diag_real(&c->diag, "single_baseline_ratio", single.ratio);
 }
 
 /* Only for cases that clip: the oracle's pre-clip norm exceeds the
@@ -189,7 +236,22 @@ static void check_clipping_active(const check_inputs *in, check_list *out)
     }
 }
 
-/* Parameters after check step index k, tensor by tensor. */
+/* The single-baseline model's worst ratio over one tensor (tolerance.h),
+ * for the seed sweep's comparison; bx and xx hold n doubles each. */
+static double single_baseline_ratio(const double *o, const float *b, const float *x, int64_t n,
+                                    double *bx, double *xx)
+{
+    for (int64_t i = 0; i < n; i++) {
+        bx[i] = b[i];
+        xx[i] = x[i];
+    }
+    tol_result r;
+    tol_compare_vector(o, bx, xx, n, &r);
+    return r.pass ? r.ratio : fmax(r.ratio, 1.0 + 1e-9);
+}
+
+/* Parameters after check step index k, tensor by tensor, element by element
+ * against the envelope (envelope.h). */
 static void check_params(const check_inputs *in, check_list *out, int k)
 {
     char name[64];
@@ -200,58 +262,80 @@ static void check_params(const check_inputs *in, check_list *out, int k)
         return;
     mlp_layout lay;
     mlp_layout_init(in->cfg->model, &lay);
-    int64_t n = lay.n_params, max_numel = 0;
+    const int64_t n = lay.n_params;
+    int64_t max_numel = 0;
     for (int t = 0; t < lay.n_tensors; t++)
         if (lay.numel[t] > max_numel)
             max_numel = lay.numel[t];
-    double *bx = malloc(2 * (size_t)max_numel * sizeof *bx);
-    if (!bx) {
-        check_fail(c, "out of memory comparing parameters");
-        return;
-    }
-    double *xx = bx + max_numel;
     const double *o_all = in->oracle->params + (size_t)k * (size_t)n;
     const float *b_all = in->baseline->params + (size_t)k * (size_t)n;
     const float *x_all = in->run1[0].params + (size_t)k * (size_t)n;
+    double *scratch = malloc((2 * (size_t)max_numel + (in->envelope ? 0 : (size_t)n)) *
+                             sizeof *scratch);
+    if (!scratch) {
+        check_fail(c, "out of memory comparing parameters");
+        return;
+    }
+    double *bx = scratch, *xx = scratch + max_numel;
+    const double *env = in->envelope ? in->envelope->params + (size_t)k * (size_t)n : NULL;
+    if (!env) {
+        double *own = scratch + 2 * max_numel;
+        for (int64_t i = 0; i < n; i++)
+            own[i] = b_all[i];
+        env = baseline_distance(o_all, own, n, own);
+    }
+    const envelope_constants kc = envelope_constants_for(in->cfg->precision);
     int worst = -1, failing = 0;
-    tol_result worst_t;
+    int64_t failing_elements = 0;
+    envelope_result worst_t;
+    double single = 0;
     memset(&worst_t, 0, sizeof worst_t);
     for (int t = 0; t < lay.n_tensors; t++) {
-        int64_t off = lay.offset[t], m = lay.numel[t];
-        for (int64_t i = 0; i < m; i++) {
-            bx[i] = b_all[off + i];
-            xx[i] = x_all[off + i];
-        }
-        tol_result r;
-        tol_compare_vector(o_all + off, bx, xx, m, &r);
+        const int64_t off = lay.offset[t], m = lay.numel[t];
+        envelope_result r;
+        envelope_compare_tensor(&kc, o_all + off, env + off, envelope_layer_max(env, &lay, t),
+                                x_all + off, m, &r);
         failing += !r.pass;
-        if (worst < 0 || r.ratio > worst_t.ratio || (!r.pass && worst_t.pass)) {
+        failing_elements += r.failing;
+        if (worst < 0 || r.worst.ratio > worst_t.worst.ratio || (!r.pass && worst_t.pass)) {
             worst = t;
             worst_t = r;
         }
+        single = fmax(single, single_baseline_ratio(o_all + off, b_all + off, x_all + off, m,
+                                                    bx, xx));
     }
-    free(bx);
-    c->ratio = worst_t.ratio;
-    snprintf(c->ratio_where, sizeof c->ratio_where, "%s after step %lld", lay.name[worst], step);
+    free(scratch);
+    const envelope_point *p = &worst_t.worst;
+    c->ratio = p->ratio;
+    c->single_ratio = single;
+    snprintf(c->ratio_where, sizeof c->ratio_where, "%s[%lld] after step %lld", lay.name[worst],
+             (long long)p->index, step);
     if (!failing)
         return;
-    int64_t i = worst_t.first_bad >= 0 ? worst_t.first_bad : worst_t.worst;
-    int64_t off = lay.offset[worst];
-    char msg[160];
-    snprintf(msg, sizeof msg, "%d tensor(s) differ from the fp64 oracle beyond tolerance; worst %s",
-             failing, lay.name[worst]);
+    const int64_t i = p->index, off = lay.offset[worst];
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "%lld element(s) of %d tensor(s) differ from the fp64 oracle beyond tolerance; "
+             "worst %s[%lld]", (long long)failing_elements, failing, lay.name[worst],
+             (long long)i);
     check_fail(c, msg);
     diag_text(&c->diag, "check", "params");
     diag_text(&c->diag, "tensor", "%s", lay.name[worst]);
-    diag_int(&c->diag, "first_bad_step", step);
-    diag_int(&c->diag, "first_bad_element", i);
+    diag_int(&c->diag, "element", i);
     diag_int(&c->diag, "row", i / lay.cols[worst]);
     diag_int(&c->diag, "col", i % lay.cols[worst]);
+    diag_int(&c->diag, "first_bad_step", step);
+    diag_int(&c->diag, "first_bad_element", worst_t.first_bad.index);
     diag_real(&c->diag, "value", x_all[off + i]);
     diag_real(&c->diag, "oracle", o_all[off + i]);
     diag_real(&c->diag, "baseline", b_all[off + i]);
+    diag_real(&c->diag, "pooled_envelope", p->pooled);
+    diag_envelope(&c->diag, p, envelope_members(in));
+    diag_int(&c->diag, "failing_elements", failing_elements);
     diag_int(&c->diag, "failing_tensors", failing);
-    diag_tolerance(&c->diag, &worst_t);
+    diag_text(&c->diag, "tolerance_model", TOLERANCE_MODEL_TEXT, kc.mult, kc.pool, kc.floor_ulps,
+              kc.tensor_floor_ulps);
+    diag_real(&c->diag, "single_baseline_ratio", single);
 }
 
 /* Every row of every weight and every bias element moved from its init,

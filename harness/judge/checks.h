@@ -8,6 +8,7 @@
 #define DTB_HARNESS_CHECKS_H
 
 #include "case_config.h"
+#include "envelope.h"
 #include "oracle.h"
 #include "rank_file.h"
 #include "tap.h"
@@ -22,7 +23,11 @@ typedef struct check_result {
     /* For tolerance checks, the worst err_impl / tolerance over what was
      * compared (pass or fail); negative when the check has no tolerance. */
     double ratio;
-    char ratio_where[64];     /* e.g. "W1 after step 10", "loss step 4" */
+    char ratio_where[64];     /* e.g. "W1[379] after step 10", "loss step 4" */
+    /* The same comparison under the single-baseline model that the envelope
+     * replaced (tolerance.h), for the seed sweep's comparison; negative when
+     * the check has no tolerance. */
+    double single_ratio;
 } check_result;
 
 #define CHECKS_MAX 24
@@ -51,6 +56,12 @@ typedef struct check_inputs {
     /* Also hold the plugin to the reference's exact communication and
      * memory (dtbench's own plugins; --strict). */
     int strict;
+    /* The natural spread of fp32 arithmetic (envelope.h): baseline and
+     * ensemble. NULL with envelope_reason NULL: the baseline's distance to
+     * the oracle alone (an ensemble of one; the unit tests); NULL with a
+     * reason: the ensemble failed, and so does every tolerance check. */
+    const envelope *envelope;
+    const char *envelope_reason;
 } check_inputs;
 
 /* Appends, in order: ran what was asked, loss every step, grad norm every

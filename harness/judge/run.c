@@ -80,6 +80,10 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
             .oracle = ref && ref->oracle_ok ? &ref->oracle : NULL,
             .oracle_reason = ref ? ref->oracle_reason : "out of memory",
             .strict = cfg->strict,
+            .envelope = ref && ref->envelope_ok ? &ref->env : NULL,
+            .envelope_reason = !ref               ? "out of memory"
+                               : ref->envelope_ok ? NULL
+                                                  : ref->envelope_reason,
         };
         checks_run(&in, &r->checks);
     }
