@@ -19,6 +19,7 @@
 #include "run.h"
 #include "run_args.h"
 #include "run_record.h"
+#include "sweep.h"
 
 
 void usage_run(FILE *f)
@@ -46,6 +47,11 @@ void usage_run(FILE *f)
             "                     plugins, found by name; any plugin is judged by volume\n"
             "                     and by the ZeRO formulas (docs/plugins.md)\n"
             "  --no-strict        the neutral checks only, also for dtbench's own plugins\n"
+            "  --seeds N          seed sweep: the whole matrix for each of N seeds derived\n"
+            "                     from the suite's seed (or --seed's); the summary gives the\n"
+            "                     failed cases / cases run (over a correct implementation:\n"
+            "                     the false-positive rate), the seeds with a failure and the\n"
+            "                     worst error/tolerance ratio (docs/tolerance.md)\n"
             "\n"
             "Benchmark suites (throughput, memory, comm; docs/benchmarks.md) also take:\n"
             "  --impl LIST        implementations, comma-separated (default: the suite's,\n"
@@ -132,6 +138,7 @@ int cmd_run(int argc, char **argv)
         {"strict", NULL, &a.strict},   {"no-strict", NULL, &a.no_strict},
         {"db", &a.db, NULL},           {"sizes", &a.sizes, NULL},   {"precision", &a.precision, NULL},
         {"warmup", &a.warmup, NULL},   {"reps", &a.reps, NULL},     {"mem-budget", &a.mem_budget, NULL},
+        {"seeds", &a.seeds, NULL},
     };
     char err[1536];
     if (cli_parse_options("run", argc, argv, opts, sizeof opts / sizeof opts[0], err,
@@ -148,8 +155,14 @@ int cmd_run(int argc, char **argv)
         snprintf(err, sizeof err, "--suite: unknown suite '%s' (see dtbench list)", a.suite);
         return bad(err);
     }
-    if (suite->kind == DTB_SUITE_BENCH)
+    if (suite->kind == DTB_SUITE_BENCH) {
+        if (a.seeds) {
+            snprintf(err, sizeof err, "--seeds applies to the conformance suites, not to %s",
+                     suite->name);
+            return bad(err);
+        }
         return cmd_run_bench(suite, &a, argc, argv);
+    }
     const char *bench_only = a.sizes        ? "--sizes"
                              : a.precision  ? "--precision"
                              : a.warmup     ? "--warmup"
@@ -166,6 +179,9 @@ int cmd_run(int argc, char **argv)
     plan_overrides ov;
     int np_buf[DTB_NP_LIST_MAX];
     if (parse_overrides(&a, &ov, np_buf, err, sizeof err))
+        return bad(err);
+    int64_t seeds = 0;
+    if (a.seeds && cli_parse_i64("--seeds", a.seeds, 1, SWEEP_MAX_SEEDS, &seeds, err, sizeof err))
         return bad(err);
 
     char plugins_dir[PATH_MAX], impl_path[PATH_MAX], baseline_path[PATH_MAX];
@@ -184,7 +200,8 @@ int cmd_run(int argc, char **argv)
 
     dtb_case *cases = NULL;
     int n_cases = 0;
-    if (plan_cases(suite, &ov, &cases, &n_cases, err, sizeof err))
+    if (seeds ? plan_sweep(suite, &ov, (int)seeds, &cases, &n_cases, err, sizeof err)
+              : plan_cases(suite, &ov, &cases, &n_cases, err, sizeof err))
         return bad(err);
     run_recording rec;
     if (run_recording_open(&rec, a.db, err, sizeof err)) {
@@ -208,6 +225,8 @@ int cmd_run(int argc, char **argv)
     }
     rc.suite = suite;
     rc.strict = a.strict || (!a.no_strict && plugin_is_ours(impl_path, plugins_dir));
+    rc.sweep_seeds = (int)seeds;
+    rc.sweep_base = ov.has_seed ? ov.seed : suite->seed;
     rc.cases = cases;
     rc.n_cases = n_cases;
     rc.impl_path = impl_path;

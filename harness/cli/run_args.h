@@ -16,6 +16,7 @@ typedef struct run_args {
     const char *sizes, *precision, *warmup, *reps, *mem_budget; /* benchmark suites */
     int keep, help;
     int strict, no_strict; /* conformance suites: the reference's exact checks on or off */
+    const char *seeds;     /* conformance suites: a seed sweep (judge/sweep.h) */
 } run_args;
 
 /* mpirun (--mpirun, $DTB_MPIRUN, PATH), --hostfile, --timeout and --keep

@@ -85,6 +85,7 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
                     for (int w = 0; w < n_worlds; w++) {
                         dtb_case *c = &cases[k];
                         c->index = k++;
+                        c->sweep_index = -1;
                         c->suite = suite;
                         c->recipe = recipe;
                         c->world_size = worlds[w];
@@ -120,7 +121,9 @@ void case_label(const dtb_case *c, const char *impl_name, char *buf, size_t len)
     int w = snprintf(buf, len, "%s %s %s %s np=%d mb=%d", impl_name, c->cfg.model->name,
                      c->recipe->name, precision, c->world_size, (int)c->cfg.micro_batches);
     if (c->cfg.prefetch_depth >= 0 && w >= 0 && (size_t)w < len)
-        snprintf(buf + w, len - (size_t)w, " pf=%d", (int)c->cfg.prefetch_depth);
+        w += snprintf(buf + w, len - (size_t)w, " pf=%d", (int)c->cfg.prefetch_depth);
+    if (c->sweep_index >= 0 && w >= 0 && (size_t)w < len)
+        snprintf(buf + w, len - (size_t)w, " seed=%llu", (unsigned long long)c->cfg.seed);
 }
 
 void case_baseline_config(const dtb_case *c, case_config *out)

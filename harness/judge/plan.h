@@ -20,6 +20,7 @@ typedef struct dtb_case {
     const dtb_recipe *recipe;  /* its name labels the case */
     int world_size;
     case_config cfg;
+    int sweep_index;           /* which seed of a seed sweep (sweep.h); -1: no sweep */
 } dtb_case;
 
 typedef struct plan_overrides {
@@ -45,9 +46,10 @@ uint64_t plan_required_caps(const dtb_suite *suite);
  * A case with missing capabilities is skipped, not failed (suite.h). */
 uint64_t plan_missing_caps(const dtb_case *c, uint64_t impl_caps);
 
-/* "<impl> <model> <recipe> <precision> np=<N> mb=<M>[ pf=<d>]", the precision
- * "fp32" or "bf16", pf only for an explicit ZeRO-3 prefetch depth, e.g.
- * "ref-ddp mlp-odd sgd noclip fp32 np=3 mb=3", "ref-zero3 mlp-odd adamw bf16 np=4 mb=3 pf=0" */
+/* "<impl> <model> <recipe> <precision> np=<N> mb=<M>[ pf=<d>][ seed=<S>]", the
+ * precision "fp32" or "bf16", pf only for an explicit ZeRO-3 prefetch depth,
+ * seed only in a seed sweep, e.g. "ref-ddp mlp-odd sgd noclip fp32 np=3 mb=3",
+ * "ref-zero3 mlp-odd adamw bf16 np=4 mb=3 pf=0" */
 void case_label(const dtb_case *c, const char *impl_name, char *buf, size_t len);
 
 /* The single-device baseline's config for a case: same training (the same

@@ -92,6 +92,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
 
 static void emit_case(tap_writer *tap, const case_result *r, run_summary *s)
 {
+    int failed = 0, single_failed = 0;
     for (int i = 0; i < r->checks.n; i++) {
         const check_result *c = &r->checks.items[i];
         char desc[400];
@@ -117,7 +118,16 @@ static void emit_case(tap_writer *tap, const case_result *r, run_summary *s)
             snprintf(s->worst_where, sizeof s->worst_where, "%.250s: %.60s", r->label,
                      c->ratio_where);
         }
+        failed |= c->status == CHECK_FAIL;
+        single_failed |= c->single_ratio > 1;
+        if (c->single_ratio > s->worst_single_ratio) {
+            s->worst_single_ratio = c->single_ratio;
+            snprintf(s->worst_single_where, sizeof s->worst_single_where, "%.250s: %.60s",
+                     r->label, c->name);
+        }
     }
+    s->cases_failed += failed;
+    s->cases_single_failed += single_failed;
 }
 
 /* The implementation's capabilities, for skipping the cases it cannot run.
@@ -137,7 +147,10 @@ void run_suite(const run_config *cfg, run_summary *s)
     double start = monotonic_seconds();
     memset(s, 0, sizeof *s);
     s->worst_ratio = -1;
+    s->worst_single_ratio = -1;
     uint64_t impl_caps = impl_caps_of(cfg);
+    /* Which seeds of a sweep had a failed case (calloc failing: none counted). */
+    unsigned char *seed_failed = cfg->sweep_seeds > 0 ? calloc((size_t)cfg->sweep_seeds, 1) : NULL;
     tap_writer tap;
     tap_begin(&tap, cfg->tap);
     reference_cache refs;
@@ -145,7 +158,14 @@ void run_suite(const run_config *cfg, run_summary *s)
     for (int i = 0; i < cfg->n_cases; i++) {
         case_result r;
         run_case(cfg, &refs, impl_caps, &cfg->cases[i], &r);
+        const int before = s->cases_failed;
         emit_case(&tap, &r, s);
+        const int sweep_index = cfg->cases[i].sweep_index;
+        if (seed_failed && s->cases_failed > before && sweep_index >= 0 &&
+            sweep_index < cfg->sweep_seeds && !seed_failed[sweep_index]) {
+            seed_failed[sweep_index] = 1;
+            s->seeds_failed++;
+        }
         if (cfg->observer)
             cfg->observer(cfg->observer_ctx, &r);
         check_list_free(&r.checks);
@@ -155,6 +175,7 @@ void run_suite(const run_config *cfg, run_summary *s)
         s->cases_skipped += r.skipped;
     }
     tap_end(&tap);
+    free(seed_failed);
     references_free(&refs);
     s->seconds = monotonic_seconds() - start;
 }
@@ -168,6 +189,17 @@ void run_summary_print(const run_config *cfg, const run_summary *s, FILE *f)
     if (s->worst_ratio >= 0)
         fprintf(f, "dtbench: worst error/tolerance ratio %.3g (%s)\n", s->worst_ratio,
                 s->worst_where);
+    if (cfg->sweep_seeds > 0 && s->cases > 0) {
+        fprintf(f, "dtbench: seed sweep of %d seeds from %llu: %d of %d cases failed (%.2f%%), "
+                   "seeds with a failed case: %d of %d\n",
+                cfg->sweep_seeds, (unsigned long long)cfg->sweep_base, s->cases_failed, s->cases,
+                100.0 * s->cases_failed / s->cases, s->seeds_failed, cfg->sweep_seeds);
+        if (s->worst_single_ratio >= 0)
+            fprintf(f, "dtbench: the single-baseline model would have failed %d of %d cases "
+                       "(%.2f%%) on the tolerance checks; its worst ratio %.3g (%s)\n",
+                    s->cases_single_failed, s->cases, 100.0 * s->cases_single_failed / s->cases,
+                    s->worst_single_ratio, s->worst_single_where);
+    }
     if (s->failed)
         fprintf(f, "dtbench: FAILED\n");
     else if (s->skipped)

@@ -11,6 +11,7 @@
 #ifndef DTB_HARNESS_RUN_H
 #define DTB_HARNESS_RUN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "checks.h"
@@ -42,6 +43,10 @@ typedef struct run_config {
     case_observer_fn observer;     /* may be NULL */
     void *observer_ctx;
     int strict;                    /* also the reference's exact comm and memory checks */
+    /* A seed sweep's number of seeds (sweep.h; the cases' sweep_index
+     * counts them), for the summary; 0 when the run is no sweep. */
+    int sweep_seeds;
+    uint64_t sweep_base;           /* the seed the sweep's seeds derive from */
 } run_config;
 
 typedef struct run_summary {
@@ -52,11 +57,20 @@ typedef struct run_summary {
     double seconds;
     double worst_ratio;            /* worst err_impl/tolerance of any comparison, -1 if none */
     char worst_where[320];
+    int cases_failed;              /* cases with a failed point ("completed" included) */
+    /* The single-baseline model the envelope replaced (tolerance.h), on the
+     * same comparisons: cases it would fail, its worst ratio. */
+    int cases_single_failed;
+    double worst_single_ratio;
+    char worst_single_where[320];
+    int seeds_failed;              /* a sweep's seeds with a failed case */
 } run_summary;
 
 void run_suite(const run_config *cfg, run_summary *out);
 
-/* "dtbench: suite ddp, impl ref-ddp: 16 cases, 160 test points: ..." */
+/* "dtbench: suite ddp, impl ref-ddp: 16 cases, 160 test points: ...", and for
+ * a sweep the false-positive line: failed cases / cases, seeds with a
+ * failure, worst ratio, and the single-baseline model's figures. */
 void run_summary_print(const run_config *cfg, const run_summary *s, FILE *f);
 
 #endif
