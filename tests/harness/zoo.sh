@@ -22,7 +22,11 @@ trap 'rm -rf "$TMP"' EXIT
 failures=0
 fail() { echo "FAIL: $ZOO: $*" >&2; failures=$((failures + 1)); }
 
-"$DTBENCH" run --suite ddp --impl "$ZOO" --np "$NP" --tap "$TMP/out.tap" 2>"$TMP/err"
+# DTB_ZOO_ARGS: more dtbench run options, e.g. "--seeds 20" to hold the
+# plugin to these expectations on every case of a seed sweep.
+# shellcheck disable=SC2086
+"$DTBENCH" run --suite ddp --impl "$ZOO" --np "$NP" ${DTB_ZOO_ARGS:-} --tap "$TMP/out.tap" \
+    2>"$TMP/err"
 rc=$?
 cat "$TMP/err" >&2
 [ $rc -eq 1 ] || fail "exit status $rc, want 1"
