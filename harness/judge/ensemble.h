@@ -16,7 +16,9 @@
  *
  * One member, step t: for each simulated rank r and micro-batch m, the
  * samples split_range(count_m, N, r) of micro-batch split_range(B, M, m)
- * go through forward and backward (dlogits scaled by fl32(1/B)), added into
+ * (or, strided as PyTorch's DistributedSampler deals them, the samples of
+ * the micro-batch whose index is r modulo N) go through forward and
+ * backward (dlogits scaled by fl32(1/B)), added into
  * rank r's gradient either directly (as the CPU backend's sgemm with beta 1
  * does) or as a separate chunk gradient added afterwards; the N rank
  * gradients are then summed in the member's order (sequential, reverse,
@@ -54,14 +56,16 @@ typedef struct ensemble_member {
     const char *name;          /* e.g. "blas n5 m2 ring" */
     ens_arith arith;
     int ranks;                 /* simulated data-parallel ranks N */
-    int micro_batches;         /* M (at most the global batch) */
+    int micro_batches;         /* M (at most the global batch); 0: the run spec's, the
+                                  split every implementation of the case is told to use */
     ens_reduce reduce;
     ens_accumulate accumulate;
     ens_norm norm;
+    int strided;               /* rank r takes the micro-batch's samples r, r+N, ... */
 } ensemble_member;
 
 /* The members, in a fixed order; the count is ENSEMBLE_MEMBERS. */
-#define ENSEMBLE_MEMBERS 11
+#define ENSEMBLE_MEMBERS 16
 const ensemble_member *ensemble_member_at(int k);
 
 /* One member's trajectory: what a rank file holds, for the compared steps. */

@@ -77,6 +77,7 @@ static void compute_envelope(reference_entry *e)
     dtb_run_spec spec;
     mlp_model_desc model;
     case_config_to_spec(&e->cfg, 0, 1, &model, &spec);
+    spec.micro_batches = e->micro_batches; /* the members of the cases' own split */
     for (int k = 0; k < ENSEMBLE_MEMBERS; k++) {
         ensemble_trace t;
         char err[512];
@@ -96,10 +97,12 @@ static void compute_envelope(reference_entry *e)
 }
 
 const reference_entry *references_get(reference_cache *c, const world_env *env,
-                                      const char *baseline_path, const case_config *baseline_cfg)
+                                      const char *baseline_path, const case_config *baseline_cfg,
+                                      int32_t micro_batches)
 {
     for (int i = 0; i < c->n; i++)
-        if (case_config_same_training(&c->items[i]->cfg, baseline_cfg))
+        if (case_config_same_training(&c->items[i]->cfg, baseline_cfg) &&
+            c->items[i]->micro_batches == micro_batches)
             return c->items[i];
     /* Plans keep the cases of one trajectory together, so the oldest entry
      * is done with: a long sweep holds a bounded number of references. */
@@ -120,6 +123,7 @@ const reference_entry *references_get(reference_cache *c, const world_env *env,
     if (!e)
         return NULL;
     e->cfg = *baseline_cfg;
+    e->micro_batches = micro_batches;
     compute_baseline(e, env, baseline_path);
     compute_oracle(e);
     compute_envelope(e);

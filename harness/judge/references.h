@@ -18,6 +18,7 @@
 
 typedef struct reference_entry {
     case_config cfg;                 /* the baseline's config: the cache key */
+    int32_t micro_batches;           /* the cases' split, for the ensemble: also the key */
     int baseline_ok;
     char baseline_reason[1024];
     rank_result baseline;            /* rank 0 of the baseline world */
@@ -40,10 +41,12 @@ void references_free(reference_cache *c);
 /* Entries kept: the oldest is evicted when a new one would exceed it. */
 #define REFERENCES_KEEP 16
 
-/* The entry for baseline_cfg, computing it on first use. NULL only when out
- * of memory. The baseline world runs with env's timeout. The entry stays
- * valid until REFERENCES_KEEP other trajectories have been asked for. */
+/* The entry for baseline_cfg and cases of micro_batches micro-batches (the
+ * ensemble samples that split too), computing it on first use. NULL only
+ * when out of memory. The baseline world runs with env's timeout. The entry
+ * stays valid until REFERENCES_KEEP other trajectories have been asked for. */
 const reference_entry *references_get(reference_cache *c, const world_env *env,
-                                      const char *baseline_path, const case_config *baseline_cfg);
+                                      const char *baseline_path, const case_config *baseline_cfg,
+                                      int32_t micro_batches);
 
 #endif

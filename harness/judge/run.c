@@ -68,7 +68,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
         case_config base_cfg;
         case_baseline_config(cs, &base_cfg);
         const reference_entry *ref = references_get(refs, &cfg->env, cfg->baseline_path,
-                                                    &base_cfg);
+                                                    &base_cfg, cs->cfg.micro_batches);
         check_inputs in = {
             .cfg = &cs->cfg,
             .world_size = cs->world_size,

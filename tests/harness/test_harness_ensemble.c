@@ -28,7 +28,7 @@ static void spec_of(case_config *cc, int adamw, int32_t precision, uint64_t seed
                                              1e-4};
     cc->clip_norm = adamw ? 0.05 : 0;
     cc->global_batch = 30;
-    cc->micro_batches = 1;
+    cc->micro_batches = 3; /* the split of the ensemble's mM members */
     cc->steps = STEPS;
     cc->seed = seed;
     cc->stage = DTB_STAGE_SINGLE;
@@ -42,7 +42,7 @@ static void spec_of(case_config *cc, int adamw, int32_t precision, uint64_t seed
 /* The baseline's arithmetic, as a member (not one of the ensemble's). */
 static const ensemble_member BASELINE = {"baseline", {ENS_MATMUL_BLAS, ENS_EW_REF, ENS_OPT_REF},
                                          1, 1, ENS_REDUCE_SEQUENTIAL, ENS_ACC_DIRECT,
-                                         ENS_NORM_F64};
+                                         ENS_NORM_F64, 0};
 
 static void test_trajectory(int adamw, int32_t precision, uint64_t seed)
 {

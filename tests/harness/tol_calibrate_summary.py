@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Condenses tol_calibrate's output (docs/tolerance.md): per class (optimizer
 x precision) and candidate statistic, the largest MULT any judged run needs
-and its 99th and 90th percentiles, how many judged runs need more than 4, 8
-and 16, the worst per-step needs and the old model's failures; then the
+(over the floors) and its 99th and 90th percentiles, how many judged runs
+need more than 4, 8 and 16, the worst per-step needs, the worst
+error/tolerance ratio under dtbench's constants and the old model's
+failures; then the
 median sensitivity k per statistic (at the precision's MULT; each halving
 of MULT adds one). Standard library only.
 
@@ -35,7 +37,7 @@ def main(paths):
             elif f[0] == "K":
                 ks[f[2]].append(f)
                 ks["all"].append(f)
-    stats = head[5:-4]
+    stats = head[5:-5]
     for cls in sorted(rows):
         runs = rows[cls]
         print(f"== {cls}: {len(runs)} judged runs")
@@ -49,7 +51,10 @@ def main(paths):
         loss = [float(r[off]) for r in runs]
         norm = [float(r[off + 1]) for r in runs]
         old = [float(r[off + 2]) for r in runs]
+        ratio = [float(r[off + 3]) for r in runs]
         print(f"   per step: loss needs <= {max(loss):.3g}, grad norm <= {max(norm):.3g}")
+        print(f"   dtbench's bound: {sum(x > 1 for x in ratio)} of {len(ratio)} judged runs fail, "
+              f"worst ratio {max(ratio):.3g}, 99th percentile {pct(ratio, .99):.3g}")
         print(f"   old model: {sum(x > 1 for x in old)} of {len(old)} judged runs fail, "
               f"worst ratio {max(old):.3g}")
         worst = max(runs, key=lambda r: float(r[5]))
