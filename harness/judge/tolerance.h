@@ -1,7 +1,11 @@
 /*
- * The conformance tolerance (README, "What the same means"). For one compared
- * quantity with fp64 oracle values o, fp32-baseline values b and
- * implementation values x:
+ * The single-baseline tolerance: the conformance verdict until the envelope
+ * (envelope.h, docs/tolerance.md) replaced it, because the one baseline's
+ * error over a tensor says nothing about the spread at the element that
+ * fails (AdamW near eps). The checks still compute it beside the envelope,
+ * as single_baseline_ratio, so that a seed sweep reports what it would have
+ * decided. For one compared quantity with fp64 oracle values o,
+ * fp32-baseline values b and implementation values x:
  *
  *     err_base  = max_i |b_i - o_i|          the baseline's own rounding error
  *     err_impl  = max_i |x_i - o_i|
