@@ -58,6 +58,7 @@ typedef struct run_summary {
     double worst_ratio;            /* worst err_impl/tolerance of any comparison, -1 if none */
     char worst_where[320];
     int cases_failed;              /* cases with a failed point ("completed" included) */
+    int cases_tolerance_failed;    /* ... with a failed tolerance check (loss, norm, params) */
     /* The single-baseline model the envelope replaced (tolerance.h), on the
      * same comparisons: cases it would fail, its worst ratio. */
     int cases_single_failed;

@@ -57,7 +57,8 @@ static void test_trajectory(int adamw, int32_t precision, uint64_t seed)
     ensemble_trace t[R];
     for (int r = 0; r < R; r++) {
         const ensemble_member *m = r == 0 ? &BASELINE : ensemble_member_at(r - 1);
-        CHECK(m != NULL && ensemble_train(m, &spec, cc.check_steps, 2, &t[r], err, sizeof err) == 0);
+        CHECK(m != NULL &&
+              ensemble_train(m, &spec, cc.check_steps, 2, &t[r], err, sizeof err) == 0);
     }
     const int64_t n = o.n_params;
     mlp_layout lay;
