@@ -13,43 +13,6 @@
 
 #define TOLERANCE_MODEL_TEXT "%g * baseline_error + %g * FLT_EPSILON * max|oracle|"
 
-void check_list_init(check_list *l)
-{
-    l->n = 0;
-}
-
-void check_list_free(check_list *l)
-{
-    for (int i = 0; i < l->n; i++)
-        diag_free(&l->items[i].diag);
-    l->n = 0;
-}
-
-check_result *check_list_add(check_list *l, const char *name)
-{
-    if (l->n >= CHECKS_MAX)
-        return NULL;
-    check_result *c = &l->items[l->n++];
-    memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", name);
-    c->status = CHECK_PASS;
-    c->ratio = -1;
-    diag_init(&c->diag);
-    return c;
-}
-
-void check_fail(check_result *c, const char *message)
-{
-    c->status = CHECK_FAIL;
-    diag_text(&c->diag, "message", "%s", message);
-}
-
-void check_skip(check_result *c, const char *reason)
-{
-    c->status = CHECK_SKIP;
-    snprintf(c->skip_reason, sizeof c->skip_reason, "%s", reason);
-}
-
 /* Fails c when the oracle or baseline is missing; returns 1 if so. */
 static int lacks_references(const check_inputs *in, check_result *c)
 {
@@ -603,9 +566,11 @@ void checks_run(const check_inputs *in, check_list *out)
         if (in->world_size > 1) /* a world of one has its own check */
             check_communication_volume(in, out);
         check_memory_formula(in, out);
+        check_buffers_neutral(in, out);
         if (in->strict) {
             check_communication(in, out);
             check_memory(in, out);
+            check_buffers_strict(in, out);
         }
     }
 }

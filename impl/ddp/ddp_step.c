@@ -95,7 +95,8 @@ static int launch_remaining_and_wait(dtb_state *s)
     return 0;
 }
 
-/* Samples this rank sees over the whole step (for the zoo's per-rank average). */
+/* Samples this rank sees over the whole step (for the zoo's per-rank average
+ * and its empty-share skip). */
 static int64_t local_samples_per_step(const dtb_state *s)
 {
     int64_t total = 0;
@@ -132,6 +133,8 @@ static int accumulate_micro_batches(dtb_state *s, int64_t step, double *loss_sum
             return -1;
         s->reduce_in_backward = (m == M - 1) && s->comm != NULL && s->bug != DDP_BUG_LOCAL_CLIP;
         double part = 0.0;
+        if (s->bug == DDP_BUG_MICRO_MEAN)
+            dlogit_scale = 1.0 / ((double)M * (double)mc);
         if (replica_forward_backward(&s->r, &s->hooks, step, mf + rf, rc, (float)dlogit_scale,
                                      &part) != 0)
             return -1;
@@ -144,6 +147,10 @@ int ddp_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
 {
     replica *r = &s->r;
     double loss_sum = 0.0, norm = 0.0, coef = 1.0;
+    if (s->bug == DDP_BUG_EMPTY_SKIP && local_samples_per_step(s) == 0) {
+        report->loss = 0.0, report->grad_norm = 0.0, report->clip_coef = 1.0;
+        return 0; /* nothing to compute, so nothing to reduce: wrong */
+    }
     if (accumulate_micro_batches(s, step, &loss_sum) != 0)
         return -1;
 

@@ -48,7 +48,10 @@ typedef enum zero_bug {
     ZERO_BUG_BF16_ACCUM,
     /* stage 2/3: a bucket is zeroed and refilled without waiting for the
      * reduce-scatter still reading it */
-    ZERO_BUG_BUCKET_REUSE
+    ZERO_BUG_BUCKET_REUSE,
+    /* stage 2/3: reduce-scatter buckets sized to the whole padded model
+     * instead of a unit (correct results, ZeRO-2's memory saving gone) */
+    ZERO_BUG_FULL_BUCKETS
 } zero_bug;
 
 #define ZERO_VERSION "0.1.0"

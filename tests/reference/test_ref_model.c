@@ -18,7 +18,8 @@ typedef struct expected_count {
 } expected_count;
 
 static const expected_count EXPECTED[] = {
-    {"mlp-odd", 5209},      {"mlp-small", 26122},     {"mlp-100k", 101386},
+    {"mlp-odd", 5209},      {"mlp-small", 26122},     {"mlp-deep", 15989},
+    {"mlp-100k", 101386},
     {"mlp-1m", 1055242},    {"mlp-8m", 8403978},      {"mlp-20m", 18915344},
     {"mlp-100m", 109081600}, {"mlp-240m", 239119360}, {"mlp-420m", 419488768},
     {"mlp-650m", 650189824},
