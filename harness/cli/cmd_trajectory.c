@@ -20,7 +20,8 @@
 #include "trajectory.h"
 #include "trajectory_files.h"
 
-/* What the trajectory and its envelope may hold in memory at once. */
+/* What the trajectory, its envelope and the training may hold in memory at
+ * once (trajectory_bytes + envelope_bytes, an upper estimate). */
 #define TRAJECTORY_MAX_BYTES (4LL << 30)
 #define TRAJECTORY_MAX_STEPS 100000
 #define TRAJECTORY_MAX_BATCH (1 << 20)
@@ -176,9 +177,10 @@ static int configure(const trajectory_args *a, case_config *c, trajectory_names 
         char need[32], limit[32];
         bench_format_bytes((double)held, need, sizeof need);
         bench_format_bytes((double)TRAJECTORY_MAX_BYTES, limit, sizeof limit);
-        snprintf(err, err_len, "--steps: %lld steps of %s would hold %s in memory, over the "
-                 "limit of %s: ask for fewer steps or a smaller model", (long long)c->steps,
-                 c->model->name, need, limit);
+        snprintf(err, err_len, "trajectory: %lld steps of %s with batch %lld would hold %s in "
+                 "memory, over the limit of %s: ask for fewer steps, a smaller batch or a "
+                 "smaller model", (long long)c->steps, c->model->name,
+                 (long long)c->global_batch, need, limit);
         return -1;
     }
     return 0;

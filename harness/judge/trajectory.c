@@ -10,10 +10,23 @@
 
 int64_t trajectory_bytes(const case_config *c)
 {
-    const int64_t n = mlp_param_count(c->model);
-    /* Per step: 6 scalars and the oracle's check step (8 bytes each), 4 + 8
-     * bytes per parameter. */
-    const double bytes = (double)n * 4.0 + (double)c->steps * (7.0 * 8.0 + (double)n * 12.0);
+    const mlp_config *m = c->model;
+    const double n = (double)mlp_param_count(m);
+    double widths = 0.0, widest = 0.0;
+    for (int l = 0; l <= m->n_linear; l++) {
+        widths += (double)m->dims[l];
+        widest = (double)m->dims[l] > widest ? (double)m->dims[l] : widest;
+    }
+    /* Kept: init (4 per parameter); per step 6 scalars and the oracle's
+     * check step (8 bytes each), 4 + 8 bytes per parameter. */
+    const double kept = 4.0 * n + (double)c->steps * (7.0 * 8.0 + 12.0 * n);
+    /* While training, one reference at a time, the larger: the oracle's
+     * fp64 parameters, gradients, two moments and compute copy (40 bytes
+     * per parameter) and, per sample, activations and their gradients in
+     * fp64 and fp32 (at most 32 bytes per unit of every layer and of the
+     * two widest buffers). */
+    const double training = 40.0 * n + (double)c->global_batch * (widths + 2.0 * widest) * 32.0;
+    const double bytes = kept + training;
     return bytes < 9e18 ? (int64_t)bytes : INT64_MAX;
 }
 

@@ -42,8 +42,10 @@ typedef struct trajectory {
                                     k is step k+1) */
 } trajectory;
 
-/* Bytes trajectory_compute holds for c: init, the per-step scalars, the
- * baseline's (4) and the oracle's (8) parameters after every step. */
+/* An upper estimate of the bytes trajectory_compute holds for c at once:
+ * what it keeps (init, the per-step scalars, the baseline's (4) and the
+ * oracle's (8) parameters after every step) and the larger reference's
+ * training state and activations. */
 int64_t trajectory_bytes(const case_config *c);
 
 /* Trains both references for c->steps steps. 0, or -1 with a one-line

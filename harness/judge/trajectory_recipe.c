@@ -236,10 +236,21 @@ int trajectory_recipe_write(FILE *f, const case_config *c, const trajectory_name
     fprintf(f, "[%lu, %lu],\n", (unsigned long)(c->seed & 0xFFFFFFFFu),
             (unsigned long)(c->seed >> 32));
     key_string(f, 2, "precision", precision_name(c->precision), 0);
-    key_string(f, 2, "baseline", "fp32 single device (the `baseline` plugin): whole global "
-                                 "batch in one pass, one BLAS thread", 0);
-    key_string(f, 2, "oracle", "fp64, same init and data, whole global batch "
-                               "(reference/oracle.c)", 0);
+    const int bf16 = c->precision == DTB_PREC_BF16_MIXED;
+    key_string(f, 2, "baseline",
+               bf16 ? "the `baseline` plugin on one device, bf16-mixed: fp32 masters (the "
+                      "parameters written), bf16 compute parameters; whole global batch in "
+                      "one pass, one BLAS thread"
+                    : "the `baseline` plugin on one device, fp32: whole global batch in one "
+                      "pass, one BLAS thread",
+               0);
+    key_string(f, 2, "oracle",
+               bf16 ? "fp64 masters (the parameters written), compute parameters bf16 of them "
+                      "rounded from fp64; same init and data, whole global batch "
+                      "(reference/oracle.c)"
+                    : "fp64 throughout, same init and data, whole global batch "
+                      "(reference/oracle.c)",
+               0);
     write_spec_sections(f);
     write_files(f, t);
     write_envelope(f, t, e);
