@@ -6,6 +6,7 @@
  *   dtbench bench-step [options]         the baseline step's FLOP rate vs sgemm
  *   dtbench runs|show|compare|gate|tag|export   the results database
  *   dtbench report --out DIR [--run REF]...     benchmark results: tables and plots
+ *   dtbench trajectory --model M --recipe R --out DIR   golden trajectory as .npy files
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
  *   dtbench worker-comm ...              (internal) one rank of a comm benchmark
@@ -37,6 +38,7 @@ void usage_main(FILE *f)
                "  tag         name a recorded run (e.g. a baseline)\n"
                "  export      write recorded samples as CSV\n"
                "  report      write a report of benchmark results: tables, gnuplot plots\n"
+               "  trajectory  write a golden trajectory (data, references, tolerance) as .npy\n"
                "  help        show the usage of a command: dtbench help run\n"
                "\n"
                "Every run is recorded in ./dtbench-results.db (--db FILE or DTBENCH_DB choose\n"
@@ -69,6 +71,10 @@ static int cmd_help(int argc, char **argv)
     }
     if (argc == 1 && strcmp(argv[0], "report") == 0) {
         usage_report(stdout);
+        return 0;
+    }
+    if (argc == 1 && strcmp(argv[0], "trajectory") == 0) {
+        usage_trajectory(stdout);
         return 0;
     }
     static const struct {
@@ -125,6 +131,8 @@ int main(int argc, char **argv)
         return bench_peak_worker_main(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 2, argv + 2);
+    if (strcmp(cmd, "trajectory") == 0)
+        return cmd_trajectory(argc - 2, argv + 2);
     if (strcmp(cmd, "worker-comm") == 0)
         return comm_worker_main(argc - 2, argv + 2);
     static const struct {
