@@ -487,8 +487,9 @@ static void check_validate(ref_checker *c)
                   !(t[2].flags & DTB_TENSOR_TIED),
               "tensor table: W0 [7 x 5] at 0, b0 [7] at 35, b1 [2] at 56, layers 0 and 1");
     mlp_config from;
+    const int read_back = mlp_config_from_spec(&spec, &from, err, sizeof err);
     ref_check(c,
-              mlp_config_from_spec(&spec, &from, err, sizeof err) == 0 && from.n_linear == 2 &&
+              read_back == 0 && from.n_linear == 2 &&
                   from.dims[0] == 5 && from.dims[2] == 2 && strcmp(from.name, "custom") == 0 &&
                   mlp_param_count(&from) == m->n_params,
               "mlp_config_from_spec reads name, layers and dims back (%lld params)",
