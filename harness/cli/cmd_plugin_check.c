@@ -138,17 +138,11 @@ static int load_baseline(const char *plugins_dir, char *path, size_t path_len, c
     return 0;
 }
 
-/* Runs the planned cases; the exit status. */
+/* Runs the planned cases, TAP into tap (closed here); the exit status. */
 static int run_cases(const plugin_probe *probe, const char *impl_path,
-                     const char *baseline_path, const world_env *env, const char *tap_path,
-                     const dtb_case *cases, int n_cases)
+                     const char *baseline_path, const world_env *env, FILE *tap,
+                     const char *tap_path, const dtb_case *cases, int n_cases)
 {
-    FILE *tap = fopen(tap_path ? tap_path : "/dev/null", "w");
-    if (!tap) {
-        char err[PATH_MAX + 64];
-        snprintf(err, sizeof err, "--tap: cannot write %s", tap_path ? tap_path : "/dev/null");
-        return bad(err);
-    }
     check_progress pr = {.out = stdout, .passed = 0, .failed = 0, .first_problem = "", .stop = 0};
     run_config rc;
     memset(&rc, 0, sizeof rc);
@@ -250,6 +244,13 @@ int cmd_plugin_check(int argc, char **argv)
         return bad(err);
     }
 
+    /* No TAP unless asked: the run loop writes it, to /dev/null by default. */
+    FILE *tap = fopen(a.tap ? a.tap : "/dev/null", "w");
+    if (!tap) {
+        free(cases);
+        snprintf(err, sizeof err, "--tap: cannot write %.1400s", a.tap ? a.tap : "/dev/null");
+        return bad(err);
+    }
     plugin_declaration_print(impl_path, &probe, stdout);
     uint64_t exercised = 0;
     for (int i = 0; i < n_cases; i++)
@@ -259,7 +260,7 @@ int cmd_plugin_check(int argc, char **argv)
     printf("cases: %s, %lld steps, seed %llu, timeout %g s per world%s\n", t->models[0],
            (long long)t->steps, (unsigned long long)t->seed, env.timeout_s,
            a.tap ? "" : " (--tap FILE for every diagnostic)");
-    int rc = run_cases(&probe, impl_path, baseline_path, &env, a.tap, cases, n_cases);
+    int rc = run_cases(&probe, impl_path, baseline_path, &env, tap, a.tap, cases, n_cases);
     free(cases);
     return rc;
 }

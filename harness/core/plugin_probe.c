@@ -13,6 +13,14 @@
 #include "clock.h"
 #include "plugin_loader.h"
 
+/* Built with a sanitizer that ends a faulting process itself (GCC defines
+ * __SANITIZE_ADDRESS__; -fsanitize=address,undefined is the sanitize build). */
+#ifdef __SANITIZE_ADDRESS__
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
 /* The one message the child writes: a fixed-size struct, so that anything
  * shorter (the child died mid-write) or marked otherwise is recognised. */
 #define PROBE_MAGIC 0x64746270u /* "dtbp" */
@@ -197,6 +205,12 @@ int plugin_probe_load(const char *path, double timeout_s, plugin_probe *out, cha
         int sig = WTERMSIG(status);
         snprintf(err, err_len, "%s crashed while loading (in a constructor or %s): killed by "
                  "signal %d (%s)", path, DTB_PLUGIN_ENTRY_SYMBOL, sig, strsignal(sig));
+    } else if (WIFEXITED(status) && got == 0 && WEXITSTATUS(status) != 0 && SANITIZED) {
+        /* AddressSanitizer and UndefinedBehaviorSanitizer turn a fault into
+         * a report and exit(1), whatever signal handler the child sets. */
+        snprintf(err, err_len, "%s ended the process while loading with exit status %d: "
+                 "exit() called, or this sanitizer build stopped it on a fault (a crash), in "
+                 "a constructor or %s", path, WEXITSTATUS(status), DTB_PLUGIN_ENTRY_SYMBOL);
     } else if (WIFEXITED(status) && got == 0) {
         snprintf(err, err_len, "%s ended the process while loading: exit(%d) called from a "
                  "constructor or %s", path, WEXITSTATUS(status), DTB_PLUGIN_ENTRY_SYMBOL);

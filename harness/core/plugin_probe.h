@@ -39,7 +39,8 @@ typedef struct plugin_probe {
  * and fills out, or -1 with one line in err: the loader's refusal, or what
  * became of the child ("crashed while loading: killed by signal 11 ...",
  * "ended the process while loading: exit(0) ...", "did not finish loading
- * within 10 s"). timeout_s > 0. */
+ * within 10 s"; in a sanitizer build a fault is the sanitizer's exit(1), and
+ * the message says it may be either). timeout_s > 0. */
 int plugin_probe_load(const char *path, double timeout_s, plugin_probe *out, char *err,
                       size_t err_len);
 
