@@ -199,6 +199,7 @@ int cmd_plugin_check(int argc, char **argv)
     const char *pos[1];
     int n_pos, n_rest;
     char *rest[RESULTS_CLI_MAX_ARGS];
+    /* The positional PLUGIN beside options, as the results commands take REF. */
     if (results_cli_split("plugin-check", argc, argv, opts, n_opts, pos, 1, &n_pos, rest,
                           &n_rest, err, sizeof err) ||
         cli_parse_options("plugin-check", n_rest, rest, opts, n_opts, err, sizeof err)) {
@@ -222,14 +223,15 @@ int cmd_plugin_check(int argc, char **argv)
     world_env env;
     if (plugin_dir(plugins_dir, sizeof plugins_dir, err, sizeof err) ||
         plugin_resolve(pos[0], plugins_dir, impl_path, sizeof impl_path, err, sizeof err) ||
-        load_baseline(plugins_dir, baseline_path, sizeof baseline_path, err, sizeof err) ||
         run_args_setup_env(&a, &env, mpirun, sizeof mpirun, err, sizeof err))
         return bad(err);
     if (!a.timeout)
         env.timeout_s = PLUGIN_CHECK_TIMEOUT_S;
-
+    /* The child is forked before this process dlopens anything more (the
+     * baseline): the fewer threads and locks there are, the safer a fork. */
     plugin_probe probe;
-    if (plugin_probe_load(impl_path, env.timeout_s, &probe, err, sizeof err))
+    if (plugin_probe_load(impl_path, env.timeout_s, &probe, err, sizeof err) ||
+        load_baseline(plugins_dir, baseline_path, sizeof baseline_path, err, sizeof err))
         return bad(err);
     dtb_case *cases = NULL;
     int n_cases = 0;

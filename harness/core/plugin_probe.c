@@ -89,40 +89,61 @@ static void probe_child(const char *path, int fd)
     _exit(write_all(fd, &r, sizeof r) == 0 ? 0 : 3);
 }
 
-/* Reads the reply until EOF or the deadline: bytes read, or -1 on a read
- * error; *timed_out when the deadline passed first. */
-static ssize_t read_reply(int fd, double deadline, probe_reply *r, int *timed_out)
+/* How the collection of the reply ended. */
+typedef struct probe_wait {
+    size_t got;                /* bytes of the reply read */
+    int read_errno;            /* a read failed: its errno; else 0 */
+    int timed_out;             /* the deadline passed first */
+    int reaped;                /* the child was reaped here; status is valid */
+    int status;
+} probe_wait;
+
+/* Reads the reply until it is whole, the pipe reaches EOF, the child is
+ * gone (reaped between polls: a grandchild the plugin started may hold the
+ * pipe open, so EOF alone is not enough), or the deadline passes. */
+static void collect_reply(pid_t pid, int fd, double deadline, probe_reply *r, probe_wait *w)
 {
     char *buf = (char *)r;
-    size_t got = 0;
-    char overflow[64];
-    *timed_out = 0;
-    for (;;) {
+    memset(w, 0, sizeof *w);
+    while (w->got < sizeof *r) {
         double left = deadline - monotonic_seconds();
-        if (left <= 0) {
-            *timed_out = 1;
-            return (ssize_t)got;
+        if (left <= 0 && !w->reaped) {
+            w->timed_out = 1;
+            return;
         }
+        /* Poll in short slices to notice a child that is gone; once it is,
+         * only drain what it wrote (timeout 0). */
+        int ms = w->reaped ? 0 : left > 0.1 ? 100 : (int)(left * 1000.0) + 1;
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int ms = left > 1e6 ? 1000000000 : (int)(left * 1000.0) + 1;
         int n = poll(&pfd, 1, ms);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            continue; /* the deadline is checked above */
-        /* Past a whole reply, read into scratch: more bytes make it malformed. */
-        char *dst = got < sizeof *r ? buf + got : overflow;
-        size_t room = got < sizeof *r ? sizeof *r - got : sizeof overflow;
-        ssize_t k = read(fd, dst, room);
+        if (n < 0) {
+            w->read_errno = errno;
+            return;
+        }
+        if (n == 0) {
+            if (w->reaped)
+                return; /* gone, and nothing more in the pipe */
+            pid_t done = waitpid(pid, &w->status, WNOHANG);
+            if (done == pid)
+                w->reaped = 1;
+            else if (done < 0 && errno != EINTR) {
+                w->read_errno = errno;
+                return;
+            }
+            continue;
+        }
+        ssize_t k = read(fd, buf + w->got, sizeof *r - w->got);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k < 0)
-            return -1;
+        if (k < 0) {
+            w->read_errno = errno;
+            return;
+        }
         if (k == 0)
-            return (ssize_t)got;
-        got += (size_t)k;
+            return; /* EOF */
+        w->got += (size_t)k;
     }
 }
 
@@ -167,29 +188,31 @@ int plugin_probe_load(const char *path, double timeout_s, plugin_probe *out, cha
     close(fds[1]);
     probe_reply r;
     memset(&r, 0, sizeof r);
-    int timed_out;
-    ssize_t got = read_reply(fds[0], deadline, &r, &timed_out);
-    int read_errno = errno;
+    probe_wait w;
+    collect_reply(pid, fds[0], deadline, &r, &w);
     close(fds[0]);
-    if (timed_out)
+    /* Whatever happened, the child is reaped before returning; one that is
+     * still running past the deadline (or after a failed read) is killed. */
+    if (!w.reaped && (w.timed_out || w.read_errno))
         (void)kill(pid, SIGKILL);
-    int status = 0;
-    if (reap(pid, &status) != 0) {
+    int status = w.status;
+    if (!w.reaped && reap(pid, &status) != 0) {
         snprintf(err, err_len, "cannot wait for the process loading %s: %s", path,
                  strerror(errno));
         return -1;
     }
-    if (timed_out) {
+    if (w.timed_out) {
         snprintf(err, err_len, "%s did not finish loading within %g s (a constructor or "
                  "%s hangs)", path, timeout_s, DTB_PLUGIN_ENTRY_SYMBOL);
         return -1;
     }
-    if (got < 0) {
+    if (w.read_errno) {
         snprintf(err, err_len, "reading what %s declares failed: %s", path,
-                 strerror(read_errno));
+                 strerror(w.read_errno));
         return -1;
     }
-    if ((size_t)got == sizeof r && r.magic == PROBE_MAGIC) {
+    size_t got = w.got;
+    if (got == sizeof r && r.magic == PROBE_MAGIC) {
         if (!r.loaded) {
             r.why[sizeof r.why - 1] = '\0';
             snprintf(err, err_len, "%s", r.why);
@@ -215,7 +238,7 @@ int plugin_probe_load(const char *path, double timeout_s, plugin_probe *out, cha
         snprintf(err, err_len, "%s ended the process while loading: exit(%d) called from a "
                  "constructor or %s", path, WEXITSTATUS(status), DTB_PLUGIN_ENTRY_SYMBOL);
     } else {
-        snprintf(err, err_len, "%s: the process loading it sent a malformed reply (%zd of %zu "
+        snprintf(err, err_len, "%s: the process loading it sent a malformed reply (%zu of %zu "
                  "bytes)", path, got, sizeof r);
     }
     return -1;
