@@ -1,6 +1,5 @@
 #include "plugin_declaration.h"
 
-#include <string.h>
 
 #include "plan.h"
 #include "plugin_loader.h"
