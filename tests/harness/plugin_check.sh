@@ -1,8 +1,9 @@
 #!/bin/sh
 # dtbench plugin-check, one mode per CTest test:
 #   good IMPL CASES [ARGS...]   exit 0, nothing on stderr, the declaration printed
-#                               (name, ABI 2, every capability), CASES "ok" lines, one
-#                               per case, and "passed CASES cases"
+#                               (name, ABI 2, every capability), strict checks (ours)
+#                               unless --no-strict, CASES "ok" lines, one per case,
+#                               and "passed CASES cases"
 #   bad BAD_DIR                 every malformed plugin, and the plugins whose entry
 #                               function segfaults, calls exit(0) or hangs: exit 2,
 #                               exactly one line on stderr naming the problem, nothing
@@ -59,6 +60,10 @@ good)
     [ -n "$name" ] || fail "$IMPL: no name line"
     grep -q '^  abi           2 (table of [0-9]* bytes)$' "$TMP/out" || fail "$IMPL: no ABI line"
     grep -q '^  optional      get_compute_params: ' "$TMP/out" || fail "$IMPL: no optional line"
+    judged=strict
+    case " $* " in *" --no-strict "*) judged=neutral ;; esac
+    grep -q "^cases: mlp-odd, 3 steps, seed 20261123, timeout [0-9.]* s per world, $judged checks" \
+        "$TMP/out" || fail "$IMPL: no 'cases:' line with $judged checks"
     caps=$(sed -n 's/^  capabilities  //p' "$TMP/out")
     for cap in fp32 sgd-momentum adamw grad-clip model-mlp cpu; do
         case ",$caps," in *",$cap,"*) ;; *) fail "$IMPL: capability $cap not printed ($caps)" ;; esac
@@ -112,6 +117,7 @@ bad)
     expect_bad "plugin /nonexistent/p.so does not exist" /nonexistent/p.so
     expect_bad "--np: '0' is not a list of rank counts" ref-ddp --np 0
     expect_bad "--timeout: 'x' is not a number" ref-ddp --timeout x
+    expect_bad "--strict and --no-strict contradict each other" ref-ddp --strict --no-strict
     expect_bad "--np 2: the plugin's only stage is single-device, which runs at np 1" baseline --np 2
     expect_bad "mpirun '/nonexistent/mpirun' not found" ref-ddp --mpirun /nonexistent/mpirun
     expect_bad "--tap: cannot write /nonexistent/dir/x.tap" ref-ddp --tap /nonexistent/dir/x.tap
