@@ -3,17 +3,10 @@
 
 const char *const conformance_models[CONFORMANCE_N_MODELS] = {"mlp-odd", "mlp-small"};
 
-#define CONFORMANCE_SGD                                                                      \
-    {.name = "sgd", .kind = DTB_OPT_SGD_MOMENTUM, .lr = 0.05, .momentum = 0.9,              \
-     .weight_decay = 1e-4}
-#define CONFORMANCE_ADAMW                                                                    \
-    {.name = "adamw", .kind = DTB_OPT_ADAMW, .lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999,      \
-     .eps = 1e-8, .weight_decay = 0.01}
-
 const dtb_recipe conformance_recipes[CONFORMANCE_N_RECIPES] = {
-    {.name = "sgd", .opt = CONFORMANCE_SGD, .clip_norm = 0.05},
+    {.name = "sgd", .opt = CONFORMANCE_SGD, .clip_norm = CONFORMANCE_CLIP_NORM},
     {.name = "sgd noclip", .opt = CONFORMANCE_SGD, .clip_norm = 0},
-    {.name = "adamw", .opt = CONFORMANCE_ADAMW, .clip_norm = 0.05},
+    {.name = "adamw", .opt = CONFORMANCE_ADAMW, .clip_norm = CONFORMANCE_CLIP_NORM},
 };
 
 const int conformance_world_sizes[CONFORMANCE_N_WORLD_SIZES] = {1, 2, 3, 4};

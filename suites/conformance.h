@@ -39,6 +39,17 @@ extern const int conformance_world_sizes[CONFORMANCE_N_WORLD_SIZES];
 extern const int32_t conformance_precisions[CONFORMANCE_N_PRECISIONS];
 extern const dtb_edge_case conformance_edges[CONFORMANCE_N_EDGES];
 
+/* The optimizers of the conformance recipes (also plugin-check's). */
+#define CONFORMANCE_SGD                                                                      \
+    {.name = "sgd", .kind = DTB_OPT_SGD_MOMENTUM, .lr = 0.05, .momentum = 0.9,              \
+     .weight_decay = 1e-4}
+#define CONFORMANCE_ADAMW                                                                    \
+    {.name = "adamw", .kind = DTB_OPT_ADAMW, .lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999,      \
+     .eps = 1e-8, .weight_decay = 0.01}
+/* Their clipping threshold: below the oracle's pre-clip gradient norm at
+ * every step of every conformance and plugin-check case. */
+#define CONFORMANCE_CLIP_NORM 0.05
+
 /* The fields of a dtb_suite that the conformance suites share. */
 #define CONFORMANCE_MATRIX                                                                 \
     .models = conformance_models, .n_models = CONFORMANCE_N_MODELS,                       \

@@ -63,7 +63,8 @@ struct bench_context;
 /* A conformance suite is the declarative matrix below, run by run.c; a
  * benchmark suite has a driver instead (harness/bench.h) and uses the
  * matrix fields as its defaults: models (--sizes), world_sizes (--np),
- * precisions (--precision), global_batch, seed, and bench_impls (--impl). */
+ * precisions (--precision), global_batch, micro_batches, steps (0: warm-ups
+ * plus repetitions), seed, and bench_impls (--impl). */
 typedef enum dtb_suite_kind { DTB_SUITE_CONFORMANCE = 0, DTB_SUITE_BENCH = 1 } dtb_suite_kind;
 
 typedef struct dtb_suite {
@@ -76,6 +77,8 @@ typedef struct dtb_suite {
     int n_bench_impls;
     int bench_mem_budget;              /* takes --mem-budget */
     int bench_sizes_are_bytes;         /* --sizes lists message sizes, not models */
+    const int64_t *bench_message_sizes; /* ...and these are its default sizes, bytes */
+    int n_bench_message_sizes;
     const char *description;       /* one line for `dtbench list` */
     uint64_t required_caps;        /* DTB_CAP_*; each case adds its recipe's */
     const char *default_impl;
