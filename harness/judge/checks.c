@@ -573,4 +573,5 @@ void checks_run(const check_inputs *in, check_list *out)
             check_buffers_strict(in, out);
         }
     }
+    checks_hint(in, out);
 }

@@ -27,4 +27,8 @@ void check_buffers_strict(const check_inputs *in, check_list *out);
 void check_clip_coefficient(const check_inputs *in, check_list *out);
 void check_compute_params(const check_inputs *in, check_list *out);
 
+/* hints.c: a "likely_cause" line on failing points whose signature matches
+ * a known bug class (never a verdict). Runs after every check. */
+void checks_hint(const check_inputs *in, check_list *out);
+
 #endif

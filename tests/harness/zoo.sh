@@ -93,8 +93,14 @@ expect_matrix_clean() {
     [ ! -s "$TMP/badm" ] || fail "the matrix should be clean, but: $(head -3 "$TMP/badm")"
 }
 
+# expect_hint TEXT: some failing point's YAML names the likely cause TEXT
+expect_hint() {
+    grep -q "^  likely_cause: \".*$1" "$TMP/out.tap" || fail "no likely_cause naming '$1'"
+}
+
 case $(basename "$ZOO" .so) in
 zoo-ddp-sum)
+    expect_hint "the ranks' results were summed"
     expect_fail "grad norm every step" "np>1"
     expect_fail "$last_params" "np>1 noclip"
     expect_np1_clean ;;
@@ -107,6 +113,7 @@ zoo-ddp-localclip)
     expect_fail "$last_params" "np>1 clip"
     expect_np1_clean ;;
 zoo-ddp-micromean)
+    expect_hint "each micro-batch was averaged over its own samples"
     expect_fail "grad norm every step" edge=uneven-micro
     expect_fail "$last_params" edge=uneven-micro
     expect_matrix_clean ;;

@@ -102,6 +102,8 @@ zoo-zero-pad)
     expect_fail "$last_params" "np>1"
     expect_clean "np=1" ;;
 zoo-zero3-stale)
+    grep -q '^  likely_cause: ".*state carried between steps' "$TMP/out.tap" ||
+        fail "no likely_cause naming the state carried between steps"
     expect_fail "grad norm every step" all
     expect_fail "$last_params" all
     expect_fail "memory within theory" all ;;
