@@ -217,7 +217,7 @@ static void hint_steps(const check_inputs *in, check_list *out)
     const check_result *one = named(out, first);
     check_result *end = failing(out, last);
     const check_result *loss = named(out, "loss every step");
-    if (!end || !one || one->status != CHECK_PASS)
+    if (!end || !one || one->status != CHECK_PASS || diag_get_text(&end->diag, "likely_cause"))
         return;
     if (loss && loss->status == CHECK_FAIL && !failing(out, "grad norm every step"))
         return; /* a loss-only defect says more than the parameters */
@@ -273,6 +273,6 @@ void checks_hint(const check_inputs *in, check_list *out)
     if (!in->oracle || !in->baseline)
         return;
     hint_norm(in, out);
+    hint_one_layer(in, out); /* the more specific of the two on the last parameters */
     hint_steps(in, out);
-    hint_one_layer(in, out);
 }

@@ -760,6 +760,30 @@ static void test_compute_params(void)
     teardown(&f);
 }
 
+/* The hints: one layer off, the rest within fp32 spread, names the layer;
+ * the same error spread over every layer names nothing. */
+static void test_hints(void)
+{
+    fixture f;
+    check_list l;
+    setup(&f);
+    const int64_t n = f.lay.n_params;
+    for (int64_t i = f.lay.offset[2]; i < f.lay.offset[3]; i++) /* W1 after step 3 */
+        f.run1[0].params[n + i] += 1e-3f;
+    char last[64];
+    snprintf(last, sizeof last, "params after step %d", STEPS);
+    CHECK(run_status(&f, &l, last) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, last, "likely_cause"), "only layer 1 (W1, b1) is off");
+    /* Right after step 1 and wrong at the end: state carried between steps. */
+    check_list_free(&l);
+    for (int64_t i = 0; i < n; i++)
+        f.run1[0].params[n + i] += 1e-3f;
+    CHECK(run_status(&f, &l, last) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, last, "likely_cause"), "state carried between steps");
+    check_list_free(&l);
+    teardown(&f);
+}
+
 static void test_validate_rank(void)
 {
     fixture f;
@@ -785,6 +809,7 @@ int main(void)
     test_buffers();
     test_clip_coefficient();
     test_compute_params();
+    test_hints();
     test_validate_rank();
     return check_report("test_harness_checks");
 }
