@@ -29,4 +29,8 @@ const dtb_edge_case conformance_edges[CONFORMANCE_N_EDGES] = {
      .model = "mlp-deep", .recipe = 0, .precision = DTB_PREC_FP32, .world_size = 4},
     {.name = "deep-bf16", .why = "the same under bf16-mixed",
      .model = "mlp-deep", .recipe = 0, .precision = DTB_PREC_BF16_MIXED, .world_size = 3},
+    {.name = "clip-some", .why = "a threshold the pre-clip norm crosses both ways: clipping "
+                                 "applied below it, or skipped above it, shows",
+     .model = "mlp-odd", .recipe = 0, .precision = DTB_PREC_FP32, .world_size = 3,
+     .clip_norm = 0.2, .clip_mixed = 1},
 };

@@ -56,6 +56,8 @@ typedef struct dtb_edge_case {
     int64_t global_batch;          /* 0: the suite's */
     int32_t micro_batches;         /* 0: the suite's */
     int64_t bucket_bytes;          /* 0: the suite's */
+    double clip_norm;              /* 0: the recipe's */
+    int clip_mixed;                /* the norm crosses clip_norm both ways over the steps */
 } dtb_edge_case;
 
 struct bench_context;

@@ -140,6 +140,23 @@ static void check_clipping_active(const check_inputs *in, check_list *out)
         check_fail(c, msg);
         return;
     }
+    if (in->clip_mixed) {
+        /* The threshold must be crossed both ways, so that clipping applied
+         * below it (or never applied) shows. */
+        int above = 0, below = 0;
+        for (int64_t s = 0; s < in->cfg->steps; s++) {
+            above += in->oracle->grad_norm[s] > in->cfg->clip_norm;
+            below += in->oracle->grad_norm[s] < in->cfg->clip_norm;
+        }
+        if (!above || !below) {
+            check_fail(c, "the pre-clip gradient norm is on one side of the clip threshold at "
+                          "every step; this case needs steps on both sides");
+            diag_int(&c->diag, "steps_above", above);
+            diag_int(&c->diag, "steps_below", below);
+            diag_real(&c->diag, "clip_norm", in->cfg->clip_norm);
+        }
+        return;
+    }
     for (int64_t s = 0; s < in->cfg->steps; s++) {
         if (in->oracle->grad_norm[s] > in->cfg->clip_norm)
             continue;

@@ -88,7 +88,7 @@ static int plan_edge(const dtb_suite *suite, const plan_overrides *ov, const dtb
     cfg->micro_batches = e->micro_batches > 0 ? e->micro_batches : suite->micro_batches;
     cfg->steps = ov && ov->steps > 0 ? ov->steps : suite->steps;
     cfg->seed = ov && ov->has_seed ? ov->seed : suite->seed;
-    cfg->clip_norm = recipe->clip_norm;
+    cfg->clip_norm = e->clip_norm > 0 ? e->clip_norm : recipe->clip_norm;
     cfg->bucket_bytes = e->bucket_bytes > 0 ? e->bucket_bytes : suite->bucket_bytes;
     cfg->prefetch_depth = depths[0];
     cfg->stage = suite->stage;

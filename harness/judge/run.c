@@ -80,6 +80,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
             .oracle = ref && ref->oracle_ok ? &ref->oracle : NULL,
             .oracle_reason = ref ? ref->oracle_reason : "out of memory",
             .strict = cfg->strict,
+            .clip_mixed = cs->edge && cs->edge->clip_mixed,
         };
         checks_run(&in, &r->checks);
     }

@@ -48,7 +48,10 @@ typedef enum ddp_bug {
     DDP_BUG_GLOBAL_WORKSPACE,
     /* a rank whose share of the whole step is empty returns before the
      * step's collectives: the other ranks wait for it forever */
-    DDP_BUG_EMPTY_SKIP
+    DDP_BUG_EMPTY_SKIP,
+    /* the gradient scaled by clip / (norm + 1e-6) at every step, also below
+     * the threshold (a coefficient above 1), not by min(1, that) */
+    DDP_BUG_CLIP_ALWAYS
 } ddp_bug;
 
 #define DDP_CAPS                                                                          \

@@ -166,10 +166,17 @@ int ddp_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
             return replica_fail(r, "loss allreduce failed: %s", comm_error(s->comm));
     }
     /* The reduced gradient is identical on every rank, so is its norm. */
-    if (s->bug != DDP_BUG_LOCAL_CLIP &&
-        (replica_grad_norm(r, &norm) != 0 ||
-         replica_clip(r, norm, r->spec.clip_norm, &coef) != 0))
+    if (s->bug == DDP_BUG_CLIP_ALWAYS) {
+        if (replica_grad_norm(r, &norm) != 0)
+            return -1;
+        coef = r->spec.clip_norm > 0 ? r->spec.clip_norm / (norm + 1e-6) : 1.0;
+        if (replica_scale_grads(r, coef) != 0)
+            return -1;
+    } else if (s->bug != DDP_BUG_LOCAL_CLIP &&
+               (replica_grad_norm(r, &norm) != 0 ||
+                replica_clip(r, norm, r->spec.clip_norm, &coef) != 0)) {
         return -1;
+    }
     stress_pause(s);
     if (replica_optimizer_step(r, step) != 0)
         return -1;

@@ -43,7 +43,7 @@ case $MODE in
 list)
     "$DTBENCH" list >"$TMP/list" 2>&1 || fail "dtbench list: exit $?"
     grep -q '^suites:$' "$TMP/list" || fail "dtbench list: no 'suites:' heading"
-    grep -q '^  ddp            52 cases  DDP fp32' "$TMP/list" || fail "dtbench list: the ddp line changed"
+    grep -q '^  ddp            53 cases  DDP fp32' "$TMP/list" || fail "dtbench list: the ddp line changed"
     suites=$(sed -n '/^suites:$/,/^models:$/p' "$TMP/list" | sed -n 's/^  \([a-z0-9-]*\) .*/\1/p')
     [ "$(echo "$suites" | wc -w)" -ge 7 ] || fail "dtbench list: fewer than 7 suites: $suites"
     for s in $suites; do
@@ -75,9 +75,9 @@ list)
         grep -q '^    empty-share     mlp-odd, adamw, fp32, np=4, batch 6 in 2 micro-batches: ' \
             "$TMP/$s" || fail "list --suite $s: no empty-share edge case"
     done
-    has "$TMP/ddp" "  bucket bytes      4096" "  prefetch depths   the plugin's default" "  cases             52"
+    has "$TMP/ddp" "  bucket bytes      4096" "  prefetch depths   the plugin's default" "  cases             53"
     has "$TMP/zero3" "  bucket bytes      the plugin's default" \
-        "  prefetch depths   1,0 (after 1 only with mlp-odd)" "  cases             76"
+        "  prefetch depths   1,0 (after 1 only with mlp-odd)" "  cases             77"
     has "$TMP/throughput" "  global batch      256" "  micro-batches     1" "  world sizes       1,2,4 (--np)" \
         "  implementations   ref-ddp,ref-zero1,ref-zero2,ref-zero3 (--impl LIST)" \
         "  warm-up           2 (--warmup)" "  repetitions       5 (--reps, at least 5)" \

@@ -136,7 +136,7 @@ static void teardown(fixture *f)
 static check_inputs inputs(fixture *f, int world)
 {
     check_inputs in = {&f->cfg, world, f->run1, f->run2, NULL, &f->baseline, NULL, &f->oracle,
-                       NULL, 1};
+                       NULL, 1, 0};
     return in;
 }
 

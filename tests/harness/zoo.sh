@@ -17,6 +17,9 @@
 #                      micro-batches) is clean.
 #   zoo-ddp-globalws   activation workspace for the global batch: activations
 #                      over their bound in every case, results correct.
+#   zoo-ddp-clipalways scales by clip / norm also below the threshold: only the
+#                      clip-some edge case (a threshold crossed both ways)
+#                      shows it, in its clip coefficient and parameters.
 #   zoo-ddp-emptyskip  a rank with an empty share skips the step's collectives:
 #                      the empty-share edge case hangs and times out; every
 #                      case where all ranks have samples is clean.
@@ -122,6 +125,10 @@ zoo-ddp-globalws)
     awk -F'\t' '$1 == "fail" && $5 ~ /^(loss|grad norm|params)/ { print }' "$TMP/points" \
         >"$TMP/numeric"
     [ ! -s "$TMP/numeric" ] || fail "its results are correct, but: $(head -2 "$TMP/numeric")" ;;
+zoo-ddp-clipalways)
+    expect_fail "clip coefficient exact" edge=clip-some
+    expect_fail "$last_params" edge=clip-some
+    expect_matrix_clean ;;
 zoo-ddp-emptyskip)
     expect_fail "completed" edge=empty-share
     expect_matrix_clean ;;
