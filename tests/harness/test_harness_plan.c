@@ -105,7 +105,7 @@ static void test_zero3_plan(void)
     CHECK(!case_config_same_training(&cases[0].cfg, &cases[8].cfg));
     free(cases);
 
-    /* --model mlp-small: no depth 0; --model mlp-odd keeps it, and its two
+    /* --model mlp-small: no depth 0; --model mlp-odd keeps it, and its three
      * edge cases; --np 1,3 leaves out those at 2 and 4 ranks, keeps clip-some at 3. */
     plan_overrides ov = {0};
     ov.model = mlp_config_find("mlp-small");
