@@ -86,6 +86,9 @@ static int allocate(dtb_state *s)
                      : alloc_floats(s, shard, DTB_MEM_PARAMS, &s->shard32);
         for (int k = 0; rc == 0 && k <= s->prefetch; k++)
             rc = zero_alloc(s, unit * s->param_bytes, DTB_MEM_PARAMS, &s->slots[k]);
+        void *everything = NULL; /* the bug: freed with the rest by zero_free_all */
+        if (rc == 0 && s->bug == ZERO_BUG_GATHER_ALL)
+            rc = zero_alloc(s, full * s->param_bytes, DTB_MEM_PARAMS, &everything);
     }
     if (rc == 0 && s->bf16)
         rc = alloc_floats(s, shard, DTB_MEM_OPTIM, &s->master) ||
