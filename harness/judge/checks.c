@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_measured.h"
 #include "model.h"
 #include "theory.h"
 #include "tolerance.h"
@@ -600,4 +601,5 @@ void checks_run(const check_inputs *in, check_list *out)
         check_communication(in, out);
         check_memory(in, out);
     }
+    check_measured(in, check_list_add(out, CHECK_MEASURED_NAME));
 }
