@@ -19,17 +19,25 @@
  * fails in both directions: under-reporting hides traffic, over-reporting
  * flatters nothing but is as wrong.
  *
- * Memory, per rank: the process's resident growth from before create to
+ * Memory: per rank, the process's resident growth from before create to
  * after destroy (rss_hwm - rss_base) against the tracked total peak T
- * (mem_total_peak, every category):
+ * (mem_total_peak, every category) plus a slack,
  *
- *     pass  <=>  rss_hwm - rss_base <= T + MEASURED_RSS_SLACK_ABS
- *                                        + MEASURED_RSS_SLACK_REL * T
+ *     over(r)  <=>  rss_hwm - rss_base > T + MEASURED_RSS_SLACK_ABS
+ *                                          + MEASURED_RSS_SLACK_REL * T
  *
- * The slack covers what no plugin tracks (OpenBLAS and MPI buffers, page
- * granularity, the allocator); its calibration is in docs/verification.md.
- * Only growth beyond the tracked peak fails: tracked memory that was never
- * made resident (an untouched allocation) is no lie about the process.
+ * and the half fails when every rank is over. The slack covers what no
+ * plugin tracks: OpenBLAS's and the allocator's buffers, page granularity,
+ * and (the relative part) the MPI library's temporaries of collectives that
+ * every rank holds alike, such as both partners' of an allreduce at 2
+ * ranks. Other temporaries fall on some ranks only (the roots of a
+ * reduce-scatter's tree: rank 0 held twice a whole input, 145 MiB on
+ * mlp-20m at 4 ranks), while data-parallel state lies on every rank, so
+ * the rank that grew least beyond its peak is the one judged: a plugin
+ * that hides state on every rank fails, one that hides it on some ranks
+ * only is not caught. The calibration is in docs/verification.md. Tracked
+ * memory never made resident (an untouched allocation) is no lie about the
+ * process and never fails.
  *
  * A half whose measurement is missing (a rank with measured_valid 0; a rank
  * with rss -1; a sanitizer build, whose shadow memory and quarantine make
@@ -48,7 +56,7 @@
 #define MEASURED_COMM_REL 0.01
 #define MEASURED_COMM_ABS_PER_STEP 16.0
 #define MEASURED_RSS_SLACK_ABS (16ll << 20)
-#define MEASURED_RSS_SLACK_REL 0.05
+#define MEASURED_RSS_SLACK_REL 0.40
 
 /* Fills c, a point just appended to the case's list (NULL: the list was
  * full, nothing is done). */
