@@ -25,8 +25,9 @@
  *   p2p: scatter(v)                the root the blocks of the other ranks
  *
  * N is MPI_Comm_size. Counts are summed in 64 bits; a negative count adds
- * nothing. A collective on an intercommunicator counts its call but no
- * bytes, and makes the counters inexact (pmpi_count_read returns -1). Not counted (see
+ * nothing. On an intercommunicator a collective whose size involves N
+ * (reduce-scatter, allgather, alltoall, scatter) counts its call but no
+ * bytes and makes the counters inexact (pmpi_count_read returns -1). Not counted (see
  * docs/verification.md): persistent requests (MPI_Send_init, MPI_Start),
  * one-sided communication, neighbourhood collectives, MPI_Alltoallw,
  * scan/exscan, and calls made through the Fortran bindings.
