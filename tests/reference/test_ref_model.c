@@ -485,9 +485,12 @@ static void check_validate(ref_checker *c)
                   t[3].numel == 2 && t[3].layer == 1 && (t[2].flags & DTB_TENSOR_DECAY) &&
                   !(t[2].flags & DTB_TENSOR_TIED),
               "tensor table: W0 [7 x 5] at 0, b0 [7] at 35, b1 [2] at 56, layers 0 and 1");
+    /* Read back before the check: its arguments are evaluated in no set
+     * order, so the message's mlp_param_count(&from) may run first. */
     mlp_config from;
+    const int from_rc = mlp_config_from_spec(&spec, &from, err, sizeof err);
     ref_check(c,
-              mlp_config_from_spec(&spec, &from, err, sizeof err) == 0 && from.n_linear == 2 &&
+              from_rc == 0 && from.n_linear == 2 &&
                   from.dims[0] == 5 && from.dims[2] == 2 && strcmp(from.name, "custom") == 0 &&
                   mlp_param_count(&from) == m->n_params,
               "mlp_config_from_spec reads name, layers and dims back (%lld params)",
