@@ -94,7 +94,9 @@ static void judge_comm(const check_inputs *in, comm_verdict *v)
             v->tolerance = tol;
         }
     }
-    v->compared = 1;
+    v->compared = v->worst >= 0;
+    if (!v->compared)
+        snprintf(v->why_not, sizeof v->why_not, "no rank");
 }
 
 /* "rank 1 reports 41,672 bus bytes per step, the worker measured 83,344 (reports 0.50x)" */
@@ -186,7 +188,9 @@ static void judge_mem(const check_inputs *in, mem_verdict *v)
             v->most_untracked = growth - rr->mem_total_peak;
         }
     }
-    v->compared = 1;
+    v->compared = v->judged >= 0;
+    if (!v->compared)
+        snprintf(v->why_not, sizeof v->why_not, "no rank");
 }
 
 static int mem_fails(const check_inputs *in, const mem_verdict *v)
