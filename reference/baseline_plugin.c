@@ -23,6 +23,10 @@ static int baseline_create(const dtb_run_spec *spec, const dtb_host_api *host, d
         host->error(host->ctx, "baseline: runs on a single device only (world size 1)");
         return -1;
     }
+    if (spec->stage != DTB_STAGE_SINGLE) {
+        host->error(host->ctx, "baseline: asked for a distributed stage; it runs stage single");
+        return -1;
+    }
     dtb_state *s = calloc(1, sizeof *s);
     if (s == NULL) {
         host->error(host->ctx, "baseline: out of memory for the plugin state");

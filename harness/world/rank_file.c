@@ -290,6 +290,8 @@ static void decode_body(cursor *c, rank_result *r)
     }
     get_counters(c, &r->counters);
     get_counters(c, &r->measured);
+    r->counters.struct_size = r->measured.struct_size = sizeof(dtb_counters);
+    r->facts.struct_size = sizeof(dtb_facts);
     r->measured_valid = get_i32(c);
     (void)get_i32(c);
     r->facts.stage = get_i32(c);

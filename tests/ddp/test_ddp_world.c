@@ -46,6 +46,7 @@ static dtb_run_spec make_spec(const char *model, int optimizer, double clip, int
     s.device_index = -1;
     s.bucket_bytes = 4096;
     s.prefetch_depth = -1;
+    s.stage = DTB_STAGE_DDP;
     return s;
 }
 

@@ -1,8 +1,9 @@
 /*
  * Deliberately malformed plugins for the loader's refusals, one per
  * BAD_PLUGIN_KIND (compile definition):
- *   1 wrong ABI version   2 no entry symbol   3 NULL function (get_params)
+ *   1 a future ABI version (3)   2 no entry symbol   3 NULL function (get_params)
  *   4 lacks the ddp capability   5 entry returns NULL   6 NULL name
+ *   7 ABI version 1              8 a table whose struct_size is too short
  */
 #include <stddef.h>
 
@@ -48,10 +49,11 @@ static void destroy(dtb_state *s)
 
 #define ALL_DDP_CAPS                                                                          \
     (DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | DTB_CAP_GRAD_CLIP |   \
-     DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU)
+     DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_MODEL_MLP | DTB_CAP_CPU)
 
 static const dtb_plugin table = {
-    .abi_version = BAD_PLUGIN_KIND == 1 ? 2u : DTB_ABI_VERSION,
+    .abi_version = BAD_PLUGIN_KIND == 1 ? 3u : BAD_PLUGIN_KIND == 7 ? 1u : DTB_ABI_VERSION,
+    .struct_size = BAD_PLUGIN_KIND == 8 ? 40u : (uint32_t)sizeof(dtb_plugin),
     .name = BAD_PLUGIN_KIND == 6 ? NULL : "bad",
     .version = "0",
     .description = "deliberately malformed",

@@ -58,7 +58,8 @@ expect_bad "unknown implementation 'nosuch'" run --suite ddp --impl nosuch
 expect_bad "plugin /nonexistent/impl.so does not exist" run --suite ddp --impl /nonexistent/impl.so
 expect_bad "x.so is not a loadable shared object" run --suite ddp --impl "$BAD/x.so"
 expect_bad "is not a dtbench plugin (no symbol dtbench_plugin_entry)" run --suite ddp --impl "$BAD/no-entry.so"
-expect_bad "built for ABI 2, this dtbench speaks ABI 1" run --suite ddp --impl "$BAD/bad-abi.so"
+expect_bad "built for plugin ABI 3, this dtbench speaks ABI 2" run --suite ddp --impl "$BAD/bad-abi.so"
+expect_bad "built for plugin ABI 1; this dtbench speaks ABI 2" run --suite ddp --impl "$BAD/abi-v1.so"
 expect_bad "missing function get_params" run --suite ddp --impl "$BAD/null-function.so"
 expect_bad "lacks capability ddp" run --suite ddp --impl "$BAD/no-ddp-cap.so"
 expect_bad "help: unknown command 'bogus'" help bogus

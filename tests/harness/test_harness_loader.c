@@ -9,7 +9,7 @@
 
 static const uint64_t DDP_CAPS = DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_GRAD_ACCUM |
                                  DTB_CAP_GRAD_CLIP | DTB_CAP_UNEVEN_BATCH | DTB_CAP_CPU |
-                                 DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW;
+                                 DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | DTB_CAP_MODEL_MLP;
 
 /* Resolves and loads dir/name.so, expecting a refusal containing `want`. */
 static void refused(const char *dir, const char *name, const char *want)
@@ -36,7 +36,10 @@ int main(int argc, char **argv)
     char path[PATH_MAX], err[1024], x_so[PATH_MAX];
     dtb_loaded_plugin p;
 
-    refused(dir, "bad-abi", "built for ABI 2, this dtbench speaks ABI 1");
+    refused(dir, "bad-abi", "built for plugin ABI 3, this dtbench speaks ABI 2");
+    refused(dir, "abi-v1", "built for plugin ABI 1; this dtbench speaks ABI 2, which added the "
+                           "stage and a model description");
+    refused(dir, "short-table", "plugin table of 40 bytes is shorter than ABI 2's");
     refused(dir, "no-entry", "is not a dtbench plugin (no symbol dtbench_plugin_entry)");
     refused(dir, "null-function", "missing function get_params");
     refused(dir, "no-ddp-cap", "lacks capability ddp");
@@ -67,7 +70,8 @@ int main(int argc, char **argv)
     char caps[256];
     uint64_t parsed = 0;
     plugin_caps_format(DDP_CAPS, caps, sizeof caps);
-    CHECK(strcmp(caps, "ddp,fp32,sgd-momentum,adamw,grad-clip,grad-accum,uneven-batch,cpu") == 0);
+    CHECK(strcmp(caps, "ddp,fp32,sgd-momentum,adamw,grad-clip,grad-accum,uneven-batch,model-mlp,"
+                       "cpu") == 0);
     CHECK(plugin_caps_parse(caps, &parsed, err, sizeof err) == 0 && parsed == DDP_CAPS);
     CHECK(plugin_caps_parse("ddp,warp-drive", &parsed, err, sizeof err) != 0);
     CHECK_CONTAINS(err, "unknown capability 'warp-drive'");

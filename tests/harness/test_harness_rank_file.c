@@ -13,12 +13,17 @@ static void fill(rank_result *r)
     r->steps = 5;
     r->n_params = 7;
     r->n_checks = 2;
+    r->has_compute_params = 1;
+    r->compute_dtype = DTB_DTYPE_BF16;
     CHECK(rank_result_alloc(r) == 0);
     for (int s = 0; s < 5; s++) {
         r->loss[s] = 2.0 / (s + 1);
         r->grad_norm[s] = s == 3 ? -1.0 : 0.1 * s;
+        r->clip_coef[s] = s == 2 ? -1.0 : 1.0 / (s + 2);
         r->step_seconds[s] = 1e-3 * s;
     }
+    for (int i = 0; i < 14; i++)
+        ((uint16_t *)r->compute_params)[i] = (uint16_t)(0x3f80 + 37 * i);
     r->check_steps[0] = 1;
     r->check_steps[1] = 5;
     for (int i = 0; i < 14; i++)
@@ -32,6 +37,28 @@ static void fill(rank_result *r)
     for (int k = 0; k < DTB_MEM_CATEGORY_COUNT; k++)
         r->mem_peak[k] = 100 * k;
     r->mem_total_peak = 12345;
+    for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
+        r->measured.calls[k] = (uint64_t)k * 3 + 2;
+        r->measured.bytes[k] = 777ull * (uint64_t)k + (1ull << 41);
+    }
+    r->measured_valid = 1;
+    r->rss_base = 1ll << 30;
+    r->rss_hwm = (1ll << 31) + 5;
+}
+
+static int same_counters(const dtb_counters *a, const dtb_counters *b)
+{
+    return memcmp(a->calls, b->calls, sizeof a->calls) == 0 &&
+           memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
+}
+
+static int same_facts(const dtb_facts *a, const dtb_facts *b)
+{
+    return a->stage == b->stage && a->precision == b->precision &&
+           a->reduce_dtype == b->reduce_dtype && a->param_dtype == b->param_dtype &&
+           a->bucket_bytes == b->bucket_bytes && a->prefetch_depth == b->prefetch_depth &&
+           a->mem_padding_bytes == b->mem_padding_bytes &&
+           a->mem_working_bytes == b->mem_working_bytes;
 }
 
 static int same(const rank_result *a, const rank_result *b)
@@ -40,13 +67,19 @@ static int same(const rank_result *a, const rank_result *b)
            a->n_params == b->n_params && a->n_checks == b->n_checks &&
            memcmp(a->loss, b->loss, 5 * sizeof(double)) == 0 &&
            memcmp(a->grad_norm, b->grad_norm, 5 * sizeof(double)) == 0 &&
+           memcmp(a->clip_coef, b->clip_coef, 5 * sizeof(double)) == 0 &&
            memcmp(a->step_seconds, b->step_seconds, 5 * sizeof(double)) == 0 &&
            memcmp(a->check_steps, b->check_steps, 2 * sizeof(int64_t)) == 0 &&
            memcmp(a->params, b->params, 14 * sizeof(float)) == 0 &&
-           memcmp(&a->counters, &b->counters, sizeof a->counters) == 0 &&
-           memcmp(&a->facts, &b->facts, sizeof a->facts) == 0 &&
+           a->has_compute_params == b->has_compute_params &&
+           a->compute_dtype == b->compute_dtype &&
+           memcmp(a->compute_params, b->compute_params, 14 * sizeof(uint16_t)) == 0 &&
+           same_counters(&a->counters, &b->counters) &&
+           same_counters(&a->measured, &b->measured) && a->measured_valid == b->measured_valid &&
+           same_facts(&a->facts, &b->facts) &&
            memcmp(a->mem_peak, b->mem_peak, sizeof a->mem_peak) == 0 &&
-           a->mem_total_peak == b->mem_total_peak;
+           a->mem_total_peak == b->mem_total_peak && a->rss_base == b->rss_base &&
+           a->rss_hwm == b->rss_hwm;
 }
 
 /* Copies the first `len` bytes of src to dst, optionally flipping byte `flip`. */
@@ -87,8 +120,11 @@ int main(void)
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
     fclose(f);
-    /* header 40 + 5*24 + 2*8 + 14*4 + trailer 192 */
-    CHECK(size == 40 + 120 + 16 + 56 + 192);
+    /* header 40 + 5 steps * 4 f64 + 2 check steps * 8 + 14 f32 params + 14 bf16
+     * compute params + trailer: 4 * 7 counters * 8, 2 i32, 4 i32 + 8 + 2 i32 facts,
+     * 2 i64 allowances, 6 + 1 i64 memory, 2 i64 rss, 8 end marker */
+    const long trailer = 4 * 7 * 8 + 8 + 16 + 16 + 16 + 56 + 16 + 8;
+    CHECK(size == 40 + 160 + 16 + 56 + 28 + trailer);
 
     long cuts[] = {0, 7, 39, 40, 100, size - 9, size - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {

@@ -70,9 +70,12 @@ typedef struct outcome {
 } outcome;
 
 /* stage 0: reference DDP; 1..3: ZeRO. */
-static outcome train(const dtb_run_spec *spec, int stage, zero_bug bug)
+static outcome train(const dtb_run_spec *asked, int stage, zero_bug bug)
 {
     outcome o = {0};
+    dtb_run_spec staged = *asked;
+    staged.stage = stage == 0 ? DTB_STAGE_DDP : DTB_STAGE_ZERO1 + stage - 1;
+    const dtb_run_spec *spec = &staged;
     model_host h;
     dtb_host_api host;
     model_host_init(&h, spec, &host);
