@@ -21,9 +21,10 @@
  *
  * Sections 1-5 are a small kit (state, model, forward/backward, optimizer,
  * plugin plumbing) that any data-parallel scheme needs; section 6 is DDP.
- * dtbench's tests build variants (a ZeRO-1, broken DDPs) by including this
- * file with DDP_SIMPLE_KIT_ONLY (sections 1-5 only) or DDP_SIMPLE_NO_ENTRY
- * (everything but the entry point) defined.
+ * dtbench's tests (tests/fair) build other schemes and broken DDPs from it
+ * by including this file with DDP_SIMPLE_KIT_ONLY defined (sections 1-5
+ * only), or DDP_SIMPLE_NO_ENTRY (all but the entry point) and their own
+ * DDP_SIMPLE_NAME.
  *
  * Compile as strict C11 (-std=c11): GCC then contracts no a*b + c into a
  * fused multiply-add, so the optimizer's element expressions round exactly
@@ -564,9 +565,30 @@ static int kit_load_params(dtb_state *s)
     return 0;
 }
 
-static void kit_report(dtb_step_report *report, double loss, double norm, double coef)
+/* A double (the loss sum, a sum of squares) summed over ranks, in place:
+ * one allreduce of 8 bytes (none at N = 1). */
+static int kit_allreduce_scalar(dtb_state *s, double *value, const char *what)
 {
-    const dtb_step_report r = {.loss = loss, .grad_norm = norm, .clip_coef = coef};
+    if (s->world == 1)
+        return 0;
+    if (kit_mpi(s, MPI_Allreduce(MPI_IN_PLACE, value, 1, MPI_DOUBLE, MPI_SUM, s->comm), what) != 0)
+        return -1;
+    kit_count(s, DTB_COLL_ALLREDUCE, (int64_t)sizeof *value);
+    return 0;
+}
+
+/* The end of every step, on the reduced gradient of canonical elements
+ * [first, first + n) (all of them in DDP, a shard in ZeRO): clip it by the
+ * global `norm` (identical on every rank), step the optimizer over it, and
+ * report the mean loss, the norm and the clip coefficient. */
+static void kit_update(dtb_state *s, float *p, float *g, float *a, float *b, int64_t first,
+                       int64_t n, int64_t step, double norm, double loss_sum,
+                       dtb_step_report *report)
+{
+    const double coef = kit_clip(s, g, n, norm);
+    kit_optimizer_step(s, p, g, a, b, first, n, step);
+    const dtb_step_report r = {
+        .loss = loss_sum / (double)s->spec.global_batch, .grad_norm = norm, .clip_coef = coef};
     kit_copy_out(report, &r, sizeof r);
 }
 
@@ -611,12 +633,17 @@ static void kit_destroy(dtb_state *s)
 /* ==== 6. DDP ================================================================= */
 #ifndef DDP_SIMPLE_KIT_ONLY
 
+/* The plugin's name (variants built from this file set their own). */
+#ifndef DDP_SIMPLE_NAME
+#define DDP_SIMPLE_NAME "ddp-simple"
+#endif
+
 /* Full parameters, gradients and optimizer state on every rank:
  * (p + g + K) Psi bytes, exactly the DDP formula, nothing padded. */
 static int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, dtb_state **out)
 {
     dtb_state *s = NULL;
-    int rc = kit_create(spec, host, "ddp-simple", &s);
+    int rc = kit_create(spec, host, DDP_SIMPLE_NAME, &s);
     if (rc == 0 && spec->stage != DTB_STAGE_DDP)
         rc = kit_fail(s, "stage %d asked; this plugin runs DDP only", (int)spec->stage);
     if (rc == 0)
@@ -643,37 +670,20 @@ static int ddp_allreduce_gradient(dtb_state *s)
     return 0;
 }
 
-/* The loss summed over ranks: one allreduce of one double. */
-static int ddp_allreduce_loss(dtb_state *s, double *loss_sum)
-{
-    if (s->world == 1)
-        return 0;
-    if (kit_mpi(s, MPI_Allreduce(MPI_IN_PLACE, loss_sum, 1, MPI_DOUBLE, MPI_SUM, s->comm),
-                "MPI_Allreduce of the loss") != 0)
-        return -1;
-    kit_count(s, DTB_COLL_ALLREDUCE, (int64_t)sizeof *loss_sum);
-    return 0;
-}
-
-/* Clip by the norm of the reduced gradient (the same on every rank), step
- * the optimizer over every element, report. */
-static int ddp_update(dtb_state *s, int64_t step, double loss_sum, dtb_step_report *report)
-{
-    const double norm = sqrt(kit_sum_squares(s->grads, s->n_params));
-    const double coef = kit_clip(s, s->grads, s->n_params, norm);
-    kit_optimizer_step(s, s->params, s->grads, s->opt_a, s->opt_b, 0, s->n_params, step);
-    kit_report(report, loss_sum / (double)s->spec.global_batch, norm, coef);
-    return 0;
-}
-
+/* One step: accumulate, sum the gradient over ranks, clip by its norm (the
+ * same on every rank) and update every element. */
 static int ddp_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
 {
     double loss_sum = 0.0;
     memset(s->grads, 0, (size_t)s->grads_len * sizeof *s->grads);
     if (kit_accumulate(s, s->params, s->grads, step, &loss_sum) != 0 ||
-        ddp_allreduce_gradient(s) != 0 || ddp_allreduce_loss(s, &loss_sum) != 0)
+        ddp_allreduce_gradient(s) != 0 ||
+        kit_allreduce_scalar(s, &loss_sum, "MPI_Allreduce of the loss") != 0)
         return -1;
-    return ddp_update(s, step, loss_sum, report);
+    const double norm = sqrt(kit_sum_squares(s->grads, s->n_params));
+    kit_update(s, s->params, s->grads, s->opt_a, s->opt_b, 0, s->n_params, step, norm, loss_sum,
+               report);
+    return 0;
 }
 
 static int ddp_get_facts(dtb_state *s, dtb_facts *out)
@@ -698,7 +708,7 @@ const dtb_plugin *dtbench_plugin_entry(void)
     static const dtb_plugin table = {
         .abi_version = DTB_ABI_VERSION,
         .struct_size = sizeof(dtb_plugin),
-        .name = "ddp-simple",
+        .name = DDP_SIMPLE_NAME,
         .version = "1.0.0",
         .description = "example DDP: one flat fp32 allreduce per step (docs/plugins.md)",
         .caps = KIT_CAPS | DTB_CAP_DDP,
