@@ -138,8 +138,8 @@ double theory_paper_bus_elements(int32_t stage, int64_t n_params, int world_size
 }
 
 /* Coefficients of the formula a*full + b*shard, in bytes per element. */
-static int memory_coefficients(int32_t stage, const theory_bytes *b, int paper, int64_t *a,
-                               int64_t *s)
+int theory_memory_coefficients(int32_t stage, const theory_bytes *b, int paper, int64_t *a,
+                                int64_t *s)
 {
     int64_t p = paper ? b->paper_p : b->p, g = paper ? b->paper_g : b->g, K = b->K;
     switch (stage) {
@@ -167,8 +167,8 @@ int theory_memory_bounds(const theory_case *c, theory_memory *out)
     theory_bytes b;
     int64_t a, s, pa, ps;
     if (theory_bytes_per_element(c->precision, c->optimizer, &b) != 0 ||
-        memory_coefficients(c->stage, &b, 0, &a, &s) != 0 ||
-        memory_coefficients(c->stage, &b, 1, &pa, &ps) != 0)
+        theory_memory_coefficients(c->stage, &b, 0, &a, &s) != 0 ||
+        theory_memory_coefficients(c->stage, &b, 1, &pa, &ps) != 0)
         return -1;
     if (c->stage == DTB_STAGE_ZERO3 && c->prefetch_depth < 0)
         return -1;

@@ -125,5 +125,10 @@ typedef struct theory_memory {
 /* 0, or -1 for an unknown stage, precision or optimizer, or a ZeRO-3 case
  * without a prefetch depth (out zeroed). */
 int theory_memory_bounds(const theory_case *c, theory_memory *out);
+/* The formula's coefficients: model states = a * full + s * shard bytes,
+ * with the recipe's p and g (paper 0) or the paper's (paper 1); -1 for an
+ * unknown stage. */
+int theory_memory_coefficients(int32_t stage, const theory_bytes *b, int paper, int64_t *a,
+                               int64_t *s);
 
 #endif

@@ -40,6 +40,12 @@ void usage_run(FILE *f)
             "  --steps N          optimizer steps per case instead of the suite's\n"
             "  --seed N           data and init seed instead of the suite's\n"
             "  --timeout SEC      limit per rank world (default 120)\n"
+            "  --strict           also hold the implementation to the reference's exact\n"
+            "                     communication (calls and bytes per collective) and memory\n"
+            "                     (its padding and units): the default for dtbench's own\n"
+            "                     plugins, found by name; any plugin is judged by volume\n"
+            "                     and by the ZeRO formulas (docs/plugins.md)\n"
+            "  --no-strict        the neutral checks only, also for dtbench's own plugins\n"
             "\n"
             "Benchmark suites (throughput, memory, comm; docs/benchmarks.md) also take:\n"
             "  --impl LIST        implementations, comma-separated (default: the suite's,\n"
@@ -123,6 +129,7 @@ int cmd_run(int argc, char **argv)
         {"model", &a.model, NULL},     {"steps", &a.steps, NULL},   {"seed", &a.seed, NULL},
         {"timeout", &a.timeout, NULL}, {"tap", &a.tap, NULL},       {"hostfile", &a.hostfile, NULL},
         {"mpirun", &a.mpirun, NULL},   {"keep", NULL, &a.keep},     {"help", NULL, &a.help},
+        {"strict", NULL, &a.strict},   {"no-strict", NULL, &a.no_strict},
         {"db", &a.db, NULL},           {"sizes", &a.sizes, NULL},   {"precision", &a.precision, NULL},
         {"warmup", &a.warmup, NULL},   {"reps", &a.reps, NULL},     {"mem-budget", &a.mem_budget, NULL},
     };
@@ -154,6 +161,8 @@ int cmd_run(int argc, char **argv)
                  "comm), not to %s", bench_only, suite->name);
         return bad(err);
     }
+    if (a.strict && a.no_strict)
+        return bad("--strict and --no-strict contradict each other");
     plan_overrides ov;
     int np_buf[DTB_NP_LIST_MAX];
     if (parse_overrides(&a, &ov, np_buf, err, sizeof err))
@@ -198,6 +207,7 @@ int cmd_run(int argc, char **argv)
         return bad(err);
     }
     rc.suite = suite;
+    rc.strict = a.strict || (!a.no_strict && plugin_is_ours(impl_path, plugins_dir));
     rc.cases = cases;
     rc.n_cases = n_cases;
     rc.impl_path = impl_path;

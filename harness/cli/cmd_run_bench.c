@@ -258,6 +258,11 @@ static int parse_options(const dtb_suite *suite, const run_args *a, bench_option
                  "--reps)");
         return -1;
     }
+    if (a->strict || a->no_strict) {
+        snprintf(err, err_len, "--%s applies to the conformance suites, not to %s",
+                 a->strict ? "strict" : "no-strict", suite->name);
+        return -1;
+    }
     if (a->np) {
         if (cli_parse_np_list("--np", a->np, o->world_sizes, DTB_NP_LIST_MAX, &o->n_world_sizes,
                               err, err_len))

@@ -15,6 +15,7 @@ typedef struct run_args {
     const char *db;
     const char *sizes, *precision, *warmup, *reps, *mem_budget; /* benchmark suites */
     int keep, help;
+    int strict, no_strict; /* conformance suites: the reference's exact checks on or off */
 } run_args;
 
 /* mpirun (--mpirun, $DTB_MPIRUN, PATH), --hostfile, --timeout and --keep

@@ -209,6 +209,13 @@ static const char *missing_field(const dtb_plugin *t)
     return NULL;
 }
 
+int plugin_is_ours(const char *path, const char *plugins_dir)
+{
+    const size_t n = strlen(plugins_dir);
+    return n > 0 && strncmp(path, plugins_dir, n) == 0 && path[n] == '/' &&
+           strchr(path + n + 1, '/') == NULL;
+}
+
 int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out, char *err,
                 size_t err_len)
 {

@@ -58,6 +58,10 @@ int plugin_dir_for(const char *exe_dir, char *out, size_t out_len, char *err, si
 int plugin_resolve(const char *impl, const char *plugins_dir, char *path, size_t path_len,
                    char *err, size_t err_len);
 
+/* 1 when `path` (absolute, as plugin_resolve makes it) is one of dtbench's
+ * own plugins: a file directly in plugins_dir. */
+int plugin_is_ours(const char *path, const char *plugins_dir);
+
 /* dlopen(RTLD_NOW | RTLD_LOCAL) the file at `path` and vet it as above. */
 int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out, char *err,
                 size_t err_len);

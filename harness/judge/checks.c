@@ -1,4 +1,5 @@
 #include "checks.h"
+#include "checks_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,13 +38,13 @@ check_result *check_list_add(check_list *l, const char *name)
     return c;
 }
 
-static void set_fail(check_result *c, const char *message)
+void check_fail(check_result *c, const char *message)
 {
     c->status = CHECK_FAIL;
     diag_text(&c->diag, "message", "%s", message);
 }
 
-static void set_skip(check_result *c, const char *reason)
+void check_skip(check_result *c, const char *reason)
 {
     c->status = CHECK_SKIP;
     snprintf(c->skip_reason, sizeof c->skip_reason, "%s", reason);
@@ -56,13 +57,13 @@ static int lacks_references(const check_inputs *in, check_result *c)
     if (!in->oracle) {
         snprintf(msg, sizeof msg, "no fp64 oracle to compare with: %s",
                  in->oracle_reason ? in->oracle_reason : "unknown");
-        set_fail(c, msg);
+        check_fail(c, msg);
         return 1;
     }
     if (!in->baseline) {
         snprintf(msg, sizeof msg, "no fp32 baseline to compare with: %s",
                  in->baseline_reason ? in->baseline_reason : "unknown");
-        set_fail(c, msg);
+        check_fail(c, msg);
         return 1;
     }
     return 0;
@@ -93,7 +94,7 @@ static void check_ran_what_was_asked(const check_inputs *in, check_list *out)
             snprintf(msg, sizeof msg, "rank %d reports stage %s precision %s, asked for %s %s",
                      r, stage_name(f->stage), precision_name(f->precision),
                      stage_name(cfg->stage), precision_name(cfg->precision));
-            set_fail(c, msg);
+            check_fail(c, msg);
             diag_int(&c->diag, "rank", r);
             diag_text(&c->diag, "requested_stage", "%s", stage_name(cfg->stage));
             diag_text(&c->diag, "reported_stage", "%s", stage_name(f->stage));
@@ -106,7 +107,7 @@ static void check_ran_what_was_asked(const check_inputs *in, check_list *out)
             f->prefetch_depth != cfg->prefetch_depth) {
             snprintf(msg, sizeof msg, "rank %d reports prefetch depth %d, asked for %d", r,
                      (int)f->prefetch_depth, (int)cfg->prefetch_depth);
-            set_fail(c, msg);
+            check_fail(c, msg);
             diag_int(&c->diag, "rank", r);
             diag_int(&c->diag, "requested_prefetch_depth", cfg->prefetch_depth);
             diag_int(&c->diag, "reported_prefetch_depth", f->prefetch_depth);
@@ -127,7 +128,7 @@ static void check_per_step(const check_inputs *in, check_list *out, int norm)
     if (norm) {
         for (int64_t s = 0; s < steps; s++) {
             if (x[s] < 0) {
-                set_skip(c, "the plugin reports no gradient norm");
+                check_skip(c, "the plugin reports no gradient norm");
                 return;
             }
         }
@@ -138,7 +139,7 @@ static void check_per_step(const check_inputs *in, check_list *out, int norm)
     const double *b = norm ? in->baseline->grad_norm : in->baseline->loss;
     for (int64_t s = 0; norm && s < steps; s++) {
         if (b[s] < 0) {
-            set_fail(c, "the fp32 baseline reports no gradient norm");
+            check_fail(c, "the fp32 baseline reports no gradient norm");
             return;
         }
     }
@@ -151,7 +152,7 @@ static void check_per_step(const check_inputs *in, check_list *out, int norm)
         return;
     char msg[128];
     snprintf(msg, sizeof msg, "%s differs from the fp64 oracle beyond tolerance", what);
-    set_fail(c, msg);
+    check_fail(c, msg);
     int64_t s = t.first_bad;
     diag_text(&c->diag, "check", "%s", what);
     diag_int(&c->diag, "first_bad_step", s + 1);
@@ -173,13 +174,13 @@ static void check_clipping_active(const check_inputs *in, check_list *out)
     if (!in->oracle) {
         char msg[700];
         snprintf(msg, sizeof msg, "no fp64 oracle: %s", in->oracle_reason);
-        set_fail(c, msg);
+        check_fail(c, msg);
         return;
     }
     for (int64_t s = 0; s < in->cfg->steps; s++) {
         if (in->oracle->grad_norm[s] > in->cfg->clip_norm)
             continue;
-        set_fail(c, "the pre-clip gradient norm does not exceed the clip threshold, so the "
+        check_fail(c, "the pre-clip gradient norm does not exceed the clip threshold, so the "
                     "clipping check is vacuous at this step");
         diag_int(&c->diag, "first_bad_step", s + 1);
         diag_real(&c->diag, "pre_clip_norm", in->oracle->grad_norm[s]);
@@ -205,7 +206,7 @@ static void check_params(const check_inputs *in, check_list *out, int k)
             max_numel = lay.numel[t];
     double *bx = malloc(2 * (size_t)max_numel * sizeof *bx);
     if (!bx) {
-        set_fail(c, "out of memory comparing parameters");
+        check_fail(c, "out of memory comparing parameters");
         return;
     }
     double *xx = bx + max_numel;
@@ -239,7 +240,7 @@ static void check_params(const check_inputs *in, check_list *out, int k)
     char msg[160];
     snprintf(msg, sizeof msg, "%d tensor(s) differ from the fp64 oracle beyond tolerance; worst %s",
              failing, lay.name[worst]);
-    set_fail(c, msg);
+    check_fail(c, msg);
     diag_text(&c->diag, "check", "params");
     diag_text(&c->diag, "tensor", "%s", lay.name[worst]);
     diag_int(&c->diag, "first_bad_step", step);
@@ -276,14 +277,14 @@ static void check_every_row_changed(const check_inputs *in, check_list *out)
             max_numel = lay.numel[t];
     float *init = malloc((size_t)max_numel * sizeof *init);
     if (!init) {
-        set_fail(c, "out of memory reading initial values");
+        check_fail(c, "out of memory reading initial values");
         return;
     }
     int64_t unchanged = 0, first_row = -1;
     int first_tensor = -1;
     for (int t = 0; t < lay.n_tensors; t++) {
         if (mlp_init_values(in->cfg->seed, in->cfg->model, t, 0, lay.numel[t], init) != 0) {
-            set_fail(c, "mlp_init_values refused a whole-tensor range");
+            check_fail(c, "mlp_init_values refused a whole-tensor range");
             free(init);
             return;
         }
@@ -309,7 +310,7 @@ static void check_every_row_changed(const check_inputs *in, check_list *out)
     snprintf(msg, sizeof msg,
              "%lld row(s) still hold their initial values after step %lld (the baseline's moved)",
              (long long)unchanged, (long long)in->cfg->check_steps[k]);
-    set_fail(c, msg);
+    check_fail(c, msg);
     diag_text(&c->diag, "tensor", "%s", lay.name[first_tensor]);
     diag_int(&c->diag, "row", first_row);
     diag_int(&c->diag, "unchanged_rows", unchanged);
@@ -362,7 +363,7 @@ static void check_ranks_identical(const check_inputs *in, check_list *out)
         if (!compare_bits(in->cfg, &in->run1[0], &in->run1[r], what, sizeof what))
             continue;
         snprintf(msg, sizeof msg, "rank %d differs from rank 0: %s", r, what);
-        set_fail(c, msg);
+        check_fail(c, msg);
         diag_int(&c->diag, "rank", r);
         return;
     }
@@ -377,7 +378,7 @@ static void check_deterministic(const check_inputs *in, check_list *out)
     if (!in->run2) {
         snprintf(msg, sizeof msg, "the second run did not complete: %s",
                  in->run2_reason ? in->run2_reason : "unknown");
-        set_fail(c, msg);
+        check_fail(c, msg);
         return;
     }
     for (int r = 0; r < in->world_size; r++) {
@@ -385,7 +386,7 @@ static void check_deterministic(const check_inputs *in, check_list *out)
             continue;
         snprintf(msg, sizeof msg, "rank %d of the second run differs from the first: %s", r,
                  what);
-        set_fail(c, msg);
+        check_fail(c, msg);
         diag_int(&c->diag, "rank", r);
         return;
     }
@@ -404,7 +405,7 @@ static void check_no_collectives(const check_inputs *in, check_list *out)
         snprintf(msg, sizeof msg, "a world of one rank issued %llu %s call(s), %llu bytes",
                  (unsigned long long)k->calls[i], theory_collective_name(i),
                  (unsigned long long)k->bytes[i]);
-        set_fail(c, msg);
+        check_fail(c, msg);
         diag_text(&c->diag, "collective", "%s", theory_collective_name(i));
         diag_int(&c->diag, "calls", (int64_t)k->calls[i]);
         diag_int(&c->diag, "bytes", (int64_t)k->bytes[i]);
@@ -451,7 +452,7 @@ static void check_communication(const check_inputs *in, check_list *out)
     case_config_theory(in->cfg, in->world_size, -1, &tc);
     theory_comm th;
     if (theory_communication(&tc, &th) != 0) {
-        set_fail(c, "no communication theory for this stage, precision and optimizer");
+        check_fail(c, "no communication theory for this stage, precision and optimizer");
         return;
     }
     int bad_rank = -1, bad_kind = -1, failing_ranks = 0;
@@ -487,7 +488,7 @@ static void check_communication(const check_inputs *in, check_list *out)
     snprintf(msg, sizeof msg, "rank %d's %s counters differ from the %s theory over %lld steps",
              bad_rank, theory_collective_name(bad_kind), stage_name(in->cfg->stage),
              (long long)in->cfg->steps);
-    set_fail(c, msg);
+    check_fail(c, msg);
     diag_int(&c->diag, "rank", bad_rank);
     diag_int(&c->diag, "failing_ranks", failing_ranks);
     diag_text(&c->diag, "collective", "%s", theory_collective_name(bad_kind));
@@ -533,13 +534,13 @@ static void check_memory(const check_inputs *in, check_list *out)
                      in->cfg->stage == DTB_STAGE_ZERO3 && rr->facts.prefetch_depth < 0
                          ? "a ZeRO-3 plugin must report its prefetch depth in dtb_facts"
                          : "unknown stage, precision or optimizer");
-            set_fail(c, msg);
+            check_fail(c, msg);
             diag_int(&c->diag, "rank", r);
             return;
         }
         int64_t states = model_states(rr);
         if (states <= 0) {
-            set_fail(c, "the plugin tracks no model-state memory (PARAMS, GRADS, OPTIM through "
+            check_fail(c, "the plugin tracks no model-state memory (PARAMS, GRADS, OPTIM through "
                         "the host's mem_track), so there is nothing to compare");
             diag_int(&c->diag, "rank", r);
             return;
@@ -559,7 +560,7 @@ static void check_memory(const check_inputs *in, check_list *out)
         snprintf(msg, sizeof msg, "rank %d holds %lld bytes of model states, over the %s bound "
                  "of %lld bytes", worst, (long long)states, stage_name(in->cfg->stage),
                  (long long)worst_tm.bound);
-        set_fail(c, msg);
+        check_fail(c, msg);
         diag_int(&c->diag, "failing_ranks", failing_ranks);
     }
     diag_int(&c->diag, "rank", worst);
@@ -596,8 +597,15 @@ void checks_run(const check_inputs *in, check_list *out)
     check_deterministic(in, out);
     if (in->world_size == 1)
         check_no_collectives(in, out);
+    check_clip_coefficient(in, out);
+    check_compute_params(in, out);
     if (in->cfg->stage >= DTB_STAGE_DDP && in->cfg->stage <= DTB_STAGE_ZERO3) {
-        check_communication(in, out);
-        check_memory(in, out);
+        if (in->world_size > 1) /* a world of one has its own check */
+            check_communication_volume(in, out);
+        check_memory_formula(in, out);
+        if (in->strict) {
+            check_communication(in, out);
+            check_memory(in, out);
+        }
     }
 }

@@ -25,7 +25,7 @@ typedef struct check_result {
     char ratio_where[64];     /* e.g. "W1 after step 10", "loss step 4" */
 } check_result;
 
-#define CHECKS_MAX 16
+#define CHECKS_MAX 24
 
 typedef struct check_list {
     check_result items[CHECKS_MAX];
@@ -48,15 +48,20 @@ typedef struct check_inputs {
     const char *baseline_reason;   /* why there is no baseline */
     const oracle_trace *oracle;    /* or NULL */
     const char *oracle_reason;     /* why there is no oracle */
+    /* Also hold the plugin to the reference's exact communication and
+     * memory (dtbench's own plugins; --strict). */
+    int strict;
 } check_inputs;
 
 /* Appends, in order: ran what was asked, loss every step, grad norm every
  * step, clipping active (cases that clip), params after each check step,
  * every row changed, ranks bitwise identical (np > 1), bitwise
- * deterministic run to run, world of 1 issues no collectives (np = 1), and
- * for the DDP and ZeRO stages communication matches theory and memory
- * within theory (theory.h; their YAML carries the bus bytes and the
- * measured/theory ratio on passing points too). */
+ * deterministic run to run, world of 1 issues no collectives (np = 1), clip
+ * coefficient exact, compute parameters are the rounded masters, and for
+ * the DDP and ZeRO stages the neutral communication volume and memory
+ * within formula (theory_neutral.h), then, strict only, communication
+ * matches theory and memory within theory (theory.h). Their YAML carries
+ * the bus bytes and measured/theory ratios on passing points too. */
 void checks_run(const check_inputs *in, check_list *out);
 
 #endif

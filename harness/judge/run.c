@@ -79,6 +79,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
             .baseline_reason = ref ? ref->baseline_reason : "out of memory",
             .oracle = ref && ref->oracle_ok ? &ref->oracle : NULL,
             .oracle_reason = ref ? ref->oracle_reason : "out of memory",
+            .strict = cfg->strict,
         };
         checks_run(&in, &r->checks);
     }
@@ -104,6 +105,9 @@ static void emit_case(tap_writer *tap, const case_result *r, run_summary *s)
         s->passed += c->status == CHECK_PASS;
         s->failed += c->status == CHECK_FAIL;
         s->skipped += c->status == CHECK_SKIP;
+        if (c->status == CHECK_SKIP && !s->first_skip[0])
+            snprintf(s->first_skip, sizeof s->first_skip, "%.200s: %.100s", c->name,
+                     c->skip_reason);
         if (c->ratio > s->worst_ratio) {
             s->worst_ratio = c->ratio;
             snprintf(s->worst_where, sizeof s->worst_where, "%.250s: %.60s", r->label,
@@ -144,6 +148,7 @@ void run_suite(const run_config *cfg, run_summary *s)
         world_outcome_free(&r.run1);
         world_outcome_free(&r.run2);
         s->cases++;
+        s->cases_skipped += r.skipped;
     }
     tap_end(&tap);
     references_free(&refs);
@@ -159,5 +164,13 @@ void run_summary_print(const run_config *cfg, const run_summary *s, FILE *f)
     if (s->worst_ratio >= 0)
         fprintf(f, "dtbench: worst error/tolerance ratio %.3g (%s)\n", s->worst_ratio,
                 s->worst_where);
-    fprintf(f, "dtbench: %s\n", s->failed ? "FAILED" : "all passed");
+    if (s->failed)
+        fprintf(f, "dtbench: FAILED\n");
+    else if (s->skipped)
+        fprintf(f, "dtbench: no check failed, but %d of %d test points were skipped (%d case%s "
+                   "not run; first: %s): not everything asked for was judged\n",
+                s->skipped, s->points, s->cases_skipped, s->cases_skipped == 1 ? "" : "s",
+                s->first_skip);
+    else
+        fprintf(f, "dtbench: all passed\n");
 }

@@ -41,11 +41,14 @@ typedef struct run_config {
     FILE *tap;
     case_observer_fn observer;     /* may be NULL */
     void *observer_ctx;
+    int strict;                    /* also the reference's exact comm and memory checks */
 } run_config;
 
 typedef struct run_summary {
     int cases;
     int points, passed, failed, skipped;
+    int cases_skipped;             /* cases not run: a capability was missing */
+    char first_skip[320];          /* "<check>: <reason>" of the first skipped point */
     double seconds;
     double worst_ratio;            /* worst err_impl/tolerance of any comparison, -1 if none */
     char worst_where[320];

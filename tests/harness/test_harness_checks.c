@@ -11,8 +11,10 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "bf16.h"
 #include "check.h"
 #include "checks.h"
+#include "optim.h"
 #include "rank_check.h"
 
 enum { STEPS = 3, NP = 2 };
@@ -33,6 +35,8 @@ static void alloc_rank(fixture *f, rank_result *r, int rank, int world)
     r->steps = STEPS;
     r->n_params = f->lay.n_params;
     r->n_checks = f->cfg.n_checks;
+    r->has_compute_params = 1;
+    r->compute_dtype = DTB_DTYPE_FP32;
     CHECK(rank_result_alloc(r) == 0);
 }
 
@@ -91,11 +95,13 @@ static void setup(fixture *f)
         for (int s = 0; s < STEPS; s++) {
             r->loss[s] = (float)o->loss[s];
             r->grad_norm[s] = (float)o->grad_norm[s];
+            r->clip_coef[s] = clip_coefficient(r->grad_norm[s], f->cfg.clip_norm);
         }
         r->check_steps[0] = 1;
         r->check_steps[1] = STEPS;
         for (int64_t i = 0; i < 2 * n; i++)
             r->params[i] = (float)o->params[i];
+        memcpy(r->compute_params, r->params, 2 * (size_t)n * sizeof(float));
         r->facts = (dtb_facts){sizeof r->facts, DTB_STAGE_DDP, DTB_PREC_FP32, DTB_DTYPE_FP32,
                                DTB_DTYPE_FP32, 4096, -1, 0, 0};
         r->counters.calls[DTB_COLL_ALLREDUCE] = 12;
@@ -128,7 +134,7 @@ static void teardown(fixture *f)
 static check_inputs inputs(fixture *f, int world)
 {
     check_inputs in = {&f->cfg, world, f->run1, f->run2, NULL, &f->baseline, NULL, &f->oracle,
-                       NULL};
+                       NULL, 1};
     return in;
 }
 
@@ -180,7 +186,7 @@ static void test_all_pass(void)
     check_list_init(&l);
     check_inputs in = inputs(&f, NP);
     checks_run(&in, &l);
-    CHECK(l.n == 11);
+    CHECK(l.n == 15);
     for (int i = 0; i < l.n; i++) {
         if (l.items[i].status != CHECK_PASS)
             fprintf(stderr, "unexpected: %s: %s\n", l.items[i].name,
@@ -195,7 +201,7 @@ static void test_all_pass(void)
     set_world_of_one(&f);
     in = inputs(&f, 1);
     checks_run(&in, &l);
-    CHECK(l.n == 11 && status_of(&l, "world of 1 issues no collectives") == CHECK_PASS);
+    CHECK(l.n == 14 && status_of(&l, "world of 1 issues no collectives") == CHECK_PASS);
     CHECK(status_of(&l, "communication matches theory") == CHECK_PASS);
     CHECK(status_of(&l, "memory within theory") == CHECK_PASS);
     check_list_free(&l);
@@ -411,6 +417,9 @@ static void setup_zero3(fixture *f)
         r->mem_peak[DTB_MEM_GRADS] = 10420;
         r->mem_peak[DTB_MEM_OPTIM] = 10420;
         r->mem_peak[DTB_MEM_COMM] = 2 * 4 * 3024;
+        /* formula(Psi_P, Psi_s) - formula(Psi, Psi/N) = 12 * 0.5; two units of 3024 */
+        r->facts.mem_padding_bytes = 6;
+        r->facts.mem_working_bytes = 2 * 4 * 3024;
     }
 }
 
@@ -422,9 +431,17 @@ static void test_zero3(void)
     check_inputs in = inputs(&f, NP);
     check_list_init(&l);
     checks_run(&in, &l);
-    CHECK(l.n == 11);
-    for (int i = 0; i < l.n; i++)
+    CHECK(l.n == 15);
+    for (int i = 0; i < l.n; i++) {
+        if (l.items[i].status != CHECK_PASS)
+            fprintf(stderr, "unexpected: %s: %s\n", l.items[i].name,
+                    diag_get_text(&l.items[i].diag, "message"));
         CHECK(l.items[i].status == CHECK_PASS);
+    }
+    /* The ZeRO-3 minimum: (1/2) * 2 * (4 + 8) * 5209 = 62508 bus bytes per step. */
+    CHECK(diag_int_of(&l, "communication volume", "minimum_bus_bytes_per_step") == 62508);
+    CHECK(diag_int_of(&l, "memory within formula", "working_bound_bytes") ==
+          2 * 4 * (3024 + 2 * (2 + 64)));
     /* Bus bytes per step: (41680 + 83360) * 1/2 + 16 * 1 = 62536. */
     CHECK(diag_int_of(&l, COMM, "bus_bytes_per_step") == 62536);
     CHECK(diag_int_of(&l, COMM, "theory_bus_bytes_per_step") == 62536);
@@ -528,6 +545,173 @@ static void test_zero1_bf16_memory(void)
     teardown(&f);
 }
 
+#define VOLUME "communication volume"
+#define FORMULA "memory within formula"
+#define CLIP "clip coefficient exact"
+#define COMPUTE "compute parameters are the rounded masters"
+
+/* The neutral checks pass what the strict ones fail: a ZeRO-1 with one flat
+ * partition padded to N (Psi_P = 5210), ONE reduce-scatter and ONE allgather
+ * per step; and they fail twice the traffic and a full optimizer state. */
+static void test_neutral(void)
+{
+    fixture f;
+    check_list l;
+    setup(&f);
+    /* DDP at the theory moves 1.0004x its minimum 2*(1/2)*4*5209 = 20836. */
+    CHECK(run_status(&f, &l, VOLUME) == CHECK_PASS);
+    CHECK(diag_int_of(&l, VOLUME, "minimum_bus_bytes_per_step") == 20836);
+    CHECK(diag_int_of(&l, VOLUME, "bus_bytes_per_step") == 20844);
+    check_list_free(&l);
+    for (int r = 0; r < NP; r++)
+        f.run1[r].counters.bytes[DTB_COLL_ALLREDUCE] *= 2;
+    CHECK(run_status(&f, &l, VOLUME) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, VOLUME, "message"), "moves 2.00x the minimum of DDP");
+    check_list_free(&l);
+
+    f.cfg.stage = DTB_STAGE_ZERO1;
+    for (int r = 0; r < NP; r++) {
+        rank_result *rr = &f.run1[r];
+        rr->facts.stage = DTB_STAGE_ZERO1;
+        memset(&rr->counters, 0, sizeof rr->counters);
+        rr->counters.calls[DTB_COLL_REDUCE_SCATTER] = STEPS;
+        rr->counters.bytes[DTB_COLL_REDUCE_SCATTER] = STEPS * 4 * 5210;
+        rr->counters.calls[DTB_COLL_ALLGATHER] = STEPS;
+        rr->counters.bytes[DTB_COLL_ALLGATHER] = STEPS * 4 * 5210;
+        rr->counters.calls[DTB_COLL_ALLREDUCE] = 2 * STEPS;
+        rr->counters.bytes[DTB_COLL_ALLREDUCE] = 2 * STEPS * 8;
+        /* full params and grads of the padded flat buffer, the optimizer on a shard */
+        rr->mem_peak[DTB_MEM_PARAMS] = rr->mem_peak[DTB_MEM_GRADS] = 4 * 5210;
+        rr->mem_peak[DTB_MEM_OPTIM] = 4 * 2605;
+        rr->facts.mem_padding_bytes = 10; /* 52100 - ceil(8*5209 + 4*5209/2) */
+    }
+    CHECK(run_status(&f, &l, VOLUME) == CHECK_PASS);
+    CHECK(status_of(&l, FORMULA) == CHECK_PASS);
+    CHECK(status_of(&l, COMM) == CHECK_FAIL);
+    CHECK(status_of(&l, "ran what was asked") == CHECK_PASS);
+    check_list_free(&l);
+    /* Without the strict checks, the run is all green. */
+    check_inputs in = inputs(&f, NP);
+    in.strict = 0;
+    checks_run(&in, &l);
+    CHECK(find(&l, COMM) == NULL && find(&l, MEM) == NULL);
+    for (int i = 0; i < l.n; i++)
+        CHECK(l.items[i].status == CHECK_PASS);
+    check_list_free(&l);
+    /* Padding it did not declare is not excused. */
+    f.run1[1].facts.mem_padding_bytes = 0;
+    CHECK(run_status(&f, &l, FORMULA) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, FORMULA, "message"), "rank 1 holds 1.00x the ZeRO-1");
+    check_list_free(&l);
+    f.run1[1].facts.mem_padding_bytes = 10;
+    /* A declaration beyond the suite's bound: 12 * 6 tensors * (2 + 64) = 4752. */
+    f.run1[0].facts.mem_padding_bytes = 4753;
+    CHECK(run_status(&f, &l, FORMULA) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, FORMULA, "message"), "the suite allows at most 4752");
+    check_list_free(&l);
+    f.run1[0].facts.mem_padding_bytes = 10;
+    /* A "ZeRO-1" that keeps the whole optimizer state. */
+    f.run1[0].mem_peak[DTB_MEM_OPTIM] = 4 * 5210;
+    CHECK(run_status(&f, &l, FORMULA) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, FORMULA, "message"), "rank 0 holds 1.20x the ZeRO-1");
+    check_list_free(&l);
+    teardown(&f);
+}
+
+static void test_clip_coefficient(void)
+{
+    fixture f;
+    check_list l;
+    setup(&f);
+    CHECK(run_status(&f, &l, CLIP) == CHECK_PASS);
+    check_list_free(&l);
+    /* One part in a million on one step of one rank. */
+    f.run1[1].clip_coef[1] *= 1 + 1e-6;
+    CHECK(run_status(&f, &l, CLIP) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, CLIP, "rank") == 1 && diag_int_of(&l, CLIP, "step") == 2);
+    check_list_free(&l);
+    /* The epsilon of the formula left out: clip / norm. */
+    for (int s = 0; s < STEPS; s++)
+        f.run1[1].clip_coef[s] = f.cfg.clip_norm / f.run1[1].grad_norm[s];
+    CHECK(run_status(&f, &l, CLIP) == CHECK_FAIL);
+    check_list_free(&l);
+    /* Computed in fp32 from the fp32 norm: a few ulps, accepted. */
+    for (int s = 0; s < STEPS; s++)
+        f.run1[1].clip_coef[s] = (float)f.cfg.clip_norm / ((float)f.run1[1].grad_norm[s] + 1e-6f);
+    CHECK(run_status(&f, &l, CLIP) == CHECK_PASS);
+    check_list_free(&l);
+    /* Not reported: a visible skip. */
+    f.run1[0].clip_coef[0] = -1;
+    CHECK(run_status(&f, &l, CLIP) == CHECK_SKIP);
+    check_list_free(&l);
+    /* Without clipping the coefficient is exactly 1. */
+    f.cfg.clip_norm = 0;
+    for (int r = 0; r < NP; r++)
+        for (int s = 0; s < STEPS; s++)
+            f.run1[r].clip_coef[s] = 1.0;
+    CHECK(run_status(&f, &l, CLIP) == CHECK_PASS);
+    check_list_free(&l);
+    f.run1[0].clip_coef[2] = 0.999;
+    CHECK(run_status(&f, &l, CLIP) == CHECK_FAIL);
+    check_list_free(&l);
+    teardown(&f);
+}
+
+/* bf16 compute parameters: nearest-even roundings of the masters pass; a
+ * ties-away or truncating rounding fails on the one element it changes. */
+static void test_compute_params(void)
+{
+    fixture f;
+    check_list l;
+    setup(&f);
+    CHECK(run_status(&f, &l, COMPUTE) == CHECK_PASS);
+    check_list_free(&l);
+    ((float *)f.run1[1].compute_params)[0] = f.run1[1].params[0] * (1 + 0x1p-20f);
+    CHECK(run_status(&f, &l, COMPUTE) == CHECK_FAIL);
+    CHECK(diag_int_of(&l, COMPUTE, "rank") == 1);
+    check_list_free(&l);
+
+    f.cfg.precision = DTB_PREC_BF16_MIXED;
+    const int64_t n = f.lay.n_params;
+    for (int r = 0; r < NP; r++) {
+        rank_result *rr = &f.run1[r];
+        rr->facts.precision = DTB_PREC_BF16_MIXED;
+        rr->compute_dtype = DTB_DTYPE_BF16;
+        uint16_t *c = rr->compute_params;
+        for (int64_t i = 0; i < 2 * n; i++)
+            c[i] = float_to_bf16(rr->params[i]);
+    }
+    CHECK(run_status(&f, &l, COMPUTE) == CHECK_PASS);
+    check_list_free(&l);
+    /* A tie: 1 + 2^-8 lies halfway between 1 (even) and 1 + 2^-7. */
+    const int64_t at = f.lay.offset[2] + 5; /* W1[5] */
+    f.run1[0].params[n + at] = 1.0f + 0x1p-8f;
+    ((uint16_t *)f.run1[0].compute_params)[n + at] = 0x3f81;
+    CHECK(run_status(&f, &l, COMPUTE) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, COMPUTE, "message"), "round half away from zero");
+    CHECK_CONTAINS(diag_text_of(&l, COMPUTE, "tensor"), "W1");
+    CHECK(diag_int_of(&l, COMPUTE, "element") == 5 && diag_int_of(&l, COMPUTE, "step") == 3);
+    check_list_free(&l);
+    /* Above the tie, truncation keeps 1 where nearest gives 1 + 2^-7. */
+    f.run1[0].params[n + at] = 1.0f + 3 * 0x1p-9f;
+    ((uint16_t *)f.run1[0].compute_params)[n + at] = 0x3f80;
+    CHECK(run_status(&f, &l, COMPUTE) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, COMPUTE, "message"), "truncation");
+    check_list_free(&l);
+    /* fp32 compute parameters under bf16-mixed: the wrong recipe. */
+    f.run1[0].compute_dtype = DTB_DTYPE_FP32;
+    CHECK(run_status(&f, &l, COMPUTE) == CHECK_FAIL);
+    check_list_free(&l);
+    /* None at all: a visible skip. */
+    for (int r = 0; r < NP; r++)
+        f.run1[r].has_compute_params = 0;
+    CHECK(run_status(&f, &l, COMPUTE) == CHECK_SKIP);
+    check_list_free(&l);
+    for (int r = 0; r < NP; r++)
+        f.run1[r].has_compute_params = 1;
+    teardown(&f);
+}
+
 static void test_validate_rank(void)
 {
     fixture f;
@@ -549,6 +733,9 @@ int main(void)
     test_communication_ddp();
     test_zero3();
     test_zero1_bf16_memory();
+    test_neutral();
+    test_clip_coefficient();
+    test_compute_params();
     test_validate_rank();
     return check_report("test_harness_checks");
 }

@@ -1,0 +1,72 @@
+#include "theory_neutral.h"
+
+#include <string.h>
+
+/* Minimum bus bytes per rank per step for `psi` elements (header comment). */
+static double min_bus(int32_t stage, double psi, double n, double m, const theory_bytes *b)
+{
+    const double f = (n - 1) / n, p = b->p, g = b->g;
+    switch (stage) {
+    case DTB_STAGE_DDP:
+        return 2 * f * g * psi;
+    case DTB_STAGE_ZERO1:
+        return f * (g + p) * psi;
+    case DTB_STAGE_ZERO2:
+        return f * (m * g + p) * psi;
+    case DTB_STAGE_ZERO3:
+        return f * m * (g + 2 * p) * psi;
+    default:
+        return 0;
+    }
+}
+
+int theory_neutral_bounds(const theory_case *c, theory_neutral *out)
+{
+    memset(out, 0, sizeof *out);
+    theory_bytes b;
+    int64_t a, s;
+    if (c->stage < DTB_STAGE_DDP || c->stage > DTB_STAGE_ZERO3 ||
+        theory_bytes_per_element(c->precision, c->optimizer, &b) != 0 ||
+        theory_memory_coefficients(c->stage, &b, 0, &a, &s) != 0)
+        return -1;
+    const int64_t n = c->world_size > 0 ? c->world_size : 1;
+    const int64_t tensors = 2 * (int64_t)c->n_linear; /* W_l and b_l */
+    const int64_t slack = tensors * (n + THEORY_NEUTRAL_ALIGN);
+    int64_t psi = 0, layer_max = 0;
+    for (int l = 0; l < c->n_linear; l++) {
+        const int64_t layer = c->dims[l + 1] * (c->dims[l] + 1);
+        psi += layer;
+        layer_max = layer > layer_max ? layer : layer_max;
+    }
+    const double m = c->micro_batches > 0 ? c->micro_batches : 1;
+    if (n > 1) {
+        out->min_bus_per_step = min_bus(c->stage, (double)psi, (double)n, m, &b);
+        out->allowed_bus_per_step =
+            min_bus(c->stage, (double)(psi + slack), (double)n, m, &b) + THEORY_NEUTRAL_SCALAR_BYTES;
+    }
+    out->formula = (double)a * (double)psi + (double)s * (double)psi / (double)n;
+    out->padding_bound = (int64_t)(b.p + b.g + b.K) * slack;
+    if (c->stage == DTB_STAGE_ZERO3) {
+        const int64_t d = c->prefetch_depth >= 0 ? c->prefetch_depth : 1;
+        out->working_bound = (d + 1) * b.p * (layer_max + 2 * (n + THEORY_NEUTRAL_ALIGN));
+    }
+    return 0;
+}
+
+const char *theory_stage_title(int32_t stage)
+{
+    switch (stage) {
+    case DTB_STAGE_SINGLE:
+        return "single device";
+    case DTB_STAGE_DDP:
+        return "DDP";
+    case DTB_STAGE_ZERO1:
+        return "ZeRO-1";
+    case DTB_STAGE_ZERO2:
+        return "ZeRO-2";
+    case DTB_STAGE_ZERO3:
+        return "ZeRO-3";
+    default:
+        return "unknown stage";
+    }
+}
