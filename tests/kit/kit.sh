@@ -94,5 +94,15 @@ run_suite() {
 run_suite cmake "$CMAKE_SO" --np 1,2,3 --model mlp-odd
 run_suite pkg-config "$MAKE_SO" --np 1,4
 
+# The installed dtbench finds its own plugins by name (bin/../lib/dtbench/
+# plugins) and holds them to the reference's exact checks by default (strict),
+# a plugin given by path to the neutral ones only.
+"$DTBENCH" run --suite ddp --impl ref-ddp --np 2 --model mlp-odd --tap "$TMP/ref.tap" \
+    --db "$TMP/results.db" 2>"$TMP/ref.err" || fail "ref-ddp by name: $(tail -1 "$TMP/ref.err")"
+grep -q '^ok [0-9]* - ref-ddp .*: communication matches theory$' "$TMP/ref.tap" ||
+    fail "the installed ref-ddp was not judged strictly"
+grep -q ': communication matches theory$' "$TMP/cmake.tap" &&
+    fail "a plugin given by path was judged strictly"
+
 [ $failures -eq 0 ] && echo "kit.sh: all checks passed"
 [ $failures -eq 0 ]
