@@ -58,6 +58,6 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/dtbench.pc.in ${CMAKE_BINARY_DIR}/cmake
 install(FILES ${CMAKE_BINARY_DIR}/cmake/dtbench.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-install(FILES ${CMAKE_SOURCE_DIR}/docs/plugins.md DESTINATION ${CMAKE_INSTALL_DOCDIR} OPTIONAL)
+install(FILES ${CMAKE_SOURCE_DIR}/docs/plugins.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/examples/ddp_simple
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
