@@ -72,7 +72,7 @@ struct dtb_state {
     float *opt_a, *opt_b;        /* OPTIM: momentum, or AdamW m and v; [opt_len] each */
     int64_t params_len, grads_len, opt_len;
 
-    /* Activations: samples, per-layer z and a, two gradient rows buffers. */
+    /* Activations: samples, per-layer z and a, two buffers of gradient rows. */
     float *x;
     int32_t *y;
     float *acts, *dz, *da;
@@ -482,8 +482,8 @@ static int kit_create(const dtb_run_spec *spec, const dtb_host_api *host, const 
     s->host = *host;
     s->comm = MPI_COMM_NULL;
     *out = s;
-    if (!KIT_HAS(spec, dtb_run_spec, mpi_comm_fortran))
-        return kit_fail(s, "run spec of %u bytes lacks the world", spec->struct_size);
+    if (!KIT_HAS(spec, dtb_run_spec, device_kind)) /* the last field we read */
+        return kit_fail(s, "run spec of %u bytes lacks fields this plugin reads", spec->struct_size);
     /* An older harness's spec may be shorter: fields beyond it stay zero. */
     memcpy(&s->spec, spec, spec->struct_size < sizeof s->spec ? spec->struct_size : sizeof s->spec);
     if (spec->precision != DTB_PREC_FP32)
