@@ -13,43 +13,6 @@
 
 #define TOLERANCE_MODEL_TEXT "%g * baseline_error + %g * FLT_EPSILON * max|oracle|"
 
-void check_list_init(check_list *l)
-{
-    l->n = 0;
-}
-
-void check_list_free(check_list *l)
-{
-    for (int i = 0; i < l->n; i++)
-        diag_free(&l->items[i].diag);
-    l->n = 0;
-}
-
-check_result *check_list_add(check_list *l, const char *name)
-{
-    if (l->n >= CHECKS_MAX)
-        return NULL;
-    check_result *c = &l->items[l->n++];
-    memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", name);
-    c->status = CHECK_PASS;
-    c->ratio = -1;
-    diag_init(&c->diag);
-    return c;
-}
-
-void check_fail(check_result *c, const char *message)
-{
-    c->status = CHECK_FAIL;
-    diag_text(&c->diag, "message", "%s", message);
-}
-
-void check_skip(check_result *c, const char *reason)
-{
-    c->status = CHECK_SKIP;
-    snprintf(c->skip_reason, sizeof c->skip_reason, "%s", reason);
-}
-
 /* Fails c when the oracle or baseline is missing; returns 1 if so. */
 static int lacks_references(const check_inputs *in, check_result *c)
 {
@@ -175,6 +138,23 @@ static void check_clipping_active(const check_inputs *in, check_list *out)
         char msg[700];
         snprintf(msg, sizeof msg, "no fp64 oracle: %s", in->oracle_reason);
         check_fail(c, msg);
+        return;
+    }
+    if (in->clip_mixed) {
+        /* The threshold must be crossed both ways, so that clipping applied
+         * below it (or never applied) shows. */
+        int above = 0, below = 0;
+        for (int64_t s = 0; s < in->cfg->steps; s++) {
+            above += in->oracle->grad_norm[s] > in->cfg->clip_norm;
+            below += in->oracle->grad_norm[s] < in->cfg->clip_norm;
+        }
+        if (!above || !below) {
+            check_fail(c, "the pre-clip gradient norm is on one side of the clip threshold at "
+                          "every step; this case needs steps on both sides");
+            diag_int(&c->diag, "steps_above", above);
+            diag_int(&c->diag, "steps_below", below);
+            diag_real(&c->diag, "clip_norm", in->cfg->clip_norm);
+        }
         return;
     }
     for (int64_t s = 0; s < in->cfg->steps; s++) {
@@ -603,9 +583,12 @@ void checks_run(const check_inputs *in, check_list *out)
         if (in->world_size > 1) /* a world of one has its own check */
             check_communication_volume(in, out);
         check_memory_formula(in, out);
+        check_buffers_neutral(in, out);
         if (in->strict) {
             check_communication(in, out);
             check_memory(in, out);
+            check_buffers_strict(in, out);
         }
     }
+    checks_hint(in, out);
 }

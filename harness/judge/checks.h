@@ -51,6 +51,9 @@ typedef struct check_inputs {
     /* Also hold the plugin to the reference's exact communication and
      * memory (dtbench's own plugins; --strict). */
     int strict;
+    /* Clipping must bite at some steps and not at others (an edge case that
+     * makes clipping below the threshold visible), not at every step. */
+    int clip_mixed;
 } check_inputs;
 
 /* Appends, in order: ran what was asked, loss every step, grad norm every

@@ -80,6 +80,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
             .oracle = ref && ref->oracle_ok ? &ref->oracle : NULL,
             .oracle_reason = ref ? ref->oracle_reason : "out of memory",
             .strict = cfg->strict,
+            .clip_mixed = cs->edge && cs->edge->clip_mixed,
         };
         checks_run(&in, &r->checks);
     }
@@ -116,11 +117,14 @@ static void emit_case(tap_writer *tap, const case_result *r, run_summary *s)
     }
 }
 
-/* The implementation's capabilities, for skipping the cases it cannot run.
- * The caller has already loaded and vetted it for the suite; should this
- * load fail anyway, nothing is skipped and each worker refuses its case. */
+/* The implementation's capabilities, for skipping the cases it cannot run:
+ * the caller's, or read here. The caller has already loaded and vetted it
+ * for the suite; should this load fail anyway, nothing is skipped and each
+ * worker refuses its case. */
 static uint64_t impl_caps_of(const run_config *cfg)
 {
+    if (cfg->impl_caps_known)
+        return cfg->impl_caps;
     dtb_loaded_plugin p;
     char err[512];
     if (plugin_load(cfg->impl_path, 0, &p, err, sizeof err) != 0)
@@ -149,6 +153,8 @@ void run_suite(const run_config *cfg, run_summary *s)
         world_outcome_free(&r.run2);
         s->cases++;
         s->cases_skipped += r.skipped;
+        if (cfg->stop && *cfg->stop)
+            break;
     }
     tap_end(&tap);
     references_free(&refs);
