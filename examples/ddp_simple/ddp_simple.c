@@ -513,7 +513,7 @@ static int kit_create(const dtb_run_spec *spec, const dtb_host_api *host, const 
     /* Activations for the largest share: z_l of every layer, a_{l+1} of the
      * hidden ones, and two buffers of gradient rows for the backward. */
     const int64_t rows = kit_max_rows(spec->global_batch, spec->micro_batches, s->world);
-    int64_t width = s->layers[0].in, at = 0;
+    int64_t width = 0, at = 0; /* dz and da rows: the widths d_1 .. d_L */
     for (int l = 0; l < s->n_layers; l++) {
         kit_layer *k = &s->layers[l];
         width = k->out > width ? k->out : width;
