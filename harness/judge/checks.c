@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_measured.h"
 #include "model.h"
 #include "theory.h"
 #include "tolerance.h"
@@ -590,5 +591,6 @@ void checks_run(const check_inputs *in, check_list *out)
             check_buffers_strict(in, out);
         }
     }
+    check_measured(in, check_list_add(out, CHECK_MEASURED_NAME));
     checks_hint(in, out);
 }

@@ -486,6 +486,8 @@ static void check_validate(ref_checker *c)
                   t[3].numel == 2 && t[3].layer == 1 && (t[2].flags & DTB_TENSOR_DECAY) &&
                   !(t[2].flags & DTB_TENSOR_TIED),
               "tensor table: W0 [7 x 5] at 0, b0 [7] at 35, b1 [2] at 56, layers 0 and 1");
+    /* Read back before the check: its arguments are evaluated in no set
+     * order, so the message's mlp_param_count(&from) may run first. */
     mlp_config from;
     const int read_back = mlp_config_from_spec(&spec, &from, err, sizeof err);
     ref_check(c,
