@@ -13,6 +13,8 @@ packages=(
   libcsv-dev                         # CSV export
   perl                               # prove, the TAP consumer
   python3 binutils                   # tests/layout: Debian's /usr/bin/python3, nm
+  python3-numpy                      # tests/trajectory: NumPy for Debian's /usr/bin/python3, which
+                                     # the tests call by that path (not the pyenv python3 on PATH)
   gnuplot-nox                        # dtbench report's plots (svg terminal, no X)
 )
 

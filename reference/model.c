@@ -22,6 +22,9 @@ static const mlp_config MLP_CONFIGS[] = {
      "37-53-56-3, 5209 params: odd and not divisible by 2, 3 or 4; b2 has 3 < 4 elements",
      3, {37, 53, 56, 3}},
     {"mlp-small", "64-128-128-10, 26122 params: quick conformance runs", 3, {64, 128, 128, 10}},
+    {"mlp-deep", "33-48x7-5 (8 layers), 15989 params: many similar small layers, so that a "
+                 "few materialised layers or buckets are not the whole model",
+     8, {33, 48, 48, 48, 48, 48, 48, 48, 5}},
     {"mlp-100k", "128-256-256-10, 101386 params", 3, {128, 256, 256, 10}},
     {"mlp-1m", "512-1024-512-10, 1055242 params", 3, {512, 1024, 512, 10}},
     {"mlp-8m", "1024-2048-2048-1024-10, 8403978 params", 4, {1024, 2048, 2048, 1024, 10}},

@@ -270,15 +270,19 @@ int replica_grad_norm(replica *r, double *norm)
     return 0;
 }
 
+int replica_scale_grads(replica *r, double coef)
+{
+    if (r->backend->ops->scale(r->backend, r->grads, r->layout.n_params, (float)coef) != 0)
+        return replica_fail(r, "%s", r->backend->error);
+    return 0;
+}
+
 int replica_clip(replica *r, double norm, double clip_norm, double *coef_out)
 {
     const double coef = clip_coefficient(norm, clip_norm);
     if (coef_out)
         *coef_out = coef;
-    if (coef < 1.0 &&
-        r->backend->ops->scale(r->backend, r->grads, r->layout.n_params, (float)coef) != 0)
-        return replica_fail(r, "%s", r->backend->error);
-    return 0;
+    return coef < 1.0 ? replica_scale_grads(r, coef) : 0;
 }
 
 int replica_optimizer_step(replica *r, int64_t t)

@@ -90,6 +90,8 @@ int replica_grad_norm(replica *r, double *norm);
 /* grads *= clip_coefficient(norm, clip_norm) when that is below 1; *coef
  * (may be NULL) is the coefficient, 1 when nothing was scaled. */
 int replica_clip(replica *r, double norm, double clip_norm, double *coef);
+/* grads *= coef (in fp32), whatever coef is. */
+int replica_scale_grads(replica *r, double coef);
 /* The compute parameters in canonical layout for get_compute_params: the
  * fp32 parameters (*dtype FP32) or, under bf16-mixed, params_bf16 (BF16). */
 int replica_get_compute_params(replica *r, void *out, int64_t n, int32_t *dtype);

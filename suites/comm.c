@@ -41,6 +41,9 @@
 static int comm_bench_main(bench_context *ctx);
 
 static const int WORLDS[] = {2, 4};
+/* Powers of 4 from 1 KiB to 64 MiB (TARGET_BYTES). */
+static const int64_t SIZES[] = {1LL << 10, 1LL << 12, 1LL << 14, 1LL << 16, 1LL << 18,
+                                1LL << 20, 1LL << 22, 1LL << 24, TARGET_BYTES};
 
 const dtb_suite dtb_suite_comm = {
     .name = "comm",
@@ -52,6 +55,8 @@ const dtb_suite dtb_suite_comm = {
     .n_world_sizes = 2,
     .seed = 2024,
     .bench_sizes_are_bytes = 1,
+    .bench_message_sizes = SIZES,
+    .n_bench_message_sizes = sizeof SIZES / sizeof SIZES[0],
 };
 
 static const dtb_collective OPS[COMM_OPS_COUNT] = {DTB_COLL_ALLREDUCE, DTB_COLL_REDUCE_SCATTER,
@@ -64,17 +69,18 @@ static const char *const MPI_CALLS[COMM_OPS_COUNT] = {
 
 /* ---- sizes -------------------------------------------------------------- */
 
-/* --sizes (validated by `dtbench run`), else 1 KiB, 4 KiB, ..., 64 MiB. */
-static void message_sizes(const bench_options *o, int64_t *sizes, int *n)
+/* --sizes (validated by `dtbench run`), else the suite's (1 KiB, 4 KiB, ..., 64 MiB). */
+static void message_sizes(const bench_context *ctx, int64_t *sizes, int *n)
 {
+    const bench_options *o = &ctx->opt;
     *n = 0;
     if (o->n_message_sizes > 0) {
         for (int i = 0; i < o->n_message_sizes && i < MAX_SIZES; i++)
             sizes[(*n)++] = o->message_sizes[i];
         return;
     }
-    for (int64_t s = 1024; s <= TARGET_BYTES; s *= 4)
-        sizes[(*n)++] = s;
+    for (int i = 0; i < ctx->suite->n_bench_message_sizes && i < MAX_SIZES; i++)
+        sizes[(*n)++] = ctx->suite->bench_message_sizes[i];
 }
 
 /* The sizes a world of np ranks runs: at least one element per rank and
@@ -304,7 +310,7 @@ static int comm_bench_main(bench_context *ctx)
 {
     int64_t all[MAX_SIZES], sizes[MAX_SIZES];
     int n_all;
-    message_sizes(&ctx->opt, all, &n_all);
+    message_sizes(ctx, all, &n_all);
     ctx->n_planned = 0;
     for (int i = 0; i < ctx->opt.n_world_sizes; i++)
         ctx->n_planned += COMM_OPS_COUNT * 2 *

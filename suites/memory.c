@@ -58,6 +58,7 @@ const dtb_suite dtb_suite_memory = {
     .n_precisions = 2,
     .global_batch = 32,
     .micro_batches = 1,
+    .steps = SWEEP_STEPS,
     .seed = 2024,
 };
 

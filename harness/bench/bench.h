@@ -36,6 +36,8 @@
 #define BENCH_MAX_IMPLS 16
 #define BENCH_MAX_SIZES 32
 #define BENCH_MIN_REPS 5
+#define BENCH_DEFAULT_REPS BENCH_MIN_REPS /* without --reps */
+#define BENCH_DEFAULT_WARMUP 2            /* without --warmup */
 #define BENCH_MAX_REPS 1000
 #define BENCH_MAX_WARMUP 100
 

@@ -60,19 +60,24 @@ void bench_train_case_begin(bench_context *ctx, bench_case *bc, const bench_impl
                             const case_config *cfg, int np)
 {
     const char *prec = bench_precision_label(cfg->precision);
-    char key[256], label[256], json[768];
+    char key[256], label[256], json[1024];
     snprintf(key, sizeof key, "%s %s %s %s np=%d", ctx->suite->name, stage_name(impl->stage),
              cfg->model->name, prec, np);
     snprintf(label, sizeof label, "%s %s %s np=%d", impl->name, cfg->model->name, prec, np);
     snprintf(json, sizeof json,
              "{\"suite\":\"%s\",\"impl\":\"%s\",\"stage\":\"%s\",\"model\":\"%s\","
-             "\"n_params\":%lld,\"precision\":\"%s\",\"world_size\":%d,\"optimizer\":\"adamw\","
-             "\"lr\":%.17g,\"clip_norm\":%.17g,\"global_batch\":%lld,\"micro_batches\":%d,"
+             "\"n_params\":%lld,\"precision\":\"%s\",\"world_size\":%d,\"optimizer\":\"%s\","
+             "\"lr\":%.17g,\"momentum\":%.17g,\"beta1\":%.17g,\"beta2\":%.17g,\"eps\":%.17g,"
+             "\"weight_decay\":%.17g,\"clip_norm\":%.17g,\"global_batch\":%lld,"
+             "\"micro_batches\":%d,\"steps\":%lld,\"bucket_bytes\":%lld,\"prefetch_depth\":%d,"
              "\"warmup\":%d,\"reps\":%d,\"seed\":%llu}",
              ctx->suite->name, impl->name, stage_name(impl->stage), cfg->model->name,
              (long long)mlp_param_count(cfg->model), precision_name(cfg->precision), np,
-             cfg->opt.lr, cfg->clip_norm, (long long)cfg->global_batch, (int)cfg->micro_batches,
-             ctx->opt.warmup, ctx->opt.reps, (unsigned long long)cfg->seed);
+             optimizer_kind_name(cfg->opt.kind), cfg->opt.lr, cfg->opt.momentum, cfg->opt.beta1,
+             cfg->opt.beta2, cfg->opt.eps, cfg->opt.weight_decay, cfg->clip_norm,
+             (long long)cfg->global_batch, (int)cfg->micro_batches, (long long)cfg->steps,
+             (long long)cfg->bucket_bytes, (int)cfg->prefetch_depth, ctx->opt.warmup,
+             ctx->opt.reps, (unsigned long long)cfg->seed);
     bench_case_begin(ctx, bc, key, label, json);
     snprintf(bc->impl, sizeof bc->impl, "%s", impl->name);
     snprintf(bc->impl_version, sizeof bc->impl_version, "%s", impl->version);

@@ -43,12 +43,30 @@ typedef struct dtb_recipe {
     double clip_norm;              /* 0: no clipping */
 } dtb_recipe;
 
+/* A targeted case a conformance suite runs besides its matrix: a setting the
+ * matrix never reaches, named after the blind spot it covers (the TAP label
+ * ends "edge=<name>"). Fields not given take the suite's values. */
+typedef struct dtb_edge_case {
+    const char *name;              /* "uneven-micro", "empty-share", ... */
+    const char *why;               /* what it exposes, for `dtbench list --suite` */
+    const char *model;
+    int recipe;                    /* index into the suite's recipes */
+    int32_t precision;             /* dtb_precision */
+    int world_size;
+    int64_t global_batch;          /* 0: the suite's */
+    int32_t micro_batches;         /* 0: the suite's */
+    int64_t bucket_bytes;          /* 0: the suite's */
+    double clip_norm;              /* 0: the recipe's */
+    int clip_mixed;                /* the norm crosses clip_norm both ways over the steps */
+} dtb_edge_case;
+
 struct bench_context;
 
 /* A conformance suite is the declarative matrix below, run by run.c; a
  * benchmark suite has a driver instead (harness/bench.h) and uses the
  * matrix fields as its defaults: models (--sizes), world_sizes (--np),
- * precisions (--precision), global_batch, seed, and bench_impls (--impl). */
+ * precisions (--precision), global_batch, micro_batches, steps (0: warm-ups
+ * plus repetitions), seed, and bench_impls (--impl). */
 typedef enum dtb_suite_kind { DTB_SUITE_CONFORMANCE = 0, DTB_SUITE_BENCH = 1 } dtb_suite_kind;
 
 typedef struct dtb_suite {
@@ -61,6 +79,8 @@ typedef struct dtb_suite {
     int n_bench_impls;
     int bench_mem_budget;              /* takes --mem-budget */
     int bench_sizes_are_bytes;         /* --sizes lists message sizes, not models */
+    const int64_t *bench_message_sizes; /* ...and these are its default sizes, bytes */
+    int n_bench_message_sizes;
     const char *description;       /* one line for `dtbench list` */
     uint64_t required_caps;        /* DTB_CAP_*; each case adds its recipe's */
     const char *default_impl;
@@ -87,6 +107,9 @@ typedef struct dtb_suite {
     int64_t steps;
     uint64_t seed;
     int64_t bucket_bytes;          /* 0: the plugin's default */
+
+    const dtb_edge_case *edge_cases; /* run after the matrix, each at its world size */
+    int n_edge_cases;
 } dtb_suite;
 
 /* The DTB_CAP_* flag an optimizer needs (0 for an unknown kind). */
@@ -99,7 +122,7 @@ uint64_t precision_cap(int32_t precision);
  * plugin default (one depth, -1) when the suite lists none. */
 void suite_model_depths(const dtb_suite *suite, const char *model, const int32_t **depths,
                         int *n);
-/* Number of cases in the suite's full matrix. */
+/* Number of cases in the suite's full matrix, edge cases included. */
 int suite_case_count(const dtb_suite *suite);
 
 #endif

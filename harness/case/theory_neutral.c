@@ -53,6 +53,53 @@ int theory_neutral_bounds(const theory_case *c, theory_neutral *out)
     return 0;
 }
 
+int theory_buffer_bounds(const theory_case *c, int64_t share, theory_buffers *out)
+{
+    memset(out, 0, sizeof *out);
+    theory_bytes b;
+    if (c->stage < DTB_STAGE_SINGLE || c->stage > DTB_STAGE_ZERO3 ||
+        theory_bytes_per_element(c->precision, c->optimizer, &b) != 0)
+        return -1;
+    const int64_t n = c->world_size > 0 ? c->world_size : 1, L = c->n_linear;
+    const int64_t r = share > 0 ? share : 1;
+    int64_t widths = 0, inner = 0, w = 0, n_max = 0, psi = 0, shard_total = 0;
+    for (int l = 0; l < L; l++) {
+        const int64_t d = c->dims[l + 1], layer = d * (c->dims[l] + 1);
+        widths += d;
+        inner += l + 1 < L ? d : 0;
+        w = d > w ? d : w;
+        n_max = layer > n_max ? layer : n_max;
+        psi += layer;
+        shard_total += (layer + n - 1) / n;
+    }
+    const int64_t d0 = c->dims[0];
+    const int64_t u_max = n * ((n_max + n - 1) / n);
+    const int bf16 = c->precision == DTB_PREC_BF16_MIXED;
+    const int zero = c->stage >= DTB_STAGE_ZERO1;
+    out->activations = 4 * r * (d0 + 1 + widths + inner + 2 * w) + r * (4 * d0 + 4);
+    out->comm = c->stage == DTB_STAGE_ZERO1 ? b.g * shard_total
+                : c->stage >= DTB_STAGE_ZERO2 ? 2 * b.g * u_max : 0;
+    out->other = zero ? 4 * u_max * (bf16 ? 2 : 1) : bf16 ? 4 * n_max : 0;
+
+    const int64_t psi_slack = psi + 2 * L * (n + THEORY_NEUTRAL_ALIGN);
+    const int64_t layer_slack = n_max + 2 * (n + THEORY_NEUTRAL_ALIGN);
+    out->activations_bound = out->activations * 3 / 2 + THEORY_ACT_SLACK_BYTES;
+    switch (c->stage) {
+    case DTB_STAGE_SINGLE:
+    case DTB_STAGE_DDP:
+        out->comm_bound = b.g * psi_slack;
+        break;
+    case DTB_STAGE_ZERO1:
+        out->comm_bound = b.g * psi_slack + b.g * psi_slack / n;
+        break;
+    default:
+        out->comm_bound = 2 * b.g * layer_slack + b.g * psi_slack / n;
+        break;
+    }
+    out->other_bound = 2 * 4 * layer_slack;
+    return 0;
+}
+
 const char *theory_stage_title(int32_t stage)
 {
     switch (stage) {

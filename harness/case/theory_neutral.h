@@ -49,6 +49,38 @@ typedef struct theory_neutral {
  * unknown precision or optimizer (out zeroed). */
 int theory_neutral_bounds(const theory_case *c, theory_neutral *out);
 
+/* ---- activations, communication buffers, scratch --------------------------
+ * Per rank, with r = max(b, 1) rows for b the largest share of a micro-batch
+ * any rank gets (split_max_rank_share), d_0..d_L the widths, w = max_{l>=1}
+ * d_l, n_max the largest layer's elements (d_{l+1} (d_l + 1)), U_max the
+ * reference's largest padded unit (N ceil(n_max / N)), Psi_s its shard total:
+ *
+ *   the reference (strict: exact)
+ *     activations  4 r (d_0 + 1 + sum_{l=1..L} d_l + sum_{l=1..L-1} d_l + 2 w)
+ *                  + r (4 d_0 + 4)     workspace (input, labels, pre- and post-
+ *                  activations, two backward scratch rows) and the batch staging
+ *     comm         DDP 0 (buckets are views of the gradient); ZeRO-1 g Psi_s
+ *                  (the reduce-scatter output); ZeRO-2/3 2 g U_max (two buckets)
+ *     other        DDP 4 n_max under bf16-mixed (one layer widened), else 0;
+ *                  ZeRO 4 U_max (scratch), plus 4 U_max under bf16-mixed
+ *   any implementation (neutral bounds), L' = n_max + 2 (N + ALIGN)
+ *     activations  <= 3/2 the reference's, plus ACT_SLACK_BYTES: other layouts
+ *                  of the same tensors fit, a workspace for the whole global
+ *                  or micro-batch instead of the rank's share does not
+ *     comm         DDP <= g Psi' (a bucket copy of the gradient, as PyTorch's);
+ *                  ZeRO-1 <= g Psi' + g Psi'/N; ZeRO-2/3 <= 2 g L' + g Psi'/N
+ *     other        <= 2 * 4 L' (two layer-sized fp32 scratch buffers) */
+#define THEORY_ACT_SLACK_BYTES 4096
+
+typedef struct theory_buffers {
+    int64_t activations, comm, other;                   /* the reference's, exact */
+    int64_t activations_bound, comm_bound, other_bound; /* any implementation's */
+} theory_buffers;
+
+/* For the single, DDP and ZeRO stages: 0, or -1 for an unknown stage or
+ * precision (out zeroed). share: the largest micro-batch share of a rank. */
+int theory_buffer_bounds(const theory_case *c, int64_t share, theory_buffers *out);
+
 /* "DDP", "ZeRO-1", ... for messages. */
 const char *theory_stage_title(int32_t stage);
 

@@ -3,7 +3,8 @@
  * directory. Every *.so there goes through the same loader as `run`; one that
  * is refused is listed with the refusal, never fatal. Plugins named zoo-*
  * (deliberately broken, for proving the suites catch bugs) get their own
- * heading.
+ * heading. `dtbench list --suite NAME` prints one suite's recipe instead
+ * (suite_recipe.h).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -16,14 +17,24 @@
 #include "plan.h"
 #include "plugin_loader.h"
 #include "registry.h"
+#include "suite_recipe.h"
 
 void usage_list(FILE *f)
 {
-    fprintf(f, "usage: dtbench list\n"
+    fprintf(f, "usage: dtbench list [--suite NAME]\n"
                "\n"
                "Lists the suites (cases, description), the models (parameters, widths) and\n"
                "the implementations found in the plugins directory next to dtbench (name,\n"
-               "version, stages and precisions, description; broken ones with the reason).\n");
+               "version, stages and precisions, description; broken ones with the reason).\n"
+               "\n"
+               "  --suite NAME   instead, every parameter of one suite: a conformance suite's\n"
+               "                 required and per-case capabilities, models, world sizes,\n"
+               "                 batch, micro-batches, steps, checked steps, seed, bucket\n"
+               "                 bytes, prefetch depths and recipes (optimizer, lr, momentum,\n"
+               "                 betas, eps, weight decay, clip norm); a benchmark suite's\n"
+               "                 defaults (implementations, sizes, world sizes, precisions,\n"
+               "                 warm-up, repetitions) and the recipe it trains with\n"
+               "  --help         this text\n");
 }
 
 static void list_suites(FILE *f)
@@ -143,14 +154,29 @@ static void list_impls(FILE *f, const char *dir)
 int cmd_list(int argc, char **argv)
 {
     int help = 0;
-    const cli_option opts[] = {{"help", NULL, &help}};
+    const char *suite_name = NULL;
+    const cli_option opts[] = {{"help", NULL, &help}, {"suite", &suite_name, NULL}};
     char err[512], dir[PATH_MAX];
-    if (cli_parse_options("list", argc, argv, opts, 1, err, sizeof err)) {
+    if (cli_parse_options("list", argc, argv, opts, sizeof opts / sizeof opts[0], err,
+                          sizeof err)) {
         fprintf(stderr, "dtbench: %s\n", err);
         return EXIT_BAD_INPUT;
     }
     if (help) {
         usage_list(stdout);
+        return 0;
+    }
+    if (suite_name) {
+        const dtb_suite *s = suite_find(suite_name);
+        if (!s) {
+            fprintf(stderr, "dtbench: list: unknown suite '%s' (see dtbench list)\n",
+                    suite_name);
+            return EXIT_BAD_INPUT;
+        }
+        if (suite_recipe_print(s, stdout, err, sizeof err)) {
+            fprintf(stderr, "dtbench: list: %s\n", err);
+            return EXIT_BAD_INPUT;
+        }
         return 0;
     }
     if (plugin_dir(dir, sizeof dir, err, sizeof err)) {

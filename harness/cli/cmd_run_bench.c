@@ -272,13 +272,13 @@ static int parse_options(const dtb_suite *suite, const run_args *a, bench_option
             o->world_sizes[o->n_world_sizes++] = suite->world_sizes[i];
     }
     int64_t v;
-    o->warmup = 2;
+    o->warmup = BENCH_DEFAULT_WARMUP;
     if (a->warmup) {
         if (cli_parse_i64("--warmup", a->warmup, 0, BENCH_MAX_WARMUP, &v, err, err_len))
             return -1;
         o->warmup = (int)v;
     }
-    o->reps = 5;
+    o->reps = BENCH_DEFAULT_REPS;
     if (a->reps) {
         if (cli_parse_i64("--reps", a->reps, BENCH_MIN_REPS, BENCH_MAX_REPS, &v, err, err_len))
             return -1;

@@ -2,10 +2,12 @@
  * dtbench: conformance and benchmark suites for data-parallel training.
  *
  *   dtbench run --suite NAME [options]   run a suite, TAP on stdout
- *   dtbench list                         suites, models, implementations
+ *   dtbench list [--suite NAME]          suites, models, implementations; a suite's recipe
+ *   dtbench plugin-check PLUGIN          does a plugin work? its first problem, in seconds
  *   dtbench bench-step [options]         the baseline step's FLOP rate vs sgemm
  *   dtbench runs|show|compare|gate|tag|export   the results database
  *   dtbench report --out DIR [--run REF]...     benchmark results: tables and plots
+ *   dtbench trajectory --model M --recipe R --out DIR   golden trajectory as .npy files
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
  *   dtbench worker-comm ...              (internal) one rank of a comm benchmark
@@ -27,17 +29,19 @@ void usage_main(FILE *f)
     fprintf(f, "usage: dtbench COMMAND [options]\n"
                "\n"
                "commands:\n"
-               "  run         run a suite against an implementation (dtbench run --help)\n"
-               "  list        list suites, models and implementations\n"
-               "  bench-step  time the fp32 baseline step against the BLAS's sgemm\n"
-               "  runs        list the runs recorded in the results database\n"
-               "  show        show one recorded run: cases, checks, metrics\n"
-               "  compare     compare two recorded runs, metric by metric\n"
-               "  gate        exit 1 when a run regressed against a baseline run\n"
-               "  tag         name a recorded run (e.g. a baseline)\n"
-               "  export      write recorded samples as CSV\n"
-               "  report      write a report of benchmark results: tables, gnuplot plots\n"
-               "  help        show the usage of a command: dtbench help run\n"
+               "  run           run a suite against an implementation (dtbench run --help)\n"
+               "  list          list suites, models and implementations; a suite's recipe\n"
+               "  plugin-check  load a plugin safely and run one small case per capability\n"
+               "  bench-step    time the fp32 baseline step against the BLAS's sgemm\n"
+               "  runs          list the runs recorded in the results database\n"
+               "  show          show one recorded run: cases, checks, metrics\n"
+               "  compare       compare two recorded runs, metric by metric\n"
+               "  gate          exit 1 when a run regressed against a baseline run\n"
+               "  tag           name a recorded run (e.g. a baseline)\n"
+               "  export        write recorded samples as CSV\n"
+               "  report        write a report of benchmark results: tables, gnuplot plots\n"
+               "  trajectory    write a golden trajectory (data, references, tolerance) as .npy\n"
+               "  help          show the usage of a command: dtbench help run\n"
                "\n"
                "Every run is recorded in ./dtbench-results.db (--db FILE or DTBENCH_DB choose\n"
                "another); see docs/results.md.\n"
@@ -63,12 +67,20 @@ static int cmd_help(int argc, char **argv)
         usage_list(stdout);
         return 0;
     }
+    if (argc == 1 && strcmp(argv[0], "plugin-check") == 0) {
+        usage_plugin_check(stdout);
+        return 0;
+    }
     if (argc == 1 && strcmp(argv[0], "bench-step") == 0) {
         char *help[] = {"--help"};
         return step_bench_main(1, help);
     }
     if (argc == 1 && strcmp(argv[0], "report") == 0) {
         usage_report(stdout);
+        return 0;
+    }
+    if (argc == 1 && strcmp(argv[0], "trajectory") == 0) {
+        usage_trajectory(stdout);
         return 0;
     }
     static const struct {
@@ -83,8 +95,8 @@ static int cmd_help(int argc, char **argv)
             results_commands[i].usage(stdout);
             return 0;
         }
-    fprintf(stderr, "dtbench: help: unknown command '%s' (commands: run, list, bench-step, "
-                    "runs, show, compare, gate, tag, export, report)\n",
+    fprintf(stderr, "dtbench: help: unknown command '%s' (commands: run, list, plugin-check, "
+                    "bench-step, runs, show, compare, gate, tag, export, report, trajectory)\n",
             argv[0]);
     return EXIT_BAD_INPUT;
 }
@@ -117,6 +129,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 2, argv + 2);
+    if (strcmp(cmd, "plugin-check") == 0)
+        return cmd_plugin_check(argc - 2, argv + 2);
     if (strcmp(cmd, "bench-step") == 0)
         return step_bench_main(argc - 2, argv + 2);
     if (strcmp(cmd, "worker") == 0)
@@ -125,6 +139,8 @@ int main(int argc, char **argv)
         return bench_peak_worker_main(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 2, argv + 2);
+    if (strcmp(cmd, "trajectory") == 0)
+        return cmd_trajectory(argc - 2, argv + 2);
     if (strcmp(cmd, "worker-comm") == 0)
         return comm_worker_main(argc - 2, argv + 2);
     static const struct {

@@ -95,6 +95,33 @@ int plugin_caps_parse(const char *list, uint64_t *caps, char *err, size_t err_le
     return 0;
 }
 
+static int is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int plugin_dir_for(const char *exe_dir, char *out, size_t out_len, char *err, size_t err_len)
+{
+    char installed[PATH_MAX];
+    int w = snprintf(out, out_len, "%s/plugins", exe_dir);
+    int wi = snprintf(installed, sizeof installed, "%s/%s", exe_dir, DTB_PLUGIN_INSTALL_RELDIR);
+    if (w < 0 || (size_t)w >= out_len || wi < 0 || (size_t)wi >= sizeof installed) {
+        snprintf(err, err_len, "plugin directory path too long");
+        return -1;
+    }
+    if (is_directory(out) || !is_directory(installed))
+        return 0;
+    char real[PATH_MAX];
+    const char *found = realpath(installed, real) ? real : installed; /* without "bin/.." */
+    if (strlen(found) >= out_len) {
+        snprintf(err, err_len, "plugin directory path too long");
+        return -1;
+    }
+    snprintf(out, out_len, "%s", found);
+    return 0;
+}
+
 int plugin_dir(char *out, size_t out_len, char *err, size_t err_len)
 {
     char exe[PATH_MAX];
@@ -107,12 +134,7 @@ int plugin_dir(char *out, size_t out_len, char *err, size_t err_len)
     char *slash = strrchr(exe, '/');
     if (slash)
         *slash = '\0';
-    int w = snprintf(out, out_len, "%s/plugins", exe);
-    if (w < 0 || (size_t)w >= out_len) {
-        snprintf(err, err_len, "plugin directory path too long");
-        return -1;
-    }
-    return 0;
+    return plugin_dir_for(exe, out, out_len, err, err_len);
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -20,6 +20,12 @@
 #define PATH_MAX 4096
 #endif
 
+/* The installed plugin directory relative to the installed executable's
+ * (CMake sets it from the install layout). */
+#ifndef DTB_PLUGIN_INSTALL_RELDIR
+#define DTB_PLUGIN_INSTALL_RELDIR "../lib/dtbench/plugins"
+#endif
+
 /* The shortest table ABI 2 accepts: through the last required function. */
 #define DTB_PLUGIN_MIN_SIZE (offsetof(dtb_plugin, destroy) + sizeof(void (*)(dtb_state *)))
 
@@ -34,8 +40,16 @@ typedef struct dtb_loaded_plugin {
     char path[PATH_MAX];       /* absolute path of the shared object */
 } dtb_loaded_plugin;
 
-/* <directory of /proc/self/exe>/plugins. */
+/* Where dtbench's own plugins are: plugin_dir_for(<directory of
+ * /proc/self/exe>). */
 int plugin_dir(char *out, size_t out_len, char *err, size_t err_len);
+
+/* The plugin directory of a dtbench executable in exe_dir: exe_dir/plugins
+ * when it is a directory (a build tree), else exe_dir/DTB_PLUGIN_INSTALL_RELDIR
+ * when that is one (an installed tree: bin/dtbench finds
+ * bin/../lib/dtbench/plugins), else exe_dir/plugins, which error messages
+ * then name. -1 only when the path does not fit in out. */
+int plugin_dir_for(const char *exe_dir, char *out, size_t out_len, char *err, size_t err_len);
 
 /* Turns an --impl value into an absolute path: a value containing '/' or
  * ending in ".so" is a path (relative to the working directory); anything

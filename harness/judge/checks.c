@@ -6,16 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_measured.h"
 #include "model.h"
 #include "theory.h"
 #include "tolerance.h"
-
-
-#define TOLERANCE_MODEL_TEXT                                                                 \
-    "%g * max(envelope, %g * layer's largest envelope) + %g * FLT_EPSILON * |oracle| + "      \
-    "%g * FLT_EPSILON * max|oracle| of the tensor"
-#define STEP_TOLERANCE_MODEL_TEXT                                                            \
-    "%g * envelope (running maximum over steps) + %g * FLT_EPSILON * |oracle|"
 
 /* Fails c when the oracle or baseline is missing; returns 1 if so. */
 static int lacks_references(const check_inputs *in, check_result *c)
@@ -167,7 +161,9 @@ static void check_per_step(const check_inputs *in, check_list *out, int norm)
     diag_envelope(&c->diag, p, envelope_members(in));
     diag_int(&c->diag, "worst_step", t.worst.index + 1);
     diag_real(&c->diag, "worst_ratio", t.worst.ratio);
-    diag_text(&c->diag, "tolerance_model", STEP_TOLERANCE_MODEL_TEXT, k.mult, k.step_floor_ulps);
+    char formula[256];
+    envelope_step_formula(&k, formula, sizeof formula);
+    diag_text(&c->diag, "tolerance_model", "%s", formula);
     diag_real(&c->diag, "single_baseline_ratio", single.ratio);
 }
 
@@ -184,6 +180,23 @@ static void check_clipping_active(const check_inputs *in, check_list *out)
         char msg[700];
         snprintf(msg, sizeof msg, "no fp64 oracle: %s", in->oracle_reason);
         check_fail(c, msg);
+        return;
+    }
+    if (in->clip_mixed) {
+        /* The threshold must be crossed both ways, so that clipping applied
+         * below it (or never applied) shows. */
+        int above = 0, below = 0;
+        for (int64_t s = 0; s < in->cfg->steps; s++) {
+            above += in->oracle->grad_norm[s] > in->cfg->clip_norm;
+            below += in->oracle->grad_norm[s] < in->cfg->clip_norm;
+        }
+        if (!above || !below) {
+            check_fail(c, "the pre-clip gradient norm is on one side of the clip threshold at "
+                          "every step; this case needs steps on both sides");
+            diag_int(&c->diag, "steps_above", above);
+            diag_int(&c->diag, "steps_below", below);
+            diag_real(&c->diag, "clip_norm", in->cfg->clip_norm);
+        }
         return;
     }
     for (int64_t s = 0; s < in->cfg->steps; s++) {
@@ -295,8 +308,9 @@ static void check_params(const check_inputs *in, check_list *out, int k)
     diag_envelope(&c->diag, p, envelope_members(in));
     diag_int(&c->diag, "failing_elements", failing_elements);
     diag_int(&c->diag, "failing_tensors", failing);
-    diag_text(&c->diag, "tolerance_model", TOLERANCE_MODEL_TEXT, kc.mult, kc.pool, kc.floor_ulps,
-              kc.tensor_floor_ulps);
+    char formula[256];
+    envelope_param_formula(&kc, formula, sizeof formula);
+    diag_text(&c->diag, "tolerance_model", "%s", formula);
     diag_real(&c->diag, "single_baseline_ratio", single);
 }
 
@@ -649,9 +663,13 @@ void checks_run(const check_inputs *in, check_list *out)
         if (in->world_size > 1) /* a world of one has its own check */
             check_communication_volume(in, out);
         check_memory_formula(in, out);
+        check_buffers_neutral(in, out);
         if (in->strict) {
             check_communication(in, out);
             check_memory(in, out);
+            check_buffers_strict(in, out);
         }
     }
+    check_measured(in, check_list_add(out, CHECK_MEASURED_NAME));
+    checks_hint(in, out);
 }

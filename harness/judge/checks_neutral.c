@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "checks_internal.h"
+#include "model.h"
 #include "theory_neutral.h"
 
 /* The counters a volume is judged on: the worker's own measurement when it
@@ -156,4 +157,93 @@ void check_memory_formula(const check_inputs *in, check_list *out)
     diag_int(&c->diag, "padding_bound_bytes", worst_nb.padding_bound);
     diag_int(&c->diag, "declared_working_bytes", rr->facts.mem_working_bytes);
     diag_int(&c->diag, "working_bound_bytes", worst_nb.working_bound);
+}
+
+/* ---- activations, communication buffers, scratch -------------------------- */
+
+static const struct {
+    int category;
+    const char *name;
+} BUFFERS[] = {
+    {DTB_MEM_ACTIVATIONS, "activations"},
+    {DTB_MEM_COMM, "comm"},
+    {DTB_MEM_OTHER, "other"},
+};
+#define N_BUFFERS ((int)(sizeof BUFFERS / sizeof BUFFERS[0]))
+
+/* The reference's figure (exact 1) or the neutral bound (exact 0) of a buffer. */
+static int64_t buffer_limit(const theory_buffers *tb, int category, int exact)
+{
+    switch (category) {
+    case DTB_MEM_ACTIVATIONS:
+        return exact ? tb->activations : tb->activations_bound;
+    case DTB_MEM_COMM:
+        return exact ? tb->comm : tb->comm_bound;
+    default:
+        return exact ? tb->other : tb->other_bound;
+    }
+}
+
+/* Every rank's activation, communication and scratch peaks against the
+ * neutral bounds (exact 0) or the reference's figures (exact 1). */
+static void check_buffers(const check_inputs *in, check_list *out, int exact)
+{
+    check_result *c = check_list_add(out, exact ? "activations and buffers match theory"
+                                                : "activations and buffers within bounds");
+    if (!c)
+        return;
+    theory_case tc;
+    case_config_theory(in->cfg, in->world_size, -1, &tc);
+    const int64_t share = split_max_rank_share(in->cfg->global_batch, in->cfg->micro_batches,
+                                               in->world_size);
+    theory_buffers tb;
+    if (theory_buffer_bounds(&tc, share, &tb) != 0) {
+        check_fail(c, "no buffer formula for this stage and precision");
+        return;
+    }
+    for (int r = 0; r < in->world_size; r++) {
+        for (int k = 0; k < N_BUFFERS; k++) {
+            const int64_t held = in->run1[r].mem_peak[BUFFERS[k].category];
+            const int64_t limit = buffer_limit(&tb, BUFFERS[k].category, exact);
+            if (exact ? held == limit : held <= limit)
+                continue;
+            char msg[320];
+            if (exact)
+                snprintf(msg, sizeof msg, "rank %d holds %lld bytes of %s, the reference's "
+                         "layout %lld", r, (long long)held, BUFFERS[k].name, (long long)limit);
+            else
+                snprintf(msg, sizeof msg, "rank %d holds %.2fx the bound on %s (%lld bytes, "
+                         "bound %lld for a largest share of %lld samples)%s", r,
+                         (double)held / (double)limit, BUFFERS[k].name, (long long)held,
+                         (long long)limit, (long long)share,
+                         BUFFERS[k].category == DTB_MEM_ACTIVATIONS
+                             ? ": a workspace sized for more than the rank's share?"
+                             : "");
+            check_fail(c, msg);
+            diag_int(&c->diag, "rank", r);
+            diag_text(&c->diag, "category", "%s", BUFFERS[k].name);
+            break;
+        }
+        if (c->status == CHECK_FAIL)
+            break;
+    }
+    const rank_result *rr = &in->run1[0];
+    diag_int(&c->diag, "largest_share", share);
+    for (int k = 0; k < N_BUFFERS; k++) {
+        char key[48];
+        snprintf(key, sizeof key, "peak_%s", BUFFERS[k].name);
+        diag_int(&c->diag, key, rr->mem_peak[BUFFERS[k].category]);
+        snprintf(key, sizeof key, "%s_%s", exact ? "theory" : "bound", BUFFERS[k].name);
+        diag_int(&c->diag, key, buffer_limit(&tb, BUFFERS[k].category, exact));
+    }
+}
+
+void check_buffers_neutral(const check_inputs *in, check_list *out)
+{
+    check_buffers(in, out, 0);
+}
+
+void check_buffers_strict(const check_inputs *in, check_list *out)
+{
+    check_buffers(in, out, 1);
 }

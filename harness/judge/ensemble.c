@@ -375,3 +375,16 @@ void ensemble_trace_free(ensemble_trace *t)
     free(t->params);
     memset(t, 0, sizeof *t);
 }
+
+int ensemble_fold(const dtb_run_spec *spec, const int64_t *check_steps, int n_checks,
+                  const oracle_trace *o, envelope *env, char *err, size_t err_len)
+{
+    for (int k = 0; k < ENSEMBLE_MEMBERS; k++) {
+        ensemble_trace t;
+        if (ensemble_train(&MEMBERS[k], spec, check_steps, n_checks, &t, err, err_len) != 0)
+            return -1;
+        envelope_add_run(env, o, t.loss, t.grad_norm, t.params);
+        ensemble_trace_free(&t);
+    }
+    return 0;
+}

@@ -33,6 +33,8 @@
 
 #include "dtbench/plugin.h"
 #include "ensemble_backend.h"
+#include "envelope.h"
+#include "oracle.h"
 
 typedef enum ens_reduce {
     ENS_REDUCE_SEQUENTIAL = 0, /* ((g0 + g1) + g2) + ... */
@@ -84,5 +86,13 @@ typedef struct ensemble_trace {
 int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int64_t *check_steps,
                    int n_checks, ensemble_trace *out, char *err, size_t err_len);
 void ensemble_trace_free(ensemble_trace *t);
+
+/* Trains every member on spec (its micro_batches: the cases' split, which
+ * the "mM" members sample) and folds each into env, whose values are
+ * distances to oracle o (env allocated for o's steps, check steps and
+ * parameters; check_steps are o's). 0, or -1 with a message in err (env
+ * then holds the members folded so far). */
+int ensemble_fold(const dtb_run_spec *spec, const int64_t *check_steps, int n_checks,
+                  const oracle_trace *o, envelope *env, char *err, size_t err_len);
 
 #endif

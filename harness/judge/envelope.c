@@ -6,6 +6,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,25 @@ double envelope_bound(const envelope_constants *k, double env, double layer_max,
            k->tensor_floor_ulps * (double)FLT_EPSILON * scale;
 }
 
+double envelope_step_bound(const envelope_constants *k, double running, double o)
+{
+    return k->mult * running + k->step_floor_ulps * (double)FLT_EPSILON * fabs(o);
+}
+
+void envelope_param_formula(const envelope_constants *k, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "%g * max(envelope, %g * layer's largest envelope) + %g * FLT_EPSILON * |oracle| + "
+             "%g * FLT_EPSILON * max|oracle| of the tensor",
+             k->mult, k->pool, k->floor_ulps, k->tensor_floor_ulps);
+}
+
+void envelope_step_formula(const envelope_constants *k, char *buf, size_t len)
+{
+    snprintf(buf, len, "%g * envelope (running maximum over steps) + %g * FLT_EPSILON * |oracle|",
+             k->mult, k->step_floor_ulps);
+}
+
 static void result_init(envelope_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -158,8 +178,6 @@ void envelope_compare_steps(const envelope_constants *k, const double *o, const 
                                     .value = x[s],
                                     .oracle = o[s],
                                     .envelope = running,
-                                    .tolerance = k->mult * running + k->step_floor_ulps *
-                                                                         (double)FLT_EPSILON *
-                                                                         fabs(o[s])});
+                                    .tolerance = envelope_step_bound(k, running, o[s])});
     }
 }

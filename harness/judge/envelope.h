@@ -39,6 +39,7 @@
 #ifndef DTB_HARNESS_ENVELOPE_H
 #define DTB_HARNESS_ENVELOPE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -124,5 +125,13 @@ void envelope_compare_steps(const envelope_constants *k, const double *o, const 
  * computes it (scale: max |oracle| over the tensor). */
 double envelope_bound(const envelope_constants *k, double env, double layer_max, double o,
                       double scale);
+/* The tolerance of a per-step scalar whose running envelope is `running`,
+ * as envelope_compare_steps computes it. */
+double envelope_step_bound(const envelope_constants *k, double running, double o);
+
+/* One line stating the bound with k's constants: of a parameter element,
+ * of a per-step scalar. */
+void envelope_param_formula(const envelope_constants *k, char *buf, size_t len);
+void envelope_step_formula(const envelope_constants *k, char *buf, size_t len);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 uint64_t plan_required_caps(const dtb_suite *suite)
 {
@@ -49,6 +50,56 @@ static int plan_validate(const dtb_suite *suite, char *err, size_t err_len)
     return 0;
 }
 
+/* An edge case runs unless the command line's --np or --model leaves it out. */
+static int edge_selected(const dtb_edge_case *e, const plan_overrides *ov)
+{
+    if (ov && ov->model && strcmp(ov->model->name, e->model) != 0)
+        return 0;
+    if (!ov || !ov->world_sizes)
+        return 1;
+    for (int w = 0; w < ov->n_world_sizes; w++)
+        if (ov->world_sizes[w] == e->world_size)
+            return 1;
+    return 0;
+}
+
+/* The case of edge e, after the suite's defaults and the overrides. */
+static int plan_edge(const dtb_suite *suite, const plan_overrides *ov, const dtb_edge_case *e,
+                     dtb_case *c, char *err, size_t err_len)
+{
+    const mlp_config *model = mlp_config_find(e->model);
+    if (!model || e->recipe < 0 || e->recipe >= suite->n_recipes || !precision_cap(e->precision)) {
+        snprintf(err, err_len, "suite %s: edge case %s names an unknown model, recipe or "
+                 "precision", suite->name, e->name);
+        return -1;
+    }
+    const dtb_recipe *recipe = &suite->recipes[e->recipe];
+    const int32_t *depths;
+    int n_depths;
+    suite_model_depths(suite, model->name, &depths, &n_depths);
+    c->suite = suite;
+    c->recipe = recipe;
+    c->edge = e;
+    c->sweep_index = -1;
+    c->world_size = e->world_size;
+    case_config *cfg = &c->cfg;
+    cfg->model = model;
+    cfg->opt = recipe->opt;
+    cfg->global_batch = e->global_batch > 0 ? e->global_batch : suite->global_batch;
+    cfg->micro_batches = e->micro_batches > 0 ? e->micro_batches : suite->micro_batches;
+    cfg->steps = ov && ov->steps > 0 ? ov->steps : suite->steps;
+    cfg->seed = ov && ov->has_seed ? ov->seed : suite->seed;
+    cfg->clip_norm = e->clip_norm > 0 ? e->clip_norm : recipe->clip_norm;
+    cfg->bucket_bytes = e->bucket_bytes > 0 ? e->bucket_bytes : suite->bucket_bytes;
+    cfg->prefetch_depth = depths[0];
+    cfg->stage = suite->stage;
+    cfg->precision = e->precision;
+    cfg->required_caps = suite->required_caps | DTB_CASE_BASE_CAPS | recipe_caps(recipe) |
+                         precision_cap(e->precision);
+    set_check_steps(cfg);
+    return 0;
+}
+
 int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out, int *n,
                char *err, size_t err_len)
 {
@@ -59,7 +110,8 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
         return -1;
     size_t max_depths = suite->n_prefetch_depths > 1 ? (size_t)suite->n_prefetch_depths : 1;
     size_t total = (size_t)n_models * (size_t)suite->n_recipes * (size_t)suite->n_precisions *
-                   max_depths * (size_t)n_worlds;
+                       max_depths * (size_t)n_worlds +
+                   (size_t)suite->n_edge_cases;
     dtb_case *cases = calloc(total ? total : 1, sizeof *cases);
     if (!cases) {
         snprintf(err, err_len, "out of memory planning %zu cases", total);
@@ -109,6 +161,16 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
             }
         }
     }
+    for (int e = 0; e < suite->n_edge_cases; e++) {
+        if (!edge_selected(&suite->edge_cases[e], ov))
+            continue;
+        dtb_case *c = &cases[k];
+        c->index = k++;
+        if (plan_edge(suite, ov, &suite->edge_cases[e], c, err, err_len) != 0) {
+            free(cases);
+            return -1;
+        }
+    }
     *out = cases;
     *n = k;
     return 0;
@@ -122,6 +184,8 @@ void case_label(const dtb_case *c, const char *impl_name, char *buf, size_t len)
                      c->recipe->name, precision, c->world_size, (int)c->cfg.micro_batches);
     if (c->cfg.prefetch_depth >= 0 && w >= 0 && (size_t)w < len)
         w += snprintf(buf + w, len - (size_t)w, " pf=%d", (int)c->cfg.prefetch_depth);
+    if (c->edge && w >= 0 && (size_t)w < len)
+        w += snprintf(buf + w, len - (size_t)w, " edge=%s", c->edge->name);
     if (c->sweep_index >= 0 && w >= 0 && (size_t)w < len)
         snprintf(buf + w, len - (size_t)w, " seed=%llu", (unsigned long long)c->cfg.seed);
 }

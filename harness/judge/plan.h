@@ -18,6 +18,7 @@ typedef struct dtb_case {
     int index;                 /* 0-based position in the plan */
     const dtb_suite *suite;
     const dtb_recipe *recipe;  /* its name labels the case */
+    const dtb_edge_case *edge; /* NULL for a case of the matrix */
     int world_size;
     case_config cfg;
     int sweep_index;           /* which seed of a seed sweep (sweep.h); -1: no sweep */

@@ -78,17 +78,12 @@ static void compute_envelope(reference_entry *e)
     mlp_model_desc model;
     case_config_to_spec(&e->cfg, 0, 1, &model, &spec);
     spec.micro_batches = e->micro_batches; /* the members of the cases' own split */
-    for (int k = 0; k < ENSEMBLE_MEMBERS; k++) {
-        ensemble_trace t;
-        char err[512];
-        if (ensemble_train(ensemble_member_at(k), &spec, e->cfg.check_steps, e->cfg.n_checks, &t,
-                           err, sizeof err) != 0) {
-            snprintf(e->envelope_reason, sizeof e->envelope_reason, "%s", err);
-            envelope_free(&e->env);
-            return;
-        }
-        envelope_add_run(&e->env, o, t.loss, t.grad_norm, t.params);
-        ensemble_trace_free(&t);
+    char err[512];
+    if (ensemble_fold(&spec, e->cfg.check_steps, e->cfg.n_checks, o, &e->env, err,
+                      sizeof err) != 0) {
+        snprintf(e->envelope_reason, sizeof e->envelope_reason, "%s", err);
+        envelope_free(&e->env);
+        return;
     }
     if (e->baseline_ok)
         envelope_add_run(&e->env, o, e->baseline.loss, e->baseline.grad_norm,

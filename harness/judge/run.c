@@ -84,6 +84,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
             .envelope_reason = !ref               ? "out of memory"
                                : ref->envelope_ok ? NULL
                                                   : ref->envelope_reason,
+            .clip_mixed = cs->edge && cs->edge->clip_mixed,
         };
         checks_run(&in, &r->checks);
     }
@@ -132,11 +133,14 @@ static void emit_case(tap_writer *tap, const case_result *r, run_summary *s)
     s->cases_single_failed += single_failed;
 }
 
-/* The implementation's capabilities, for skipping the cases it cannot run.
- * The caller has already loaded and vetted it for the suite; should this
- * load fail anyway, nothing is skipped and each worker refuses its case. */
+/* The implementation's capabilities, for skipping the cases it cannot run:
+ * the caller's, or read here. The caller has already loaded and vetted it
+ * for the suite; should this load fail anyway, nothing is skipped and each
+ * worker refuses its case. */
 static uint64_t impl_caps_of(const run_config *cfg)
 {
+    if (cfg->impl_caps_known)
+        return cfg->impl_caps;
     dtb_loaded_plugin p;
     char err[512];
     if (plugin_load(cfg->impl_path, 0, &p, err, sizeof err) != 0)
@@ -175,6 +179,8 @@ void run_suite(const run_config *cfg, run_summary *s)
         world_outcome_free(&r.run2);
         s->cases++;
         s->cases_skipped += r.skipped;
+        if (cfg->stop && *cfg->stop)
+            break;
     }
     tap_end(&tap);
     free(seed_failed);

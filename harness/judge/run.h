@@ -38,6 +38,12 @@ typedef struct run_config {
     const char *impl_path;         /* absolute */
     const char *impl_name;         /* the plugin's own name */
     const char *baseline_path;     /* absolute */
+    /* The implementation's capabilities (for skipping the cases it lacks),
+     * when the caller has read them already: plugin-check reads them in a
+     * child process (plugin_probe.h) so that a third-party plugin is never
+     * loaded into this one. 0: run_suite loads the plugin here to read them. */
+    int impl_caps_known;
+    uint64_t impl_caps;
     world_env env;
     FILE *tap;
     case_observer_fn observer;     /* may be NULL */
@@ -47,6 +53,10 @@ typedef struct run_config {
      * counts them), for the summary; 0 when the run is no sweep. */
     int sweep_seeds;
     uint64_t sweep_base;           /* the seed the sweep's seeds derive from */
+    /* May be NULL. When *stop is non-zero after a case (the observer may set
+     * it), run_suite runs no further case: they are neither run, written to
+     * TAP nor observed, and the summary counts only the cases run. */
+    const int *stop;
 } run_config;
 
 typedef struct run_summary {

@@ -13,6 +13,8 @@
 #include "clock.h"
 #include "model_host.h"
 #include "plugin_loader.h"
+#include "pmpi_count.h"
+#include "proc_mem.h"
 #include "rank_file.h"
 
 typedef struct worker_ctx {
@@ -27,6 +29,7 @@ typedef struct worker_ctx {
     dtb_loaded_plugin plugin;
     dtb_state *state;
     rank_result result;
+    void *compute_scratch;     /* one get_compute_params call, or NULL */
 } worker_ctx;
 
 _Noreturn void worker_abort_world(const char *who, const char *out_dir, int rank,
@@ -145,8 +148,9 @@ static int setup_world(worker_ctx *w, char *err, size_t err_len)
     return 0;
 }
 
-/* The optional get_compute_params after checked step number k (0-based):
- * the dtype of the first call sizes the storage, later calls must agree. */
+/* The optional get_compute_params after checked step number k (0-based)
+ * into the storage prepare_buffers made: the first call's dtype sets the
+ * stride, later calls must agree. */
 static int fetch_compute_params(worker_ctx *w, int k, void *scratch)
 {
     const dtb_plugin *p = w->plugin.table;
@@ -168,9 +172,6 @@ static int fetch_compute_params(worker_ctx *w, int k, void *scratch)
     if (!r->has_compute_params) {
         r->has_compute_params = 1;
         r->compute_dtype = dtype;
-        r->compute_params = calloc((size_t)r->n_checks * (size_t)n, rank_compute_bytes(r));
-        if (!r->compute_params)
-            return fail(w, "out of memory for the compute parameters");
     } else if (dtype != r->compute_dtype) {
         char msg[128];
         snprintf(msg, sizeof msg, "get_compute_params returned dtype %d, earlier %d",
@@ -182,31 +183,78 @@ static int fetch_compute_params(worker_ctx *w, int k, void *scratch)
     return 0;
 }
 
+/* Everything the worker itself fills between create and destroy, allocated
+ * and made resident now, before the process's memory base is read: the
+ * parameters of the checked steps (rank_result_alloc) and, when the plugin
+ * has get_compute_params, room for one call (n elements of up to 4 bytes)
+ * and for every checked step's copy at 4 bytes per element, the most a
+ * dtype needs (the first call's dtype sets the stride actually used). */
+static int prepare_buffers(worker_ctx *w)
+{
+    rank_result *r = &w->result;
+    const size_t n = (size_t)w->spec.model->n_params, checks = (size_t)w->cfg.n_checks;
+    proc_mem_touch(r->params, checks * n * sizeof *r->params);
+    if (!DTB_PLUGIN_OPTIONAL(w->plugin.table, get_compute_params) || checks == 0)
+        return 0;
+    w->compute_scratch = malloc(n * 4 + 4);
+    r->compute_params = calloc(checks * n, 4);
+    if (!w->compute_scratch || !r->compute_params)
+        return fail(w, "out of memory for the compute parameters");
+    proc_mem_touch(w->compute_scratch, n * 4 + 4);
+    proc_mem_touch(r->compute_params, checks * n * 4);
+    return 0;
+}
+
+/* Resets the high-water mark and reads the base; both stay -1 (unknown)
+ * unless the reset worked, since a mark from before it would include
+ * whatever the process held at its own peak before create. */
+static void measure_memory_base(worker_ctx *w)
+{
+    if (proc_mem_reset_peak() == 0)
+        w->result.rss_base = proc_mem_rss();
+}
+
+static void measure_memory_peak(worker_ctx *w)
+{
+    if (w->result.rss_base >= 0)
+        w->result.rss_hwm = proc_mem_hwm();
+    if (w->result.rss_hwm < 0)
+        w->result.rss_base = w->result.rss_hwm = -1;
+}
+
 /* create, the steps (timed), get_params at check steps, counters, facts,
  * destroy. Returns 0, or the exit code after fail(). Every rank enters each
  * step through a barrier, so a step's time on each rank starts at the same
- * moment and the world's step time is the maximum over ranks. */
+ * moment and the world's step time is the maximum over ranks.
+ *
+ * The MPI traffic counted (pmpi_count.h) is that of create and train_step
+ * only: counting is on exactly while they run, so the step barrier,
+ * get_params, get_compute_params and everything else the harness or the
+ * plugin does between them is never counted. */
 static int train(worker_ctx *w)
 {
     const dtb_plugin *p = w->plugin.table;
-    int rc = p->create(&w->spec, &w->api, &w->state);
+    int rc = prepare_buffers(w);
+    if (rc != 0)
+        return rc;
+    measure_memory_base(w);
+    pmpi_count_reset();
+    pmpi_count_on();
+    rc = p->create(&w->spec, &w->api, &w->state);
+    pmpi_count_off();
     if (rc != 0)
         return fail_call(w, "create", rc);
-    /* Room for one call of get_compute_params: n elements of up to 4 bytes. */
-    void *compute_scratch = NULL;
-    if (DTB_PLUGIN_OPTIONAL(p, get_compute_params) && w->cfg.n_checks > 0) {
-        compute_scratch = malloc((size_t)w->spec.model->n_params * 4 + 4);
-        if (!compute_scratch)
-            return fail(w, "out of memory for the compute parameters");
-    }
+    void *compute_scratch = w->compute_scratch;
     int k = 0;
     for (int64_t step = 1; step <= w->cfg.steps; step++) {
         dtb_step_report report = {.struct_size = sizeof report, .grad_norm = -1, .clip_coef = -1};
         if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS)
             return fail(w, "MPI_Barrier before a step failed");
+        pmpi_count_on();
         double t0 = monotonic_seconds();
         rc = p->train_step(w->state, step, &report);
         w->result.step_seconds[step - 1] = monotonic_seconds() - t0;
+        pmpi_count_off();
         if (rc != 0) {
             char call[64];
             snprintf(call, sizeof call, "train_step(%lld)", (long long)step);
@@ -227,6 +275,8 @@ static int train(worker_ctx *w)
         }
     }
     free(compute_scratch);
+    w->compute_scratch = NULL;
+    w->result.measured_valid = pmpi_count_read(&w->result.measured) == 0;
     /* Read back what was passed, whatever struct_size says on return. */
     dtb_counters counters = {.struct_size = sizeof counters};
     if ((rc = p->get_counters(w->state, &counters)) != 0)
@@ -240,6 +290,7 @@ static int train(worker_ctx *w)
     w->result.facts = facts;
     p->destroy(w->state);
     w->state = NULL;
+    measure_memory_peak(w);
     memcpy(w->result.mem_peak, w->host.peak, sizeof w->result.mem_peak);
     w->result.mem_total_peak = w->host.peak_total;
     return 0;

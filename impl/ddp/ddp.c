@@ -16,10 +16,12 @@ int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *n
     s->bug = bug;
     s->rank = spec->rank;
     s->world = spec->world_size;
-    const int64_t share = spec->micro_batches >= 1 && spec->world_size >= 1
-                              ? split_max_rank_share(spec->global_batch, spec->micro_batches,
-                                                spec->world_size)
-                              : 0;
+    int64_t share = spec->micro_batches >= 1 && spec->world_size >= 1
+                        ? split_max_rank_share(spec->global_batch, spec->micro_batches,
+                                               spec->world_size)
+                        : 0;
+    if (bug == DDP_BUG_GLOBAL_WORKSPACE)
+        share = spec->global_batch;
     int rc = replica_init(&s->r, name, spec, host, share);
     if (rc == 0 && spec->stage != DTB_STAGE_DDP)
         rc = replica_fail(&s->r, "asked for stage %d; this plugin runs DDP (%d) only",

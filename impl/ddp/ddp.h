@@ -40,7 +40,18 @@ typedef enum ddp_bug {
     /* gradient accumulator zeroed at every micro-batch: only the last one counts */
     DDP_BUG_LAST_MICRO_ONLY,
     /* each rank clips its local gradient by its local norm before the reduction */
-    DDP_BUG_LOCAL_CLIP
+    DDP_BUG_LOCAL_CLIP,
+    /* each micro-batch's gradient averaged over its own samples, then over the
+     * M micro-batches: right only when every micro-batch has the same size */
+    DDP_BUG_MICRO_MEAN,
+    /* the activation workspace sized for the global batch, not the rank's share */
+    DDP_BUG_GLOBAL_WORKSPACE,
+    /* a rank whose share of the whole step is empty returns before the
+     * step's collectives: the other ranks wait for it forever */
+    DDP_BUG_EMPTY_SKIP,
+    /* the gradient scaled by clip / (norm + 1e-6) at every step, also below
+     * the threshold (a coefficient above 1), not by min(1, that) */
+    DDP_BUG_CLIP_ALWAYS
 } ddp_bug;
 
 #define DDP_CAPS                                                                          \

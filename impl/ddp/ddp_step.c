@@ -95,7 +95,8 @@ static int launch_remaining_and_wait(dtb_state *s)
     return 0;
 }
 
-/* Samples this rank sees over the whole step (for the zoo's per-rank average). */
+/* Samples this rank sees over the whole step (for the zoo's per-rank average
+ * and its empty-share skip). */
 static int64_t local_samples_per_step(const dtb_state *s)
 {
     int64_t total = 0;
@@ -132,6 +133,8 @@ static int accumulate_micro_batches(dtb_state *s, int64_t step, double *loss_sum
             return -1;
         s->reduce_in_backward = (m == M - 1) && s->comm != NULL && s->bug != DDP_BUG_LOCAL_CLIP;
         double part = 0.0;
+        if (s->bug == DDP_BUG_MICRO_MEAN)
+            dlogit_scale = 1.0 / ((double)M * (double)mc);
         if (replica_forward_backward(&s->r, &s->hooks, step, mf + rf, rc, (float)dlogit_scale,
                                      &part) != 0)
             return -1;
@@ -144,6 +147,10 @@ int ddp_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
 {
     replica *r = &s->r;
     double loss_sum = 0.0, norm = 0.0, coef = 1.0;
+    if (s->bug == DDP_BUG_EMPTY_SKIP && local_samples_per_step(s) == 0) {
+        report->loss = 0.0, report->grad_norm = 0.0, report->clip_coef = 1.0;
+        return 0; /* nothing to compute, so nothing to reduce: wrong */
+    }
     if (accumulate_micro_batches(s, step, &loss_sum) != 0)
         return -1;
 
@@ -159,10 +166,17 @@ int ddp_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
             return replica_fail(r, "loss allreduce failed: %s", comm_error(s->comm));
     }
     /* The reduced gradient is identical on every rank, so is its norm. */
-    if (s->bug != DDP_BUG_LOCAL_CLIP &&
-        (replica_grad_norm(r, &norm) != 0 ||
-         replica_clip(r, norm, r->spec.clip_norm, &coef) != 0))
+    if (s->bug == DDP_BUG_CLIP_ALWAYS) {
+        if (replica_grad_norm(r, &norm) != 0)
+            return -1;
+        coef = r->spec.clip_norm > 0 ? r->spec.clip_norm / (norm + 1e-6) : 1.0;
+        if (replica_scale_grads(r, coef) != 0)
+            return -1;
+    } else if (s->bug != DDP_BUG_LOCAL_CLIP &&
+               (replica_grad_norm(r, &norm) != 0 ||
+                replica_clip(r, norm, r->spec.clip_norm, &coef) != 0)) {
         return -1;
+    }
     stress_pause(s);
     if (replica_optimizer_step(r, step) != 0)
         return -1;

@@ -86,6 +86,9 @@ static int allocate(dtb_state *s)
                      : alloc_floats(s, shard, DTB_MEM_PARAMS, &s->shard32);
         for (int k = 0; rc == 0 && k <= s->prefetch; k++)
             rc = zero_alloc(s, unit * s->param_bytes, DTB_MEM_PARAMS, &s->slots[k]);
+        void *everything = NULL; /* the bug: freed with the rest by zero_free_all */
+        if (rc == 0 && s->bug == ZERO_BUG_GATHER_ALL)
+            rc = zero_alloc(s, full * s->param_bytes, DTB_MEM_PARAMS, &everything);
     }
     if (rc == 0 && s->bf16)
         rc = alloc_floats(s, shard, DTB_MEM_OPTIM, &s->master) ||
@@ -99,8 +102,9 @@ static int allocate(dtb_state *s)
              alloc_floats(s, shard, DTB_MEM_COMM, &s->grad_shard);
     if (rc == 0 && s->stage > 1) {
         rc = alloc_floats(s, shard, DTB_MEM_GRADS, &s->grad_shard);
+        const int64_t bucket = s->bug == ZERO_BUG_FULL_BUCKETS ? full : unit;
         for (int b = 0; rc == 0 && b < ZERO_BUCKETS; b++)
-            rc = alloc_floats(s, unit, DTB_MEM_COMM, &s->buckets[b].grads);
+            rc = alloc_floats(s, bucket, DTB_MEM_COMM, &s->buckets[b].grads);
     }
     if (rc == 0)
         rc = alloc_floats(s, unit, DTB_MEM_OTHER, &s->unit_scratch);
@@ -147,8 +151,8 @@ static int create_runtime(dtb_state *s)
     s->y = malloc((size_t)rows * sizeof(int32_t));
     if (s->x == NULL || s->y == NULL)
         return zero_fail(s, "out of memory for a batch of %lld samples", (long long)rows);
-    s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, s->max_batch * s->cfg.dims[0] * 4 +
-                                                            s->max_batch * 4);
+    /* Staging for one batch of inputs and labels, as allocated (at least a row). */
+    s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, rows * s->cfg.dims[0] * 4 + rows * 4);
     if (s->world > 1) {
         char err[256];
         if (comm_create(s->spec.mpi_comm_fortran, &s->comm, err, sizeof err) != 0 ||
@@ -330,9 +334,10 @@ void zero_destroy(dtb_state *s)
         }
         backend_destroy(s->be);
     }
-    if (s->x)
-        s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS,
-                          -(s->max_batch * s->cfg.dims[0] * 4 + s->max_batch * 4));
+    if (s->x) {
+        const int64_t rows = s->max_batch > 0 ? s->max_batch : 1;
+        s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, -(rows * s->cfg.dims[0] * 4 + rows * 4));
+    }
     free(s->x);
     free(s->y);
     free(s);

@@ -48,7 +48,13 @@ typedef enum zero_bug {
     ZERO_BUG_BF16_ACCUM,
     /* stage 2/3: a bucket is zeroed and refilled without waiting for the
      * reduce-scatter still reading it */
-    ZERO_BUG_BUCKET_REUSE
+    ZERO_BUG_BUCKET_REUSE,
+    /* stage 2/3: reduce-scatter buckets sized to the whole padded model
+     * instead of a unit (correct results, ZeRO-2's memory saving gone) */
+    ZERO_BUG_FULL_BUCKETS,
+    /* stage 3: room for every layer's gathered parameters at once beside the
+     * d+1 slots it declares (correct results, ZeRO-3's saving gone) */
+    ZERO_BUG_GATHER_ALL
 } zero_bug;
 
 #define ZERO_VERSION "0.1.0"

@@ -91,7 +91,7 @@ void test_counter_sequence(tctx *t)
     const uint64_t want_bytes[DTB_COLL_KIND_COUNT] = {94, 16 * n, 36 * n, 42, 0, 0};
     comm_counters(c, &k);
     static const char *names[] = {"allreduce", "reduce_scatter", "allgather",
-                                  "broadcast", "reduce",         "barrier"};
+                                  "broadcast", "reduce",         "barrier",       "p2p"};
     for (int i = 0; i < DTB_COLL_KIND_COUNT; i++) {
         T_CHECK(t, k.calls[i] == want_calls[i], "%s calls %llu, want %llu", names[i],
                 (unsigned long long)k.calls[i], (unsigned long long)want_calls[i]);

@@ -37,6 +37,11 @@ expect_ok "usage: dtbench run --suite NAME" help run
 expect_ok "usage: dtbench list" list --help
 expect_ok "usage: dtbench list" help list
 expect_ok "usage: dtbench worker" worker --help
+expect_ok "usage: dtbench plugin-check PLUGIN" plugin-check --help
+expect_ok "usage: dtbench plugin-check PLUGIN" help plugin-check
+expect_ok "plugin-check" --help
+expect_ok "--suite NAME   instead, every parameter of one suite" list --help
+expect_ok "usage: dtbench show REF [--case N|KEY] [--db FILE]" show --help
 expect_ok "usage: dtbench bench-step" bench-step --help
 expect_ok "usage: dtbench bench-step" help bench-step
 expect_ok "mlp-odd" list

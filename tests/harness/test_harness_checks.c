@@ -6,7 +6,9 @@
  * The fixture is mlp-odd (Psi = 5209, units 2014, 3024, 171) over NP = 2
  * ranks, M = 2 micro-batches, 3 steps, SGD fp32 (p = g = K = 4). As DDP:
  * allreduce 3*(4*5209 + 8) = 62532 bytes in 3*(3 buckets + 1) = 12 calls;
- * model states (4+4+4)*5209 = 62508 bytes, 20836 per category.
+ * model states (4+4+4)*5209 = 62508 bytes, 20836 per category. Activations
+ * for the largest share, 8 of a 15-sample micro-batch: 4*8*(37 + 1 + (53 +
+ * 56 + 3) + (53 + 56) + 2*56) + 8*(4*37 + 4) = 13088 bytes.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -108,8 +110,13 @@ static void setup(fixture *f)
         r->counters.bytes[DTB_COLL_ALLREDUCE] = 62532;
         r->mem_peak[DTB_MEM_PARAMS] = r->mem_peak[DTB_MEM_GRADS] = 20836;
         r->mem_peak[DTB_MEM_OPTIM] = 20836;
-        r->mem_peak[DTB_MEM_ACTIVATIONS] = 4000;
-        r->mem_total_peak = 66508;
+        r->mem_peak[DTB_MEM_ACTIVATIONS] = 13088;
+        r->mem_total_peak = 62508 + 13088;
+        /* what the worker measured agrees (check_measured.h) */
+        r->measured = r->counters;
+        r->measured_valid = 1;
+        r->rss_base = 100 << 20;
+        r->rss_hwm = r->rss_base + r->mem_total_peak;
     }
     f->cfg.prefetch_depth = -1;
 }
@@ -119,6 +126,7 @@ static void set_world_of_one(fixture *f)
 {
     memset(&f->run1[0].counters, 0, sizeof f->run1[0].counters);
     memset(&f->run2[0].counters, 0, sizeof f->run2[0].counters);
+    memset(&f->run1[0].measured, 0, sizeof f->run1[0].measured);
 }
 
 static void teardown(fixture *f)
@@ -134,7 +142,7 @@ static void teardown(fixture *f)
 static check_inputs inputs(fixture *f, int world)
 {
     check_inputs in = {&f->cfg, world, f->run1, f->run2, NULL, &f->baseline, NULL, &f->oracle,
-                       NULL, 1, NULL, NULL};
+                       NULL, 1, 0, NULL, NULL};
     return in;
 }
 
@@ -186,7 +194,7 @@ static void test_all_pass(void)
     check_list_init(&l);
     check_inputs in = inputs(&f, NP);
     checks_run(&in, &l);
-    CHECK(l.n == 15);
+    CHECK(l.n == 18);
     for (int i = 0; i < l.n; i++) {
         if (l.items[i].status != CHECK_PASS)
             fprintf(stderr, "unexpected: %s: %s\n", l.items[i].name,
@@ -201,7 +209,7 @@ static void test_all_pass(void)
     set_world_of_one(&f);
     in = inputs(&f, 1);
     checks_run(&in, &l);
-    CHECK(l.n == 14 && status_of(&l, "world of 1 issues no collectives") == CHECK_PASS);
+    CHECK(l.n == 17 && status_of(&l, "world of 1 issues no collectives") == CHECK_PASS);
     CHECK(status_of(&l, "communication matches theory") == CHECK_PASS);
     CHECK(status_of(&l, "memory within theory") == CHECK_PASS);
     check_list_free(&l);
@@ -420,6 +428,8 @@ static void setup_zero3(fixture *f)
         /* formula(Psi_P, Psi_s) - formula(Psi, Psi/N) = 12 * 0.5; two units of 3024 */
         r->facts.mem_padding_bytes = 6;
         r->facts.mem_working_bytes = 2 * 4 * 3024;
+        r->mem_peak[DTB_MEM_OTHER] = 4 * 3024; /* one unit of scratch */
+        r->measured = r->counters;
     }
 }
 
@@ -431,7 +441,7 @@ static void test_zero3(void)
     check_inputs in = inputs(&f, NP);
     check_list_init(&l);
     checks_run(&in, &l);
-    CHECK(l.n == 15);
+    CHECK(l.n == 18);
     for (int i = 0; i < l.n; i++) {
         if (l.items[i].status != CHECK_PASS)
             fprintf(stderr, "unexpected: %s: %s\n", l.items[i].name,
@@ -463,7 +473,7 @@ static void test_zero3(void)
     CHECK(diag_int_of(&l, MEM, "materialised_allowance_bytes") == 24192);
     CHECK(diag_int_of(&l, MEM, "padding_allowance_bytes") == 6);
     CHECK(diag_int_of(&l, MEM, "peak_comm") == 24192);
-    CHECK(diag_int_of(&l, MEM, "peak_activations") == 4000);
+    CHECK(diag_int_of(&l, MEM, "peak_activations") == 13088);
     CHECK(diag_int_of(&l, MEM, "prefetch_depth") == 1);
     CHECK_CONTAINS(diag_text_of(&l, MEM, "bytes_per_element"), "p=4 g=4 K=4");
     check_list_free(&l);
@@ -563,8 +573,17 @@ static void test_neutral(void)
     CHECK(diag_int_of(&l, VOLUME, "minimum_bus_bytes_per_step") == 20836);
     CHECK(diag_int_of(&l, VOLUME, "bus_bytes_per_step") == 20844);
     check_list_free(&l);
+    /* Reporting twice the traffic it moves: the volume is judged on what the
+     * worker measured, so only the cross-check minds. */
     for (int r = 0; r < NP; r++)
         f.run1[r].counters.bytes[DTB_COLL_ALLREDUCE] *= 2;
+    CHECK(run_status(&f, &l, VOLUME) == CHECK_PASS);
+    CHECK_CONTAINS(diag_text_of(&l, VOLUME, "counters"), "measured");
+    CHECK(status_of(&l, "reported figures match measured") == CHECK_FAIL);
+    check_list_free(&l);
+    /* Moving twice the traffic. */
+    for (int r = 0; r < NP; r++)
+        f.run1[r].measured.bytes[DTB_COLL_ALLREDUCE] *= 2;
     CHECK(run_status(&f, &l, VOLUME) == CHECK_FAIL);
     CHECK_CONTAINS(diag_text_of(&l, VOLUME, "message"), "moves 2.00x the minimum of DDP");
     check_list_free(&l);
@@ -584,6 +603,9 @@ static void test_neutral(void)
         rr->mem_peak[DTB_MEM_PARAMS] = rr->mem_peak[DTB_MEM_GRADS] = 4 * 5210;
         rr->mem_peak[DTB_MEM_OPTIM] = 4 * 2605;
         rr->facts.mem_padding_bytes = 10; /* 52100 - ceil(8*5209 + 4*5209/2) */
+        rr->measured = rr->counters;
+        rr->mem_total_peak = 4 * (5210 + 5210 + 2605) + rr->mem_peak[DTB_MEM_ACTIVATIONS];
+        rr->rss_hwm = rr->rss_base + rr->mem_total_peak;
     }
     CHECK(run_status(&f, &l, VOLUME) == CHECK_PASS);
     CHECK(status_of(&l, FORMULA) == CHECK_PASS);
@@ -614,6 +636,51 @@ static void test_neutral(void)
     f.run1[0].mem_peak[DTB_MEM_OPTIM] = 4 * 5210;
     CHECK(run_status(&f, &l, FORMULA) == CHECK_FAIL);
     CHECK_CONTAINS(diag_text_of(&l, FORMULA, "message"), "rank 0 holds 1.20x the ZeRO-1");
+    check_list_free(&l);
+    teardown(&f);
+}
+
+#define BUFFERS "activations and buffers within bounds"
+#define BUFFERS_EXACT "activations and buffers match theory"
+
+/* Activations for the rank's share pass; for the whole micro-batch (15
+ * rows) or the global batch (30) they do not. Communication buffers the
+ * size of the model pass DDP and fail ZeRO-2. */
+static void test_buffers(void)
+{
+    fixture f;
+    check_list l;
+    setup(&f);
+    CHECK(run_status(&f, &l, BUFFERS) == CHECK_PASS);
+    CHECK(status_of(&l, BUFFERS_EXACT) == CHECK_PASS);
+    CHECK(diag_int_of(&l, BUFFERS, "largest_share") == 8);
+    CHECK(diag_int_of(&l, BUFFERS, "bound_activations") == 13088 * 3 / 2 + 4096);
+    check_list_free(&l);
+    /* 15 rows: 4*15*371 + 15*152 = 24540 > 23728. */
+    f.run1[1].mem_peak[DTB_MEM_ACTIVATIONS] = 24540;
+    CHECK(run_status(&f, &l, BUFFERS) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, BUFFERS, "message"), "rank's share");
+    CHECK(diag_int_of(&l, BUFFERS, "rank") == 1);
+    check_list_free(&l);
+    /* One byte off the reference's layout: only the strict check minds. */
+    f.run1[1].mem_peak[DTB_MEM_ACTIVATIONS] = 13089;
+    CHECK(run_status(&f, &l, BUFFERS) == CHECK_PASS);
+    CHECK(status_of(&l, BUFFERS_EXACT) == CHECK_FAIL);
+    check_list_free(&l);
+    f.run1[1].mem_peak[DTB_MEM_ACTIVATIONS] = 13088;
+    /* A gradient-sized bucket copy is PyTorch DDP's layout: allowed. */
+    f.run1[0].mem_peak[DTB_MEM_COMM] = 4 * 5209;
+    CHECK(run_status(&f, &l, BUFFERS) == CHECK_PASS);
+    check_list_free(&l);
+    /* Under ZeRO-2 two of them defeat the stage (the bound, 2 g L' + g Psi'/N =
+     * 2*4*3156 + 4*5605/2 = 36458, admits two buckets of the largest layer,
+     * which in mlp-odd is 58% of the model). */
+    f.run1[0].mem_peak[DTB_MEM_COMM] = 2 * 4 * 5209;
+    f.cfg.stage = DTB_STAGE_ZERO2;
+    for (int r = 0; r < NP; r++)
+        f.run1[r].facts.stage = DTB_STAGE_ZERO2;
+    CHECK(run_status(&f, &l, BUFFERS) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, BUFFERS, "category"), "comm");
     check_list_free(&l);
     teardown(&f);
 }
@@ -712,6 +779,30 @@ static void test_compute_params(void)
     teardown(&f);
 }
 
+/* The hints: one layer off, the rest within fp32 spread, names the layer;
+ * the same error spread over every layer names nothing. */
+static void test_hints(void)
+{
+    fixture f;
+    check_list l;
+    setup(&f);
+    const int64_t n = f.lay.n_params;
+    for (int64_t i = f.lay.offset[2]; i < f.lay.offset[3]; i++) /* W1 after step 3 */
+        f.run1[0].params[n + i] += 1e-3f;
+    char last[64];
+    snprintf(last, sizeof last, "params after step %d", STEPS);
+    CHECK(run_status(&f, &l, last) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, last, "likely_cause"), "only layer 1 (W1, b1) is off");
+    /* Right after step 1 and wrong at the end: state carried between steps. */
+    check_list_free(&l);
+    for (int64_t i = 0; i < n; i++)
+        f.run1[0].params[n + i] += 1e-3f;
+    CHECK(run_status(&f, &l, last) == CHECK_FAIL);
+    CHECK_CONTAINS(diag_text_of(&l, last, "likely_cause"), "state carried between steps");
+    check_list_free(&l);
+    teardown(&f);
+}
+
 static void test_validate_rank(void)
 {
     fixture f;
@@ -734,8 +825,10 @@ int main(void)
     test_zero3();
     test_zero1_bf16_memory();
     test_neutral();
+    test_buffers();
     test_clip_coefficient();
     test_compute_params();
+    test_hints();
     test_validate_rank();
     return check_report("test_harness_checks");
 }

@@ -11,12 +11,25 @@
 #   zoo-ddp-localclip  clips by the local norm before the reduction: gradient
 #                      norm at np > 1, and the parameters of the cases that
 #                      clip at np > 1; a world of one is correct.
+#   zoo-ddp-micromean  averages each micro-batch over its own samples: only
+#                      the uneven-micro edge case (10, 10, 11) shows it, in
+#                      the gradient norm and the parameters; the matrix (equal
+#                      micro-batches) is clean.
+#   zoo-ddp-globalws   activation workspace for the global batch: activations
+#                      over their bound in every case, results correct.
+#   zoo-ddp-clipalways scales by clip / norm also below the threshold: only the
+#                      clip-some edge case (a threshold crossed both ways)
+#                      shows it, in its clip coefficient and parameters.
+#   zoo-ddp-emptyskip  a rank with an empty share skips the step's collectives:
+#                      the empty-share edge case hangs and times out; every
+#                      case where all ranks have samples is clean.
 # Cases the plugin cannot run (a precision it lacks: "completed # SKIP") are
 # left out of the expectations; every other case is held to them.
 # Exit status 1, TAP that prove parses without errors.
-# usage: zoo.sh DTBENCH ZOO_PLUGIN [NP_LIST]
+# usage: zoo.sh DTBENCH ZOO_PLUGIN [NP_LIST [MORE dtbench run OPTIONS...]]
 set -u
 DTBENCH=$1 ZOO=$2 NP=${3:-1,2,3}
+MORE=("${@:4}")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-zoo-XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 failures=0
@@ -25,7 +38,8 @@ fail() { echo "FAIL: $ZOO: $*" >&2; failures=$((failures + 1)); }
 # DTB_ZOO_ARGS: more dtbench run options, e.g. "--seeds 20" to hold the
 # plugin to these expectations on every case of a seed sweep.
 # shellcheck disable=SC2086
-"$DTBENCH" run --suite ddp --impl "$ZOO" --np "$NP" ${DTB_ZOO_ARGS:-} --tap "$TMP/out.tap" \
+"$DTBENCH" run --suite ddp --impl "$ZOO" --np "$NP" ${MORE[@]+"${MORE[@]}"} ${DTB_ZOO_ARGS:-} \
+    --tap "$TMP/out.tap" \
     2>"$TMP/err"
 rc=$?
 cat "$TMP/err" >&2
@@ -65,6 +79,7 @@ expect_fail() {
             "np>1") [ "$np" -gt 1 ] || continue ;;
             "np>1 noclip") [ "$np" -gt 1 ] && [[ $label == *" noclip "* ]] || continue ;;
             "np>1 clip") [ "$np" -gt 1 ] && [[ $label != *" noclip "* ]] || continue ;;
+            edge=*) [[ $label == *" $sel" || $label == *" $sel "* ]] || continue ;;
         esac
         n=$((n + 1))
         grep -qF -x "fail	$np	$([[ $label == *" noclip "* ]] && echo 1 || echo 0)	$label	$check" \
@@ -79,8 +94,20 @@ expect_np1_clean() {
     grep -q "	1	" "$TMP/points" || fail "no np=1 case ran"
 }
 
+# expect_matrix_clean: every point of every case of the matrix (no edge=) passed
+expect_matrix_clean() {
+    awk -F'\t' '$1 == "fail" && $4 !~ / edge=/ { print $4 ": " $5 }' "$TMP/points" >"$TMP/badm"
+    [ ! -s "$TMP/badm" ] || fail "the matrix should be clean, but: $(head -3 "$TMP/badm")"
+}
+
+# expect_hint TEXT: some failing point's YAML names the likely cause TEXT
+expect_hint() {
+    grep -q "^  likely_cause: \".*$1" "$TMP/out.tap" || fail "no likely_cause naming '$1'"
+}
+
 case $(basename "$ZOO" .so) in
 zoo-ddp-sum)
+    expect_hint "the ranks' results were summed"
     expect_fail "grad norm every step" "np>1"
     expect_fail "$last_params" "np>1 noclip"
     expect_np1_clean ;;
@@ -92,6 +119,23 @@ zoo-ddp-localclip)
     expect_fail "grad norm every step" "np>1"
     expect_fail "$last_params" "np>1 clip"
     expect_np1_clean ;;
+zoo-ddp-micromean)
+    expect_hint "each micro-batch was averaged over its own samples"
+    expect_fail "grad norm every step" edge=uneven-micro
+    expect_fail "$last_params" edge=uneven-micro
+    expect_matrix_clean ;;
+zoo-ddp-globalws)
+    expect_fail "activations and buffers within bounds" all
+    awk -F'\t' '$1 == "fail" && $5 ~ /^(loss|grad norm|params)/ { print }' "$TMP/points" \
+        >"$TMP/numeric"
+    [ ! -s "$TMP/numeric" ] || fail "its results are correct, but: $(head -2 "$TMP/numeric")" ;;
+zoo-ddp-clipalways)
+    expect_fail "clip coefficient exact" edge=clip-some
+    expect_fail "$last_params" edge=clip-some
+    expect_matrix_clean ;;
+zoo-ddp-emptyskip)
+    expect_fail "completed" edge=empty-share
+    expect_matrix_clean ;;
 *) fail "no expectations for this plugin" ;;
 esac
 

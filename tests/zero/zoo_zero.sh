@@ -14,6 +14,13 @@
 #                       every bf16-mixed case; fp32 cases are correct.
 #   zoo-zero2-overlap   (zero2) bucket refilled before its reduce-scatter's
 #                       result was consumed: loss and parameters everywhere.
+#   zoo-zero2-fullbuckets (zero2) buckets sized to the whole model: the
+#                       buffers' bounds at np > 1 (one rank of two buckets of
+#                       a unit is all ZeRO-2 may keep), the exact buffer
+#                       layout everywhere; every result correct.
+#   zoo-zero3-gatherall (zero3) room for every layer's gathered parameters:
+#                       memory within formula (and theory) everywhere, a
+#                       world of one included; every result correct.
 # Exit status 1, TAP that prove parses without errors.
 # usage: zoo_zero.sh DTBENCH ZOO_PLUGIN SUITE [NP_LIST]
 set -u
@@ -101,6 +108,8 @@ zoo-zero-pad)
     expect_fail "$last_params" "np>1"
     expect_clean "np=1" ;;
 zoo-zero3-stale)
+    grep -q '^  likely_cause: ".*state carried between steps' "$TMP/out.tap" ||
+        fail "no likely_cause naming the state carried between steps"
     expect_fail "grad norm every step" all
     expect_fail "$last_params" all
     expect_fail "memory within theory" all ;;
@@ -110,6 +119,18 @@ zoo-zero-bf16acc)
 zoo-zero2-overlap)
     expect_fail "loss every step" all
     expect_fail "$last_params" all ;;
+zoo-zero3-gatherall)
+    expect_fail "memory within formula" all
+    expect_fail "memory within theory" all
+    awk -F'\t' '$1 == "fail" && $3 ~ /^(loss|grad norm|params)/ { print }' "$TMP/points" \
+        >"$TMP/numeric"
+    [ ! -s "$TMP/numeric" ] || fail "its results are correct, but: $(head -2 "$TMP/numeric")" ;;
+zoo-zero2-fullbuckets)
+    expect_fail "activations and buffers within bounds" "np>1"
+    expect_fail "activations and buffers match theory" all
+    awk -F'\t' '$1 == "fail" && $3 ~ /^(loss|grad norm|params)/ { print }' "$TMP/points" \
+        >"$TMP/numeric"
+    [ ! -s "$TMP/numeric" ] || fail "its results are correct, but: $(head -2 "$TMP/numeric")" ;;
 *) fail "no expectations for this plugin" ;;
 esac
 

@@ -1,13 +1,8 @@
-/*
- * The check list and a check's status (checks.h, checks_internal.h): the
- * part every check file uses, in a file of its own so that checks.c, which
- * calls the checks of checks_neutral.c and checks_recipe.c, and those files
- * never call each other (tests/layout/layers.py).
- */
+/* A case's list of check results, and marking one failed or skipped: what
+ * every check file of this folder uses (checks.h, checks_internal.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "checks.h"
 #include "checks_internal.h"
 
 void check_list_init(check_list *l)
