@@ -33,4 +33,9 @@ const dtb_edge_case conformance_edges[CONFORMANCE_N_EDGES] = {
                                  "applied below it, or skipped above it, shows",
      .model = "mlp-odd", .recipe = 0, .precision = DTB_PREC_FP32, .world_size = 3,
      .clip_norm = 0.2, .clip_mixed = 1},
+    {.name = "bucket-span", .why = "8 KiB buckets over 64-128-128-10: b1 shares the bucket of W2 "
+                                   "and b2, so one bucket spans two layers; a bucket mapped per "
+                                   "layer shows",
+     .model = "mlp-small", .recipe = 1, .precision = DTB_PREC_FP32, .world_size = 2,
+     .bucket_bytes = 8192},
 };

@@ -20,8 +20,9 @@
  *    of unequal size (31 in 3: 10, 10, 11), a rank with an empty share of a
  *    micro-batch (6 in 2 over 4 ranks: 0+1+1+1), and mlp-deep's eight
  *    similar small layers, where a few materialised layers or buckets are
- *    far from the whole model, and a clip threshold the pre-clip norm
- *    crosses both ways (clip-some).
+ *    far from the whole model, a clip threshold the pre-clip norm
+ *    crosses both ways (clip-some), and buckets spanning two layers of
+ *    mlp-small (bucket-span).
  */
 #ifndef DTB_SUITES_CONFORMANCE_H
 #define DTB_SUITES_CONFORMANCE_H
@@ -32,7 +33,7 @@
 #define CONFORMANCE_N_RECIPES 3
 #define CONFORMANCE_N_WORLD_SIZES 4
 #define CONFORMANCE_N_PRECISIONS 2
-#define CONFORMANCE_N_EDGES 5
+#define CONFORMANCE_N_EDGES 6
 
 extern const char *const conformance_models[CONFORMANCE_N_MODELS];
 extern const dtb_recipe conformance_recipes[CONFORMANCE_N_RECIPES];

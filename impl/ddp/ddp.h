@@ -51,7 +51,11 @@ typedef enum ddp_bug {
     DDP_BUG_EMPTY_SKIP,
     /* the gradient scaled by clip / (norm + 1e-6) at every step, also below
      * the threshold (a coefficient above 1), not by min(1, that) */
-    DDP_BUG_CLIP_ALWAYS
+    DDP_BUG_CLIP_ALWAYS,
+    /* a bucket that spans two layers is reduced only over its top layer's
+     * tensors (bookkeeping per layer): the lower layer's gradient in it
+     * stays each rank's own partial sum */
+    DDP_BUG_BUCKET_TOP_LAYER
 } ddp_bug;
 
 #define DDP_CAPS                                                                          \

@@ -18,8 +18,13 @@ static void stress_pause(const dtb_state *s)
 static int launch_bucket(dtb_state *s, int b)
 {
     const ddp_bucket *bk = &s->buckets[b];
+    int64_t first = bk->first, count = bk->count;
+    if (s->bug == DDP_BUG_BUCKET_TOP_LAYER && bk->first_tensor / 2 != bk->last_tensor / 2) {
+        first = s->r.layout.offset[bk->last_tensor - bk->last_tensor % 2];
+        count = bk->first + bk->count - first;
+    }
     stress_pause(s);
-    if (comm_iallreduce(s->comm, s->r.grads + bk->first, bk->count, DTB_DTYPE_FP32, COMM_SUM,
+    if (comm_iallreduce(s->comm, s->r.grads + first, count, DTB_DTYPE_FP32, COMM_SUM,
                         &s->requests[b]) != 0)
         return replica_fail(&s->r, "allreduce of bucket %d failed: %s", b, comm_error(s->comm));
     return 0;

@@ -43,7 +43,7 @@ case $MODE in
 list)
     "$DTBENCH" list >"$TMP/list" 2>&1 || fail "dtbench list: exit $?"
     grep -q '^suites:$' "$TMP/list" || fail "dtbench list: no 'suites:' heading"
-    grep -q '^  ddp            53 cases  DDP fp32' "$TMP/list" || fail "dtbench list: the ddp line changed"
+    grep -q '^  ddp            54 cases  DDP fp32' "$TMP/list" || fail "dtbench list: the ddp line changed"
     suites=$(sed -n '/^suites:$/,/^models:$/p' "$TMP/list" | sed -n 's/^  \([a-z0-9-]*\) .*/\1/p')
     [ "$(echo "$suites" | wc -w)" -ge 7 ] || fail "dtbench list: fewer than 7 suites: $suites"
     for s in $suites; do

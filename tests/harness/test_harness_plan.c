@@ -45,9 +45,9 @@ static void test_registry(void)
     }
     /* 2 models x 3 recipes x 2 precisions x 4 world sizes, and zero3's
      * depth 0 on mlp-odd: 1 model x 3 x 2 x 4 more. */
-    CHECK(suite_case_count(suite_find("ddp")) == 53); /* 48 of the matrix, 5 edge cases */
-    CHECK(suite_case_count(suite_find("zero1")) == 53);
-    CHECK(suite_case_count(suite_find("zero3")) == 77);
+    CHECK(suite_case_count(suite_find("ddp")) == 54); /* 48 of the matrix, 6 edge cases */
+    CHECK(suite_case_count(suite_find("zero1")) == 54);
+    CHECK(suite_case_count(suite_find("zero3")) == 78);
     CHECK(precision_cap(DTB_PREC_FP32) == DTB_CAP_FP32);
     CHECK(precision_cap(DTB_PREC_BF16_MIXED) == DTB_CAP_BF16_MIXED);
     CHECK(precision_cap(7) == 0);
@@ -60,14 +60,14 @@ static void test_zero3_plan(void)
     int n = 0;
     char err[256];
     CHECK(plan_cases(s, NULL, &cases, &n, err, sizeof err) == 0);
-    CHECK(n == 77 && n == suite_case_count(s));
+    CHECK(n == 78 && n == suite_case_count(s));
     CHECK(count_label(cases, n, "ref-zero3", " pf=0") == 24);
-    CHECK(count_label(cases, n, "ref-zero3", " pf=1") == 53); /* the edge cases too */
-    CHECK(count_label(cases, n, "ref-zero3", "mlp-small") == 24); /* depth 1 only */
+    CHECK(count_label(cases, n, "ref-zero3", " pf=1") == 54); /* the edge cases too */
+    CHECK(count_label(cases, n, "ref-zero3", "mlp-small") == 25); /* depth 1 only */
     CHECK(count_label(cases, n, "ref-zero3", " bf16 np=") == 37);
-    CHECK(count_label(cases, n, "ref-zero3", " fp32 np=") == 40);
+    CHECK(count_label(cases, n, "ref-zero3", " fp32 np=") == 41);
     /* The edge cases follow the matrix, each labelled and at its own batch. */
-    CHECK(count_label(cases, n, "ref-zero3", " edge=") == 5);
+    CHECK(count_label(cases, n, "ref-zero3", " edge=") == 6);
     char edge[256];
     case_label(&cases[73], "ref-zero3", edge, sizeof edge);
     CHECK(strcmp(edge, "ref-zero3 mlp-odd adamw fp32 np=4 mb=2 pf=1 edge=empty-share") == 0);
@@ -105,11 +105,11 @@ static void test_zero3_plan(void)
     CHECK(!case_config_same_training(&cases[0].cfg, &cases[8].cfg));
     free(cases);
 
-    /* --model mlp-small: no depth 0; --model mlp-odd keeps it, and its three
+    /* --model mlp-small: no depth 0, its bucket-span edge case; --model mlp-odd keeps depth 0, and its three
      * edge cases; --np 1,3 leaves out those at 2 and 4 ranks, keeps clip-some at 3. */
     plan_overrides ov = {0};
     ov.model = mlp_config_find("mlp-small");
-    CHECK(plan_cases(s, &ov, &cases, &n, err, sizeof err) == 0 && n == 24);
+    CHECK(plan_cases(s, &ov, &cases, &n, err, sizeof err) == 0 && n == 25);
     free(cases);
     ov.model = mlp_config_find("mlp-odd");
     CHECK(plan_cases(s, &ov, &cases, &n, err, sizeof err) == 0 && n == 51);
@@ -126,7 +126,7 @@ static void test_ddp_labels(void)
     dtb_case *cases = NULL;
     int n = 0;
     char err[256], label[256];
-    CHECK(plan_cases(suite_find("ddp"), NULL, &cases, &n, err, sizeof err) == 0 && n == 53);
+    CHECK(plan_cases(suite_find("ddp"), NULL, &cases, &n, err, sizeof err) == 0 && n == 54);
     case_label(&cases[5], "ref-ddp", label, sizeof label);
     CHECK(strcmp(label, "ref-ddp mlp-odd sgd bf16 np=2 mb=3") == 0);
     CHECK(cases[5].cfg.prefetch_depth == -1);
