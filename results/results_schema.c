@@ -116,10 +116,18 @@ static const char MIGRATION_3[] =
 static const char *const MIGRATIONS[RESULTS_SCHEMA_VERSION] = {MIGRATION_1, MIGRATION_2,
                                                                 MIGRATION_3};
 
-static int pragma_int(results_db *db, const char *sql, int64_t *out, char *err, size_t err_len)
+/* The three facts in one statement, so in one read transaction: read one by
+ * one, a process creating the file between the reads would show a
+ * half-made header (user_version set, application_id not yet) and the file
+ * would be refused as foreign. */
+static int inspect(results_db *db, results_schema_info *out, char *err, size_t err_len)
 {
     sqlite3_stmt *st;
-    int r = results_prepare(db, sql, &st, err, err_len);
+    int r = results_prepare(db,
+                            "SELECT (SELECT application_id FROM pragma_application_id), "
+                            "(SELECT user_version FROM pragma_user_version), "
+                            "(SELECT count(*) FROM sqlite_master)",
+                            &st, err, err_len);
     if (r)
         return r;
     int rc = sqlite3_step(st);
@@ -128,19 +136,10 @@ static int pragma_int(results_db *db, const char *sql, int64_t *out, char *err, 
         sqlite3_finalize(st);
         return results_rc_busy(rc) ? RESULTS_RETRY : -1;
     }
-    *out = sqlite3_column_int64(st, 0);
+    out->application_id = sqlite3_column_int64(st, 0);
+    out->user_version = sqlite3_column_int64(st, 1);
+    out->n_objects = sqlite3_column_int64(st, 2);
     sqlite3_finalize(st);
-    return 0;
-}
-
-static int inspect(results_db *db, results_schema_info *out, char *err, size_t err_len)
-{
-    int r;
-    if ((r = pragma_int(db, "PRAGMA application_id", &out->application_id, err, err_len)) ||
-        (r = pragma_int(db, "PRAGMA user_version", &out->user_version, err, err_len)) ||
-        (r = pragma_int(db, "SELECT count(*) FROM sqlite_master", &out->n_objects, err,
-                        err_len)))
-        return r;
     return 0;
 }
 

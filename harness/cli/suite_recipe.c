@@ -129,10 +129,18 @@ static int print_conformance(const dtb_suite *s, FILE *f, char *err, size_t err_
                 c = &cases[k];
         if (!c)
             continue;
-        fprintf(f, "    %-14s  %s, %s, %s, np=%d, batch %lld in %d micro-batches: %s\n",
+        /* What the edge case sets beyond the matrix's parameters. */
+        char extra[96] = "";
+        int w = 0;
+        if (ec->clip_norm > 0)
+            w += snprintf(extra, sizeof extra, ", clip norm %g", c->cfg.clip_norm);
+        if (ec->bucket_bytes > 0 && w >= 0 && (size_t)w < sizeof extra)
+            snprintf(extra + w, sizeof extra - (size_t)w, ", bucket bytes %lld",
+                     (long long)c->cfg.bucket_bytes);
+        fprintf(f, "    %-14s  %s, %s, %s, np=%d, batch %lld in %d micro-batches%s: %s\n",
                 ec->name, ec->model, c->recipe->name, precision_name(ec->precision),
                 ec->world_size, (long long)c->cfg.global_batch, (int)c->cfg.micro_batches,
-                ec->why);
+                extra, ec->why);
     }
     free(cases);
     return 0;

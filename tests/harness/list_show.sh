@@ -74,10 +74,14 @@ list)
             "$TMP/$s" || fail "list --suite $s: no uneven-micro edge case"
         grep -q '^    empty-share     mlp-odd, adamw, fp32, np=4, batch 6 in 2 micro-batches: ' \
             "$TMP/$s" || fail "list --suite $s: no empty-share edge case"
+        grep -q '^    clip-some       mlp-odd, sgd, fp32, np=3, batch 30 in 3 micro-batches, clip norm 0.2: ' \
+            "$TMP/$s" || fail "list --suite $s: no clip-some edge case with its clip norm"
+        grep -q '^    bucket-span     mlp-small, sgd noclip, fp32, np=2, batch 30 in 3 micro-batches, bucket bytes 8192: ' \
+            "$TMP/$s" || fail "list --suite $s: no bucket-span edge case with its bucket bytes"
     done
-    has "$TMP/ddp" "  bucket bytes      4096" "  prefetch depths   the plugin's default" "  cases             53"
+    has "$TMP/ddp" "  bucket bytes      4096" "  prefetch depths   the plugin's default" "  cases             54"
     has "$TMP/zero3" "  bucket bytes      the plugin's default" \
-        "  prefetch depths   1,0 (after 1 only with mlp-odd)" "  cases             77"
+        "  prefetch depths   1,0 (after 1 only with mlp-odd)" "  cases             78"
     has "$TMP/throughput" "  global batch      256" "  micro-batches     1" "  world sizes       1,2,4 (--np)" \
         "  implementations   ref-ddp,ref-zero1,ref-zero2,ref-zero3 (--impl LIST)" \
         "  warm-up           2 (--warmup)" "  repetitions       5 (--reps, at least 5)" \
