@@ -130,6 +130,11 @@ static int read_ranks(const char *dir, const case_config *cfg, int np, rank_resu
     return -1;
 }
 
+/* The longest case folder used as the world's TMPDIR: Open MPI's socket
+ * paths below it (.../ompi.<host>.<uid>/pid.<pid>/...) add up to ~45 bytes
+ * plus the host name. */
+#define WORLD_TMPDIR_MAX 48
+
 int world_launch(const world_env *env, int np, const strvec *args, world_outcome *out)
 {
     memset(out, 0, sizeof *out);
@@ -159,8 +164,23 @@ int world_launch(const world_env *env, int np, const strvec *args, world_outcome
     out->reproduce = strvec_shell_join(&cmd);
     char log_path[PATH_MAX + 16];
     snprintf(log_path, sizeof log_path, "%s/mpirun.log", dir);
-    launch_run(cmd.items, launch_mpirun_env(&env->mpirun), log_path, env->timeout_s,
-               &out->launch);
+    /* The world's own TMPDIR, the case folder: Open MPI puts its session
+     * folder (ompi.<host>.<uid>) and shared-memory files there, so that two
+     * worlds launched at once never race to create the same session folder
+     * (seen as "every rank finished but mpirun exited with status 1" when
+     * two runs shared /tmp), and removing the case folder removes them.
+     * Unix socket names live in the session folder and hold at most 107
+     * bytes, so a long case folder keeps the inherited TMPDIR. */
+    char *child_env[8] = {0};
+    char tmpdir[PATH_MAX + 8];
+    int n_env = 0;
+    for (char *const *e = launch_mpirun_env(&env->mpirun); *e && n_env < 6; e++)
+        child_env[n_env++] = *e;
+    if (strlen(dir) <= WORLD_TMPDIR_MAX) {
+        snprintf(tmpdir, sizeof tmpdir, "TMPDIR=%s", dir);
+        child_env[n_env++] = tmpdir;
+    }
+    launch_run(cmd.items, child_env, log_path, env->timeout_s, &out->launch);
     strvec_free(&cmd);
     if (out->launch.kind == LAUNCH_EXITED && out->launch.exit_code == 0)
         return 0;
