@@ -168,7 +168,12 @@ static void check_per_step(const check_inputs *in, check_list *out, int norm)
 }
 
 /* Only for cases that clip: the oracle's pre-clip norm exceeds the
- * threshold at every step, so the clipping the other checks judge acts. */
+ * threshold at every step (clip_mixed: is on both sides of it), so the
+ * clipping the other checks judge acts. The norm is the oracle's, a property
+ * of the case and its seed, never of the implementation: where a seed takes
+ * it below the threshold (mlp-deep's norm decays under 0.05 by step 8 on
+ * some seeds) the point is skipped with the reason, not failed, and the
+ * other checks still judge the implementation on that case. */
 static void check_clipping_active(const check_inputs *in, check_list *out)
 {
     if (in->cfg->clip_norm <= 0)
@@ -182,6 +187,7 @@ static void check_clipping_active(const check_inputs *in, check_list *out)
         check_fail(c, msg);
         return;
     }
+    char why[128];
     if (in->clip_mixed) {
         /* The threshold must be crossed both ways, so that clipping applied
          * below it (or never applied) shows. */
@@ -191,22 +197,20 @@ static void check_clipping_active(const check_inputs *in, check_list *out)
             below += in->oracle->grad_norm[s] < in->cfg->clip_norm;
         }
         if (!above || !below) {
-            check_fail(c, "the pre-clip gradient norm is on one side of the clip threshold at "
-                          "every step; this case needs steps on both sides");
-            diag_int(&c->diag, "steps_above", above);
-            diag_int(&c->diag, "steps_below", below);
-            diag_real(&c->diag, "clip_norm", in->cfg->clip_norm);
+            snprintf(why, sizeof why, "on this seed the oracle's pre-clip norm stays %s clip %g "
+                     "at all %lld steps", above ? "above" : "at or below", in->cfg->clip_norm,
+                     (long long)in->cfg->steps);
+            check_skip(c, why);
         }
         return;
     }
     for (int64_t s = 0; s < in->cfg->steps; s++) {
         if (in->oracle->grad_norm[s] > in->cfg->clip_norm)
             continue;
-        check_fail(c, "the pre-clip gradient norm does not exceed the clip threshold, so the "
-                    "clipping check is vacuous at this step");
-        diag_int(&c->diag, "first_bad_step", s + 1);
-        diag_real(&c->diag, "pre_clip_norm", in->oracle->grad_norm[s]);
-        diag_real(&c->diag, "clip_norm", in->cfg->clip_norm);
+        snprintf(why, sizeof why, "on this seed the oracle's pre-clip norm %.3g <= clip %g at "
+                 "step %lld: not clipped at every step", in->oracle->grad_norm[s],
+                 in->cfg->clip_norm, (long long)(s + 1));
+        check_skip(c, why);
         return;
     }
 }
