@@ -59,6 +59,12 @@ static int cmd_help(int argc, char **argv)
         usage_main(stdout);
         return 0;
     }
+    /* Checked first: every branch below reads argv[0] alone. */
+    if (argc > 1) {
+        fprintf(stderr, "dtbench: help: unexpected extra argument '%s' (usage: dtbench help "
+                        "[COMMAND])\n", argv[1]);
+        return EXIT_BAD_INPUT;
+    }
     if (argc == 1 && strcmp(argv[0], "run") == 0) {
         usage_run(stdout);
         return 0;
