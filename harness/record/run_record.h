@@ -4,7 +4,7 @@
  * the run (status running) with the facts of run_env.h, record each case as
  * the run loop hands it over (run_config.observer, one transaction each),
  * and mark the run complete when every planned case was recorded, else
- * incomplete. SIGINT/SIGTERM in between: run_signals.h.
+ * incomplete. SIGINT/SIGTERM/SIGHUP in between: run_signals.h.
  *
  * A case that cannot be recorded (the database locked beyond the timeout,
  * a full disk) does not stop the run: it is reported once on stderr, the
@@ -38,7 +38,7 @@ typedef struct run_recording {
 /* Opens (creating if need be) the database --db / $DTBENCH_DB / default. */
 int run_recording_open(run_recording *r, const char *db_opt, char *err, size_t err_len);
 
-/* Records the run's start and starts watching for SIGINT/SIGTERM. argc and
+/* Records the run's start and starts watching for SIGINT/SIGTERM/SIGHUP. argc and
  * argv: the arguments after "run" (for the command line). */
 int run_recording_begin(run_recording *r, const char *suite, const char *impl_name,
                         const char *impl_version, int argc, char **argv, char *err,
