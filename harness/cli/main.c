@@ -11,6 +11,7 @@
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
  *   dtbench worker-comm ...              (internal) one rank of a comm benchmark
+ *   dtbench worker-probe --out DIR       (internal) can the launcher start a rank?
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "comm_worker.h"
 #include "step_bench.h"
 #include "worker.h"
+#include "world_probe.h"
 
 void usage_main(FILE *f)
 {
@@ -149,6 +151,8 @@ int main(int argc, char **argv)
         return cmd_trajectory(argc - 2, argv + 2);
     if (strcmp(cmd, "worker-comm") == 0)
         return comm_worker_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "worker-probe") == 0)
+        return world_probe_main(argc - 2, argv + 2);
     static const struct {
         const char *name;
         int (*main)(int, char **);

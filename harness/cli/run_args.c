@@ -74,8 +74,10 @@ int run_args_setup_env(const run_args *a, world_env *env, char *mpirun, size_t m
     if (!m || !*m)
         m = "mpirun";
     if (launch_find_executable(m, mpirun, mpirun_len) != 0) {
-        snprintf(err, err_len, "mpirun '%s' not found or not executable (use --mpirun PATH "
-                 "or DTB_MPIRUN)", m);
+        struct stat st;
+        int is_dir = strchr(m, '/') && stat(m, &st) == 0 && S_ISDIR(st.st_mode);
+        snprintf(err, err_len, "mpirun '%s' %s (use --mpirun PATH or DTB_MPIRUN)", m,
+                 is_dir ? "is a directory, not an executable" : "not found or not executable");
         return -1;
     }
     env->mpirun.mpirun = mpirun;

@@ -33,6 +33,7 @@ typedef struct run_recording {
     char first_error[1024];
     run_signals *signals;
     run_env_facts env;
+    int created;                /* run_recording_open created the file */
 } run_recording;
 
 /* Opens (creating if need be) the database --db / $DTBENCH_DB / default. */
@@ -59,5 +60,10 @@ int run_recording_finish(run_recording *r, int n_planned, FILE *msg);
 
 /* Closes the database (after finish, or instead of begin). */
 void run_recording_close(run_recording *r);
+
+/* Closes the database of a run refused before it began (or whose begin
+ * failed), and removes the file when run_recording_open created it and it
+ * holds no run: a refused run leaves no empty database behind. */
+void run_recording_abandon(run_recording *r);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rank_check.h"
@@ -23,6 +24,17 @@ int world_env_init(world_env *env, char *err, size_t err_len)
     env->exe[n] = '\0';
     const char *tmp = getenv("TMPDIR");
     snprintf(env->tmp_root, sizeof env->tmp_root, "%s", tmp && *tmp ? tmp : "/tmp");
+    /* Every world gets a directory there: found unusable now, not per case. */
+    struct stat st;
+    const char *why = stat(env->tmp_root, &st) != 0 ? strerror(errno)
+                      : !S_ISDIR(st.st_mode)        ? "not a directory"
+                      : access(env->tmp_root, W_OK | X_OK) != 0 ? strerror(errno)
+                                                                : NULL;
+    if (why) {
+        snprintf(err, err_len, "%s %s is unusable for rank worlds' directories: %s",
+                 tmp && *tmp ? "TMPDIR" : "the temporary folder", env->tmp_root, why);
+        return -1;
+    }
     return 0;
 }
 

@@ -34,7 +34,8 @@ typedef struct world_outcome {
     char dir[PATH_MAX];        /* the kept directory, "" when removed */
 } world_outcome;
 
-/* Fills env->exe and env->tmp_root. */
+/* Fills env->exe and env->tmp_root ($TMPDIR, else /tmp), which must be a
+ * directory this process can create directories in; -1 with one line. */
 int world_env_init(world_env *env, char *err, size_t err_len);
 
 /* Runs plugin_path over np ranks for cfg. Always fills out (free it with

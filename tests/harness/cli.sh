@@ -6,8 +6,10 @@ set -u
 DTBENCH=$1 BAD=$2 GOOD=$3
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-cli-XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
-# a command that should have been refused and runs writes its database here
+# a command that should have been refused and runs writes its database
+# here, and the directories of its worlds under it
 cd "$TMP" || exit 1
+mkdir "$TMP/worlds" && export TMPDIR="$TMP/worlds" || exit 1
 failures=0
 
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -107,6 +109,21 @@ expect_bad "--hostfile: cannot read /proc/self/mem" run --suite ddp --impl "$GOO
 # help takes one command: an extra argument is named as such.
 expect_bad "help: unexpected extra argument 'extra'" help run extra
 expect_bad "help: unexpected extra argument 'b'" help a b
+
+# An unusable environment is found before the first case: exit 2, one line,
+# nothing recorded, no database file left behind (the default one would be
+# ./dtbench-results.db, here in $TMP).
+rm -f dtbench-results.db
+expect_bad "mpirun '$TMP' is a directory" run --suite ddp --impl "$GOOD" --mpirun "$TMP"
+expect_bad "mpirun /bin/true cannot start a rank world: a one-rank probe exited 0 without running dtbench" \
+    run --suite ddp --impl "$GOOD" --mpirun /bin/true
+expect_bad "--tap: cannot write $TMP: Is a directory" run --suite ddp --impl "$GOOD" --tap "$TMP"
+TMPDIR=$TMP/missing expect_bad "TMPDIR $TMP/missing is unusable" run --suite ddp --impl "$GOOD"
+expect_bad "--sizes: 3 bytes is less than one fp32 element per rank" run --suite comm --sizes 3
+expect_bad "--sizes: 4 bytes is less than one fp32 element per rank (8 bytes at np=2)" \
+    run --suite comm --np 2,4 --sizes 1K,4
+[ ! -e dtbench-results.db ] || fail "a refused run left dtbench-results.db behind"
+[ ! -e "$TMP/missing" ] || fail "a refused run created TMPDIR"
 
 [ $failures -eq 0 ] && echo "cli.sh: all checks passed"
 [ $failures -eq 0 ]
