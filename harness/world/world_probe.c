@@ -13,8 +13,9 @@ int world_probe_main(int argc, char **argv)
     const char *out_dir = NULL;
     const cli_option opts[] = {{"out", &out_dir, NULL}};
     char err[512], path[PATH_MAX];
-    if (cli_parse_options("worker-probe", argc, argv, opts, 1, err, sizeof err) || !out_dir) {
-        fprintf(stderr, "dtbench: %s\n", out_dir ? err : "worker-probe: --out DIR is required");
+    int bad = cli_parse_options("worker-probe", argc, argv, opts, 1, err, sizeof err);
+    if (bad || !out_dir) {
+        fprintf(stderr, "dtbench: %s\n", bad ? err : "worker-probe: --out DIR is required");
         return 2;
     }
     if (snprintf(path, sizeof path, "%s/%s", out_dir, WORLD_PROBE_FILE) >= (int)sizeof path) {
@@ -22,8 +23,14 @@ int world_probe_main(int argc, char **argv)
         return 2;
     }
     FILE *f = fopen(path, "w");
-    if (!f || fputs("ok\n", f) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "dtbench: worker-probe: cannot write %s: %s\n", path, strerror(errno));
+    int ok = f && fputs("ok\n", f) >= 0;
+    int saved = errno;
+    if (f && fclose(f) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "dtbench: worker-probe: cannot write %s: %s\n", path, strerror(saved));
         return 2;
     }
     return 0;
