@@ -1,6 +1,8 @@
 #include "results_db.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +121,69 @@ static int set_wal(results_db *db, char *err, size_t err_len)
     }
 }
 
+/* Whether this process may write the file and its folder. SQLite's WAL mode
+ * needs both for its -shm and -wal files, even to read. */
+static int can_write_file_and_folder(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return 1; /* unknown: SQLite's ordinary path */
+    int ok = access(path, W_OK) == 0 && access(dirname(copy), W_OK | X_OK) == 0;
+    free(copy);
+    return ok;
+}
+
+/* Whether PATH-wal exists with content: committed data that is not yet in
+ * the database file itself. */
+static int wal_holds_data(const char *path)
+{
+    char wal[4200];
+    struct stat st;
+    if (snprintf(wal, sizeof wal, "%s-wal", path) >= (int)sizeof wal)
+        return 1;
+    return stat(wal, &st) == 0 && st.st_size > 0;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded where a URI needs it. */
+static int immutable_uri(const char *path, char *uri, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = (size_t)snprintf(uri, len, "file:%s", path[0] == '/' ? "//" : "");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (n + 4 >= len)
+            return -1;
+        if (*p == '%' || *p == '?' || *p == '#' || *p < 0x20 || *p >= 0x7f) {
+            uri[n++] = '%';
+            uri[n++] = hex[*p >> 4];
+            uri[n++] = hex[*p & 15];
+        } else {
+            uri[n++] = (char)*p;
+        }
+    }
+    return snprintf(uri + n, len - n, "?immutable=1") >= (int)(len - n) ? -1 : 0;
+}
+
+/* The name and flags SQLite opens path with. A read of a database whose
+ * file or folder this process cannot write (a read-only mount, an archive,
+ * another user's results), with no write-ahead data beside it, is opened
+ * immutable: SQLite then reads the file alone and creates no -shm or -wal
+ * (which it cannot, and without which a WAL database is unreadable). The
+ * -wal is empty or absent only while no connection has the database open,
+ * so no writer is running; one that starts during the read is the
+ * remaining race, as for any reader without locks. */
+static int open_name(const char *path, results_mode mode, int exists, char *name, size_t len,
+                     int *flags)
+{
+    *flags = mode == RESULTS_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (mode == RESULTS_WRITE && !exists)
+        *flags |= SQLITE_OPEN_CREATE;
+    if (mode == RESULTS_READ && !can_write_file_and_folder(path) && !wal_holds_data(path)) {
+        *flags |= SQLITE_OPEN_URI;
+        return immutable_uri(path, name, len);
+    }
+    return snprintf(name, len, "%s", path) >= (int)len ? -1 : 0;
+}
+
 int results_open(const char *path, results_mode mode, int timeout_ms, results_db *out,
                  char *err, size_t err_len)
 {
@@ -137,10 +202,13 @@ int results_open(const char *path, results_mode mode, int timeout_ms, results_db
     int exists;
     if (check_file(path, mode, &exists, err, err_len))
         return -1;
-    int flags = mode == RESULTS_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-    if (mode == RESULTS_WRITE && !exists)
-        flags |= SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(path, &out->db, flags, NULL);
+    char name[3 * sizeof out->path + 32];
+    int flags;
+    if (open_name(path, mode, exists, name, sizeof name, &flags)) {
+        snprintf(err, err_len, "the results database path is too long");
+        return -1;
+    }
+    int rc = sqlite3_open_v2(name, &out->db, flags, NULL);
     if (rc != SQLITE_OK) {
         if (!exists)
             snprintf(err, err_len, "cannot create %s: %s", path,
@@ -164,6 +232,13 @@ int results_open(const char *path, results_mode mode, int timeout_ms, results_db
             return 0;
         /* An older dtbench's database: migrate it forward once, then read. */
         results_close(out);
+        if (!can_write_file_and_folder(path)) {
+            snprintf(err, err_len, "%s is from an older dtbench (results schema %lld, this one "
+                     "reads %d): it must be migrated once, which needs write access to it and "
+                     "its folder (read a writable copy)", path, (long long)info.user_version,
+                     RESULTS_SCHEMA_VERSION);
+            return -1;
+        }
         results_db w;
         if (results_open(path, RESULTS_WRITE, timeout_ms, &w, err, err_len))
             return -1;

@@ -14,6 +14,9 @@
  *    file fails on that first read);
  *  - a read open never creates a file; a read open of a database from an
  *    older dtbench reopens it for writing once to migrate it forward;
+ *  - a read open of a file this process cannot write, or whose folder it
+ *    cannot write, with no write-ahead data beside it, is immutable: SQLite
+ *    reads the file alone and creates no -shm or -wal;
  *  - every connection has foreign keys on, extended result codes and a busy
  *    timeout; a write open puts the file in WAL mode (persistent).
  *

@@ -24,6 +24,7 @@
  * busbw; printed with the table, never a pass/fail check (timings on shared
  * cores would make it flaky).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #define TARGET_RATIO 0.90
 
 static int comm_bench_main(bench_context *ctx);
+static int comm_bench_plan(const bench_context *ctx, char *err, size_t err_len);
 
 static const int WORLDS[] = {2, 4};
 /* Powers of 4 from 1 KiB to 64 MiB (TARGET_BYTES). */
@@ -49,6 +51,7 @@ const dtb_suite dtb_suite_comm = {
     .name = "comm",
     .kind = DTB_SUITE_BENCH,
     .bench_main = comm_bench_main,
+    .bench_plan = comm_bench_plan,
     .description = "impl/comm's allreduce, reduce-scatter, allgather and broadcast vs raw MPI "
                    "across message sizes: time, algbw, busbw, every result element checked",
     .world_sizes = WORLDS,
@@ -304,6 +307,34 @@ static void run_world(bench_context *ctx, int np, const int64_t *sizes, int n_si
     print_table(&res, np, sw.reps);
     comm_result_free(&res);
     world_outcome_free(&w);
+}
+
+/* Every size must be measurable in some world: a size no world runs was a
+ * mistake (3 bytes, or a typo'd unit), and a run of none measures nothing. */
+static int comm_bench_plan(const bench_context *ctx, char *err, size_t err_len)
+{
+    int64_t all[MAX_SIZES], one[1];
+    int n_all, min_np = INT_MAX;
+    message_sizes(ctx, all, &n_all);
+    for (int i = 0; i < ctx->opt.n_world_sizes; i++)
+        min_np = ctx->opt.world_sizes[i] < min_np ? ctx->opt.world_sizes[i] : min_np;
+    if (n_all == 0 || ctx->opt.n_world_sizes == 0) {
+        snprintf(err, err_len, "comm: no message size or world size: nothing to measure");
+        return -1;
+    }
+    for (int i = 0; i < n_all; i++) {
+        if (world_sizes_for(min_np, &all[i], 1, one) == 1)
+            continue;
+        if (all[i] < (int64_t)ESIZE * min_np)
+            snprintf(err, err_len, "--sizes: %lld bytes is less than one fp32 element per "
+                     "rank (%d bytes at np=%d): no world can measure it", (long long)all[i],
+                     ESIZE * min_np, min_np);
+        else
+            snprintf(err, err_len, "--sizes: %lld bytes is more than %d fp32 elements, the "
+                     "most one MPI call takes", (long long)all[i], INT_MAX);
+        return -1;
+    }
+    return 0;
 }
 
 static int comm_bench_main(bench_context *ctx)

@@ -75,6 +75,10 @@ typedef struct dtb_suite {
     /* DTB_SUITE_BENCH: plans, runs and reports its cases; 0, or -1 when it
      * could not run at all (message already printed). */
     int (*bench_main)(struct bench_context *ctx);
+    /* DTB_SUITE_BENCH, optional: before anything is recorded, whether the
+     * validated options leave the driver something to measure; 0, or -1
+     * with one line in err (the run is then bad input). */
+    int (*bench_plan)(const struct bench_context *ctx, char *err, size_t err_len);
     const char *const *bench_impls;    /* default implementations */
     int n_bench_impls;
     int bench_mem_budget;              /* takes --mem-budget */

@@ -35,7 +35,7 @@ void usage_report(FILE *f)
 }
 
 /* Takes every "--run REF" / "--run=REF" out of argv (--run repeats; the
- * common parser keeps only the last), leaving the rest in rest. */
+ * common parser refuses a repeated option), leaving the rest in rest. */
 static int split_runs(int argc, char **argv, const char **refs, int *n_refs, char **rest,
                       int *n_rest, char *err, size_t err_len)
 {

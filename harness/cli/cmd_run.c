@@ -1,9 +1,11 @@
 /*
  * `dtbench run`: validate every input up front (suite, implementation,
- * baseline, model, world sizes, mpirun, hostfile, results database, TAP
- * file), so bad input is one line and exit 2 before any world starts; then
+ * baseline, model, world sizes, mpirun and a one-rank probe world of it,
+ * hostfile, TMPDIR, results database, TAP file), so bad input is one line
+ * and exit 2 before any case runs and leaves no new database; then
  * plan, run (recording each case in the results database), summarise.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "run_args.h"
 #include "run_record.h"
 #include "sweep.h"
+#include "world_probe.h"
 
 
 void usage_run(FILE *f)
@@ -203,6 +206,13 @@ int cmd_run(int argc, char **argv)
     if (seeds ? plan_sweep(suite, &ov, (int)seeds, &cases, &n_cases, err, sizeof err)
               : plan_cases(suite, &ov, &cases, &n_cases, err, sizeof err))
         return bad(err);
+    if (n_cases == 0 || world_probe(&rc.env, err, sizeof err)) {
+        if (n_cases == 0)
+            snprintf(err, sizeof err, "suite %s has no case for these options: nothing would "
+                     "be measured", suite->name);
+        free(cases);
+        return bad(err);
+    }
     run_recording rec;
     if (run_recording_open(&rec, a.db, err, sizeof err)) {
         free(cases);
@@ -210,14 +220,14 @@ int cmd_run(int argc, char **argv)
     }
     FILE *tap = stdout;
     if (a.tap && !(tap = fopen(a.tap, "w"))) {
-        run_recording_close(&rec);
+        snprintf(err, sizeof err, "--tap: cannot write %s: %s", a.tap, strerror(errno));
+        run_recording_abandon(&rec);
         free(cases);
-        snprintf(err, sizeof err, "--tap: cannot write %s", a.tap);
         return bad(err);
     }
     if (run_recording_begin(&rec, suite->name, impl.table->name, impl.table->version, argc,
                             argv, err, sizeof err)) {
-        run_recording_close(&rec);
+        run_recording_abandon(&rec);
         if (tap != stdout)
             fclose(tap);
         free(cases);

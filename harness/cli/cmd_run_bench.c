@@ -5,6 +5,7 @@
  * Exit status: 0 every check passed, 1 a check failed, 2 bad input or the
  * run could not be recorded.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "plugin_loader.h"
 #include "cmd_run_bench.h"
 #include "run_record.h"
+#include "world_probe.h"
 
 static int bad(const char *msg)
 {
@@ -335,6 +337,11 @@ int cmd_run_bench(const dtb_suite *suite, const run_args *a, int argc, char **ar
         free(ctx);
         return bad(err);
     }
+    if ((suite->bench_plan && suite->bench_plan(ctx, err, sizeof err)) ||
+        world_probe(&ctx->env, err, sizeof err)) {
+        free(ctx);
+        return bad(err);
+    }
     run_recording rec;
     if (run_recording_open(&rec, a->db, err, sizeof err)) {
         free(ctx);
@@ -342,15 +349,15 @@ int cmd_run_bench(const dtb_suite *suite, const run_args *a, int argc, char **ar
     }
     FILE *tap = stdout;
     if (a->tap && !(tap = fopen(a->tap, "w"))) {
-        run_recording_close(&rec);
+        snprintf(err, sizeof err, "--tap: cannot write %s: %s", a->tap, strerror(errno));
+        run_recording_abandon(&rec);
         free(ctx);
-        snprintf(err, sizeof err, "--tap: cannot write %s", a->tap);
         return bad(err);
     }
     char impls[BENCH_MAX_IMPLS * 66];
     join_impls(&ctx->opt, impls, sizeof impls);
     if (run_recording_begin(&rec, suite->name, impls, NULL, argc, argv, err, sizeof err)) {
-        run_recording_close(&rec);
+        run_recording_abandon(&rec);
         if (tap != stdout)
             fclose(tap);
         free(ctx);
@@ -373,10 +380,15 @@ int cmd_run_bench(const dtb_suite *suite, const run_args *a, int argc, char **ar
                     "%d skipped in %.1f s\n",
             suite->name, impls, ctx->cases, ctx->cases == 1 ? "" : "s", ctx->points, ctx->passed,
             ctx->failed, ctx->skipped, monotonic_seconds() - start);
-    fprintf(stderr, "dtbench: %s\n", ctx->failed || driver_rc ? "FAILED" : "all passed");
+    /* "all passed" needs something measured: a driver whose plan ran no
+     * case has checked nothing. */
+    int nothing = ctx->points == 0;
+    fprintf(stderr, "dtbench: %s\n", ctx->failed || driver_rc ? "FAILED"
+                                     : nothing                ? "nothing was measured"
+                                                              : "all passed");
     if (write_failed)
         fprintf(stderr, "dtbench: writing the TAP output failed\n");
-    if (record_failed || driver_rc)
+    if (record_failed || driver_rc || nothing)
         rc = EXIT_BAD_INPUT;
     else if (ctx->failed || write_failed)
         rc = EXIT_CHECKS_FAILED;

@@ -11,6 +11,7 @@
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
  *   dtbench worker-comm ...              (internal) one rank of a comm benchmark
+ *   dtbench worker-probe --out DIR       (internal) can the launcher start a rank?
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "comm_worker.h"
 #include "step_bench.h"
 #include "worker.h"
+#include "world_probe.h"
 
 void usage_main(FILE *f)
 {
@@ -58,6 +60,12 @@ static int cmd_help(int argc, char **argv)
     if (argc == 0) {
         usage_main(stdout);
         return 0;
+    }
+    /* Checked first: every branch below reads argv[0] alone. */
+    if (argc > 1) {
+        fprintf(stderr, "dtbench: help: unexpected extra argument '%s' (usage: dtbench help "
+                        "[COMMAND])\n", argv[1]);
+        return EXIT_BAD_INPUT;
     }
     if (argc == 1 && strcmp(argv[0], "run") == 0) {
         usage_run(stdout);
@@ -143,6 +151,8 @@ int main(int argc, char **argv)
         return cmd_trajectory(argc - 2, argv + 2);
     if (strcmp(cmd, "worker-comm") == 0)
         return comm_worker_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "worker-probe") == 0)
+        return world_probe_main(argc - 2, argv + 2);
     static const struct {
         const char *name;
         int (*main)(int, char **);

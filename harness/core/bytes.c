@@ -1,37 +1,62 @@
 #include "bytes.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Length of the decimal number at the start of s: digits with at most one
+ * '.', at least one digit; 0 when there is none. Nothing else: no sign, no
+ * spaces, no hex, no exponent, no "inf" (strtod would take all of those). */
+static size_t decimal_length(const char *s)
+{
+    size_t n = strspn(s, "0123456789.");
+    size_t dots = 0;
+    for (size_t i = 0; i < n; i++)
+        dots += s[i] == '.';
+    return dots <= 1 && n > dots ? n : 0;
+}
+
+/* Multiplier of the unit at *end ("", K, M, G, T, each with optional "i",
+ * then an optional "B"), advancing end past it; 0 when unit is not one. */
+static double unit_scale(const char **end)
+{
+    const char *p = *end;
+    double scale = 1;
+    const char *units = "KMGT";
+    const char *u = *p ? strchr(units, toupper((unsigned char)*p)) : NULL;
+    if (u) {
+        scale = ldexp(1.0, 10 * (int)(u - units + 1));
+        p++;
+        if (*p == 'i' || *p == 'I')
+            p++;
+    }
+    if (*p == 'B' || *p == 'b')
+        p++;
+    if (*p != '\0')
+        return 0;
+    *end = p;
+    return scale;
+}
+
 int bench_parse_bytes(const char *opt, const char *text, int64_t *out, char *err,
                       size_t err_len)
 {
-    errno = 0;
-    char *end = NULL;
-    double v = text && *text && !isspace((unsigned char)*text) ? strtod(text, &end) : NAN;
-    if (!end || end == text || errno != 0 || !isfinite(v) || v <= 0) {
-        snprintf(err, err_len, "%s: '%s' is not a size (e.g. 8G, 512M, 2GiB)", opt,
-                 text ? text : "");
-        return -1;
+    const char *t = text ? text : "";
+    size_t len = decimal_length(t);
+    char number[64];
+    const char *end = t + len;
+    double scale = len > 0 && len < sizeof number ? unit_scale(&end) : 0;
+    double bytes = 0;
+    if (scale > 0) {
+        memcpy(number, t, len);
+        number[len] = '\0';
+        bytes = strtod(number, NULL) * scale;
     }
-    double scale = 1;
-    const char *units = "KMGT";
-    const char *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
-    if (u) {
-        scale = ldexp(1.0, 10 * (int)(u - units + 1));
-        end++;
-        if (*end == 'i' || *end == 'I')
-            end++;
-    }
-    if (*end == 'B' || *end == 'b')
-        end++;
-    double bytes = v * scale;
-    if (*end != '\0' || bytes < 1 || bytes > 0x1p62) {
-        snprintf(err, err_len, "%s: '%s' is not a size (e.g. 8G, 512M, 2GiB)", opt, text);
+    if (scale == 0 || !(bytes >= 1 && bytes <= 0x1p62)) {
+        snprintf(err, err_len, "%s: '%s' is not a size (a decimal number with an optional unit: "
+                 "8G, 512M, 2GiB, 300000000)", opt, t);
         return -1;
     }
     *out = (int64_t)bytes;

@@ -178,8 +178,36 @@ static const cli_option *find_option(const cli_option *opts, size_t n_opts, cons
     return NULL;
 }
 
-int cli_parse_options(const char *command, int argc, char **argv, const cli_option *opts,
-                      size_t n_opts, char *err, size_t err_len)
+/* One occurrence of option o (argv[*i], value if any after it), which has not
+ * been seen before. Advances *i past a separate value. */
+static int take_option(const char *command, int argc, char **argv, int *i, const cli_option *o,
+                       const char *eq, char *err, size_t err_len)
+{
+    if (o->flag) {
+        if (eq) {
+            snprintf(err, err_len, "%s: --%s takes no value", command, o->name);
+            return -1;
+        }
+        *o->flag = 1;
+        return 0;
+    }
+    if (eq) {
+        *o->value = eq + 1;
+    } else if (*i + 1 < argc) {
+        *o->value = argv[++*i];
+    } else {
+        snprintf(err, err_len, "%s: --%s needs a value", command, o->name);
+        return -1;
+    }
+    if ((*o->value)[0] == '\0') {
+        snprintf(err, err_len, "%s: --%s needs a non-empty value", command, o->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_with_seen(const char *command, int argc, char **argv, const cli_option *opts,
+                           size_t n_opts, unsigned char *seen, char *err, size_t err_len)
 {
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
@@ -197,26 +225,28 @@ int cli_parse_options(const char *command, int argc, char **argv, const cli_opti
                      command, (int)name_len, name, command);
             return -1;
         }
-        if (o->flag) {
-            if (eq) {
-                snprintf(err, err_len, "%s: --%s takes no value", command, o->name);
-                return -1;
-            }
-            *o->flag = 1;
-            continue;
-        }
-        if (eq) {
-            *o->value = eq + 1;
-        } else if (i + 1 < argc) {
-            *o->value = argv[++i];
-        } else {
-            snprintf(err, err_len, "%s: --%s needs a value", command, o->name);
+        /* Which of two values the user meant is a guess either way: refuse. */
+        size_t k = (size_t)(o - opts);
+        if (seen[k]) {
+            snprintf(err, err_len, "%s: --%s is given twice (give it once)", command, o->name);
             return -1;
         }
-        if ((*o->value)[0] == '\0') {
-            snprintf(err, err_len, "%s: --%s needs a non-empty value", command, o->name);
+        seen[k] = 1;
+        if (take_option(command, argc, argv, &i, o, eq, err, err_len))
             return -1;
-        }
     }
     return 0;
+}
+
+int cli_parse_options(const char *command, int argc, char **argv, const cli_option *opts,
+                      size_t n_opts, char *err, size_t err_len)
+{
+    unsigned char *seen = calloc(n_opts ? n_opts : 1, 1);
+    if (!seen) {
+        snprintf(err, err_len, "%s: out of memory parsing the options", command);
+        return -1;
+    }
+    int rc = parse_with_seen(command, argc, argv, opts, n_opts, seen, err, err_len);
+    free(seen);
+    return rc;
 }

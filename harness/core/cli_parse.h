@@ -35,7 +35,8 @@ int cli_parse_i64_list(const char *opt, const char *text, int64_t min, int64_t m
 
 /* Long options "--name VALUE", "--name=VALUE" or a flag "--name". A value
  * option stores argv's string (not copied) in *value; a flag sets *flag = 1.
- * The last occurrence of a repeated option wins. */
+ * An option given twice (with the same or another value, or a flag
+ * repeated) is an error. */
 typedef struct cli_option {
     const char *name;       /* without the leading "--" */
     const char **value;     /* non-NULL for options that take a value */

@@ -1,6 +1,9 @@
 #include "run_record.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,11 +19,44 @@ int run_recording_open(run_recording *r, const char *db_opt, char *err, size_t e
         snprintf(err, err_len, "cannot create a mutex");
         return -1;
     }
+    struct stat st;
+    r->created = stat(results_location_path(db_opt), &st) != 0 && errno == ENOENT;
     if (results_location_open(db_opt, RESULTS_WRITE, &r->db, err, err_len)) {
         pthread_mutex_destroy(&r->lock);
         return -1;
     }
     return 0;
+}
+
+/* Runs in the database over r's connection; -1 when it cannot be read. */
+static int64_t count_runs(run_recording *r)
+{
+    sqlite3_stmt *st;
+    char err[256];
+    if (results_prepare(&r->db, "SELECT count(*) FROM runs", &st, err, sizeof err))
+        return -1;
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
+void run_recording_abandon(run_recording *r)
+{
+    /* Only a file this process created and that holds no run (another
+     * dtbench run may have begun recording into it meanwhile) is removed. */
+    int remove_it = r->created && r->run_id == 0 && r->db.db && count_runs(r) == 0;
+    char path[sizeof r->db.path + 8];
+    snprintf(path, sizeof path, "%s", r->db.path);
+    run_recording_close(r);
+    if (!remove_it)
+        return;
+    static const char *const suffixes[] = {"-wal", "-shm", ""};
+    size_t len = strlen(path);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(path + len, sizeof path - len, "%s", suffixes[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            fprintf(stderr, "dtbench: cannot remove %s: %s\n", path, strerror(errno));
+    }
 }
 
 int run_recording_begin(run_recording *r, const char *suite, const char *impl_name,

@@ -4,7 +4,7 @@
  * the run (status running) with the facts of run_env.h, record each case as
  * the run loop hands it over (run_config.observer, one transaction each),
  * and mark the run complete when every planned case was recorded, else
- * incomplete. SIGINT/SIGTERM in between: run_signals.h.
+ * incomplete. SIGINT/SIGTERM/SIGHUP in between: run_signals.h.
  *
  * A case that cannot be recorded (the database locked beyond the timeout,
  * a full disk) does not stop the run: it is reported once on stderr, the
@@ -33,12 +33,13 @@ typedef struct run_recording {
     char first_error[1024];
     run_signals *signals;
     run_env_facts env;
+    int created;                /* run_recording_open created the file */
 } run_recording;
 
 /* Opens (creating if need be) the database --db / $DTBENCH_DB / default. */
 int run_recording_open(run_recording *r, const char *db_opt, char *err, size_t err_len);
 
-/* Records the run's start and starts watching for SIGINT/SIGTERM. argc and
+/* Records the run's start and starts watching for SIGINT/SIGTERM/SIGHUP. argc and
  * argv: the arguments after "run" (for the command line). */
 int run_recording_begin(run_recording *r, const char *suite, const char *impl_name,
                         const char *impl_version, int argc, char **argv, char *err,
@@ -59,5 +60,10 @@ int run_recording_finish(run_recording *r, int n_planned, FILE *msg);
 
 /* Closes the database (after finish, or instead of begin). */
 void run_recording_close(run_recording *r);
+
+/* Closes the database of a run refused before it began (or whose begin
+ * failed), and removes the file when run_recording_open created it and it
+ * holds no run: a refused run leaves no empty database behind. */
+void run_recording_abandon(run_recording *r);
 
 #endif

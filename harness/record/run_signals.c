@@ -21,13 +21,18 @@
  * not (yet, any more) installed. */
 static volatile sig_atomic_t interrupt_fd = -1;
 
+/* The signals that end a run (a closed terminal's SIGHUP included), each
+ * handled alike. */
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define N_HANDLED (sizeof handled_signals / sizeof handled_signals[0])
+
 struct run_signals {
     run_signals_target t;
     int pipe_rd, pipe_wr;
     pthread_t thread;
     int thread_started;
-    struct sigaction old_int, old_term;
-    int have_int, have_term;
+    struct sigaction old[N_HANDLED]; /* valid where have[i] */
+    int have[N_HANDLED];
 };
 
 static void on_signal(int sig)
@@ -188,11 +193,12 @@ int run_signals_start(run_signals **out, const run_signals_target *target, char 
     }
     s->thread_started = 1;
     interrupt_fd = s->pipe_wr;
-    if (install(SIGINT, &s->old_int, &s->have_int) ||
-        install(SIGTERM, &s->old_term, &s->have_term)) {
-        snprintf(err, err_len, "sigaction: %s", strerror(errno));
-        run_signals_stop(s);
-        return -1;
+    for (size_t i = 0; i < N_HANDLED; i++) {
+        if (install(handled_signals[i], &s->old[i], &s->have[i])) {
+            snprintf(err, err_len, "sigaction: %s", strerror(errno));
+            run_signals_stop(s);
+            return -1;
+        }
     }
     *out = s;
     return 0;
@@ -202,10 +208,9 @@ void run_signals_stop(run_signals *s)
 {
     if (!s)
         return;
-    if (s->have_int)
-        sigaction(SIGINT, &s->old_int, NULL);
-    if (s->have_term)
-        sigaction(SIGTERM, &s->old_term, NULL);
+    for (size_t i = 0; i < N_HANDLED; i++)
+        if (s->have[i])
+            sigaction(handled_signals[i], &s->old[i], NULL);
     interrupt_fd = -1;
     if (s->pipe_wr >= 0)
         close(s->pipe_wr); /* the watcher reads end-of-file and returns */

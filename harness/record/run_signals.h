@@ -1,5 +1,5 @@
 /*
- * SIGINT and SIGTERM during `dtbench run`: the run is marked incomplete in
+ * SIGINT, SIGTERM and SIGHUP during `dtbench run`: the run is marked incomplete in
  * the results database, every case already committed stays, the rank world
  * in flight is killed, and dtbench then dies of the signal as it would have
  * (exit status 128 + signal for the shell).

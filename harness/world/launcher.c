@@ -53,11 +53,19 @@ static void child_exec(const char *file, char *const argv[], char *const envp[],
 
 /* argv[0] as execvp would find it, resolved before fork (execvp may
  * allocate, which is not safe in the child of a threaded process). */
+/* A file exec can run: a regular file with execute permission (a directory
+ * has X_OK too, and exec fails on it with EACCES). */
+static int is_executable_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
 int launch_find_executable(const char *name, char *out, size_t out_len)
 {
     if (strchr(name, '/')) {
         snprintf(out, out_len, "%s", name);
-        return access(out, X_OK) == 0 ? 0 : -1;
+        return is_executable_file(out) ? 0 : -1;
     }
     const char *path = getenv("PATH");
     if (!path || !*path)
@@ -65,7 +73,7 @@ int launch_find_executable(const char *name, char *out, size_t out_len)
     for (const char *p = path;;) {
         size_t len = strcspn(p, ":");
         int w = snprintf(out, out_len, "%.*s/%s", (int)len, len ? p : ".", name);
-        if (w > 0 && (size_t)w < out_len && access(out, X_OK) == 0)
+        if (w > 0 && (size_t)w < out_len && is_executable_file(out))
             return 0;
         if (p[len] == '\0')
             return -1;

@@ -46,7 +46,7 @@ int launch_run(char *const argv[], char *const env_set[], const char *log_path,
                double timeout_s, launch_result *out);
 
 /* The file execvp would run for `name` (searched in PATH unless it holds a
- * '/'), when it exists and is executable. */
+ * '/'), when it exists, is a regular file and is executable. */
 int launch_find_executable(const char *name, char *out, size_t out_len);
 
 /* "exited with status 3", "killed by signal 11 (SIGSEGV)",

@@ -1,12 +1,14 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "case_config.h"
 #include "cli_parse.h"
@@ -31,6 +33,54 @@ typedef struct worker_ctx {
     rank_result result;
     void *compute_scratch;     /* one get_compute_params call, or NULL */
 } worker_ctx;
+
+/* The worker's one piece of file-scope state: an atexit handler takes no
+ * argument. Armed (with the marker's path) from when the rank is known to
+ * when the worker is done, by worker_main only; while armed, a process exit
+ * leaves WORKER_EXITED_MARK. */
+static struct {
+    char path[4200];
+    volatile int armed;
+} early_exit;
+
+static void mark_early_exit(void)
+{
+    if (!early_exit.armed)
+        return;
+    int fd = open(early_exit.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Writes the empty marker file NAME_FMT (with the rank) in out_dir. */
+static int write_mark(const char *out_dir, const char *name_fmt, int rank, char *path,
+                      size_t len)
+{
+    char name[64];
+    snprintf(name, sizeof name, name_fmt, rank);
+    if (snprintf(path, len, "%s/%s", out_dir, name) >= (int)len)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    return fd >= 0 && close(fd) == 0 ? 0 : -1;
+}
+
+/* started-<rank> now, exited-<rank> if the process ends before disarm. */
+static int arm_markers(const worker_ctx *w, char *err, size_t err_len)
+{
+    char path[4200];
+    char exited[64];
+    snprintf(exited, sizeof exited, WORKER_EXITED_MARK, w->rank);
+    if (write_mark(w->out_dir, WORKER_STARTED_MARK, w->rank, path, sizeof path) ||
+        snprintf(early_exit.path, sizeof early_exit.path, "%s/%s", w->out_dir, exited) >=
+            (int)sizeof early_exit.path ||
+        atexit(mark_early_exit) != 0) {
+        snprintf(err, err_len, "cannot write the rank markers in %s: %s", w->out_dir,
+                 strerror(errno));
+        return -1;
+    }
+    early_exit.armed = 1;
+    return 0;
+}
 
 _Noreturn void worker_abort_world(const char *who, const char *out_dir, int rank,
                                   const char *text)
@@ -329,7 +379,7 @@ int worker_main(int argc, char **argv)
     if (provided < MPI_THREAD_FUNNELED)
         return fail(&w, "MPI does not provide MPI_THREAD_FUNNELED");
     if (parse_args(&w, argc, argv, err, sizeof err) != 0 ||
-        setup_world(&w, err, sizeof err) != 0)
+        arm_markers(&w, err, sizeof err) != 0 || setup_world(&w, err, sizeof err) != 0)
         return fail(&w, err);
     int rc = train(&w);
     if (rc != 0)
@@ -338,6 +388,7 @@ int worker_main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/rank-%d.bin", w.out_dir, w.rank);
     if (rank_file_write(path, &w.result, err, sizeof err) != 0)
         return fail(&w, err);
+    early_exit.armed = 0; /* finished: its rank file says so */
     rank_result_free(&w.result);
     if (MPI_Finalize() != MPI_SUCCESS) {
         fprintf(stderr, "dtbench worker rank %d: MPI_Finalize failed\n", w.rank);

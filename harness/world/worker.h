@@ -14,6 +14,15 @@
 
 #define WORKER_EXIT_PLUGIN_ERROR 3
 
+/* Markers a training worker leaves in --out beside its rank file, for the
+ * harness to say which rank did what when a world fails: started-<rank>
+ * once MPI has given it its rank; exited-<rank> when the process exits
+ * (exit(), a return from main of a library) before the worker finished,
+ * written by an atexit handler, so never by a rank killed by a signal
+ * (mpirun killing the others after one rank left, for instance). */
+#define WORKER_STARTED_MARK "started-%d"
+#define WORKER_EXITED_MARK "exited-%d"
+
 int worker_main(int argc, char **argv);
 
 /* Every worker command's way to fail: writes `message` (newlines made

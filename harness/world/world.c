@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rank_check.h"
+#include "worker.h"
 #include "cli_parse.h"
 
 #define LOG_TAIL_LINES 30
@@ -23,6 +25,17 @@ int world_env_init(world_env *env, char *err, size_t err_len)
     env->exe[n] = '\0';
     const char *tmp = getenv("TMPDIR");
     snprintf(env->tmp_root, sizeof env->tmp_root, "%s", tmp && *tmp ? tmp : "/tmp");
+    /* Every world gets a directory there: found unusable now, not per case. */
+    struct stat st;
+    const char *why = stat(env->tmp_root, &st) != 0 ? strerror(errno)
+                      : !S_ISDIR(st.st_mode)        ? "not a directory"
+                      : access(env->tmp_root, W_OK | X_OK) != 0 ? strerror(errno)
+                                                                : NULL;
+    if (why) {
+        snprintf(err, err_len, "%s %s is unusable for rank worlds' directories: %s",
+                 tmp && *tmp ? "TMPDIR" : "the temporary folder", env->tmp_root, why);
+        return -1;
+    }
     return 0;
 }
 
@@ -64,6 +77,20 @@ static int read_error_file(const char *dir, int max_rank, int *rank, char *msg, 
     return 0;
 }
 
+/* The first rank below max_rank whose marker NAME_FMT (worker.h) is in dir;
+ * -1 when none is. */
+static int first_marked_rank(const char *dir, const char *name_fmt, int max_rank)
+{
+    for (int r = 0; r < max_rank; r++) {
+        char name[64], path[PATH_MAX + 80];
+        snprintf(name, sizeof name, name_fmt, r);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (access(path, F_OK) == 0)
+            return r;
+    }
+    return -1;
+}
+
 /* Finds mpirun's "process rank R with PID P on node H exited on signal S"
  * or a sanitizer's SEGV report in the log. */
 static int scan_log(const char *log_path, int *rank, int *sig, int *sanitizer)
@@ -87,6 +114,24 @@ static int scan_log(const char *log_path, int *rank, int *sig, int *sanitizer)
     return found;
 }
 
+/* A training world with rank missing_rank's file absent, no error file and
+ * no signal in the log: the rank that exit()ed first if one did (the
+ * others, killed by mpirun then, leave no marker), else "no rank started"
+ * when none got as far as its rank, else the first missing rank. */
+static void missing_reason(const char *dir, const char *how, int missing_rank, char *reason,
+                           size_t len)
+{
+    int exited = first_marked_rank(dir, WORKER_EXITED_MARK, DTB_NP_MAX);
+    if (exited >= 0)
+        snprintf(reason, len, "rank %d exited before finishing (it called exit; no rank "
+                 "file; mpirun %s)", exited, how);
+    else if (first_marked_rank(dir, WORKER_STARTED_MARK, DTB_NP_MAX) < 0)
+        snprintf(reason, len, "no rank started (mpirun %s)", how);
+    else
+        snprintf(reason, len, "rank %d exited before finishing (no rank file; mpirun %s)",
+                 missing_rank, how);
+}
+
 void world_failure_reason(const launch_result *launch, double timeout_s, const char *dir,
                           const char *log_path, int missing_rank, char *reason, size_t len)
 {
@@ -104,8 +149,7 @@ void world_failure_reason(const launch_result *launch, double timeout_s, const c
         snprintf(reason, len, "rank %d killed by signal 11 (SIGSEGV, caught by AddressSanitizer)",
                  missing_rank);
     } else if (missing_rank >= 0) {
-        snprintf(reason, len, "rank %d exited before finishing (no rank file; mpirun %s)",
-                 missing_rank, how);
+        missing_reason(dir, how, missing_rank, reason, len);
     } else {
         snprintf(reason, len, "every rank finished but mpirun %s", how);
     }

@@ -34,7 +34,8 @@ typedef struct world_outcome {
     char dir[PATH_MAX];        /* the kept directory, "" when removed */
 } world_outcome;
 
-/* Fills env->exe and env->tmp_root. */
+/* Fills env->exe and env->tmp_root ($TMPDIR, else /tmp), which must be a
+ * directory this process can create directories in; -1 with one line. */
 int world_env_init(world_env *env, char *err, size_t err_len);
 
 /* Runs plugin_path over np ranks for cfg. Always fills out (free it with
@@ -53,8 +54,10 @@ int world_launch(const world_env *env, int np, const strvec *args, world_outcome
 void world_dir_done(const world_env *env, world_outcome *out);
 
 /* Why a world that left rank files missing failed, from its artefacts: the
- * launcher's result, error-<r>.txt files, and mpirun's or a sanitizer's
- * report in the log. `missing_rank` is the first rank without a valid file. */
+ * launcher's result, error-<r>.txt files, mpirun's or a sanitizer's report
+ * in the log, and for a training world (`missing_rank` >= 0, the first rank
+ * without a valid file) the worker's markers (worker.h): the rank that
+ * exit()ed, else "no rank started" when none reached its rank. */
 void world_failure_reason(const launch_result *launch, double timeout_s, const char *dir,
                           const char *log_path, int missing_rank, char *reason, size_t len);
 

@@ -97,11 +97,14 @@ grep -q "^dtbench: --sizes: 'lots' is not a size" bad.txt || fail "bad sizes mes
 [ $? -eq 2 ] && grep -q "\-\-impl does not apply to the comm suite" bad.txt || fail "--impl on comm: $(cat bad.txt)"
 
 # ---- a world that fails -----------------------------------------------------------
-# fake_mpirun NAME BODY: a wrapper; $OUT is the world's directory (the last argument)
+# fake_mpirun NAME BODY: a wrapper; $OUT is the world's directory (the last
+# argument). dtbench's up-front probe world (worker-probe) goes to the real
+# mpirun: these wrappers fail the comm world, not the launcher.
 fake_mpirun() {
     cat >"$1" <<SH
 #!/usr/bin/env bash
 OUT=\${@: -1}
+case " \$* " in *" worker-probe "*) exec "$REAL_MPIRUN" "\$@" ;; esac
 $2
 SH
     chmod +x "$1"
@@ -116,6 +119,16 @@ expect_failure() { # WRAPPER TAP_PATTERN DIAG_PATTERN
     grep -q "Parse errors" "$1.prove" && fail "$1: prove parse errors"
     [ "$(grep -c '^ok\|^not ok' "$1.tap")" -eq $((2 * N_CASES)) ] || fail "$1: not every case reported"
 }
+# a launcher that cannot start even the probe world: bad input, nothing run
+printf '#!/bin/sh\necho "mpirun: deliberately failing" >&2\nexit 1\n' >"$TMP/broken"
+chmod +x "$TMP/broken"
+"$D" run --suite comm --np 2 "${SIZES[@]}" --db broken.db --mpirun "$TMP/broken" 2>broken.err >broken.tap
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <broken.err)" -eq 1 ] &&
+    grep -q "cannot start a rank world: a one-rank probe exited with status 1: mpirun: deliberately failing" broken.err ||
+    fail "broken launcher: exit $rc: $(cat broken.err)"
+[ ! -e broken.db ] && [ ! -s broken.tap ] || fail "broken launcher: something was recorded or written"
+
 fake_mpirun exits1 'echo "mpirun: deliberately failing" >&2; exit 1'
 expect_failure exits1 "^not ok 1 - dtbench allreduce 1 KiB np=2: completed" "exited with status 1"
 grep -q "^ok 2 - dtbench allreduce 1 KiB np=2: results correct # SKIP the comm world did not complete" exits1.tap ||

@@ -22,7 +22,8 @@ static void test_parse_bytes(void)
         int64_t bytes;
     } good[] = {{"8G", 8ll << 30},       {"512M", 512ll << 20}, {"2GiB", 2ll << 30},
                 {"1.5G", 3ll << 29},     {"300000000", 300000000}, {"64k", 64ll << 10},
-                {"1T", 1ll << 40},       {"100B", 100},           {"2gib", 2ll << 30}};
+                {"1T", 1ll << 40},       {"100B", 100},           {"2gib", 2ll << 30},
+                {".5K", 512},            {"08G", 8ll << 30},      {"3.M", 3ll << 20}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         int64_t v = -1;
         char err[128];
@@ -30,7 +31,8 @@ static void test_parse_bytes(void)
         CHECK(v == good[i].bytes);
     }
     static const char *const bad[] = {"", "G", "8Q", "-1G", "0", "8 G", " 8G", "8GG", "nan",
-                                      "inf", "1e30", "0.1", "8GiBs"};
+                                      "inf", "1e30", "0.1", "8GiBs", "0x10G", "0x10",
+                                      "1e3", "1e3M", "+8G", "1..5G", ".G", "8iB", "8G "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t v = 7;
         char err[128] = "";

@@ -6,6 +6,10 @@ set -u
 DTBENCH=$1 BAD=$2 GOOD=$3
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-cli-XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
+# a command that should have been refused and runs writes its database
+# here, and the directories of its worlds under it
+cd "$TMP" || exit 1
+mkdir "$TMP/worlds" && export TMPDIR="$TMP/worlds" || exit 1
 failures=0
 
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -71,6 +75,55 @@ expect_bad "help: unknown command 'bogus'" help bogus
 expect_bad "list: unknown option '--bogus'" list --bogus
 expect_bad "mpirun '/nonexistent/mpirun' not found" run --suite ddp --impl "$GOOD" --mpirun /nonexistent/mpirun
 expect_bad "--tap: cannot write /nonexistent/dir/out.tap" run --suite ddp --impl "$GOOD" --tap /nonexistent/dir/out.tap
+
+
+# An option given twice is refused by every command, whatever the values
+# (issue #17: `run --suite nosuch --suite ddp` used to run ddp).
+expect_bad "run: --suite is given twice" run --suite nosuch --suite ddp
+expect_bad "run: --np is given twice" run --suite ddp --np 1 --np=2
+expect_bad "run: --keep is given twice" run --suite ddp --keep --keep
+expect_bad "list: --suite is given twice" list --suite ddp --suite zero1
+expect_bad "runs: --limit is given twice" runs --limit 1 --limit 2 --db "$TMP/none.db"
+expect_bad "show: --db is given twice" show 1 --db "$TMP/a.db" --db "$TMP/b.db"
+expect_bad "export: --out is given twice" export --format csv --out a.csv --out b.csv
+expect_bad "report: --out is given twice" report --out "$TMP/r1" --out "$TMP/r2"
+expect_bad "trajectory: --model is given twice" trajectory --model mlp-odd --model mlp-odd
+[ ! -e "$TMP/none.db" ] && [ ! -e "$TMP/r1" ] || fail "a refused command created a file"
+
+# Byte sizes are decimal numbers with an optional unit: never hex.
+expect_bad "--mem-budget: '0x10G' is not a size" run --suite memory --mem-budget 0x10G
+expect_bad "--mem-budget: '1e3M' is not a size" run --suite memory --mem-budget 1e3M
+expect_bad "--sizes: '0x400' is not a size" run --suite comm --sizes 0x400
+
+# --hostfile: what is wrong with it, before anything runs.
+expect_bad "--hostfile: $TMP is a directory" run --suite ddp --impl "$GOOD" --hostfile "$TMP"
+expect_bad "--hostfile: $TMP/nohosts does not exist" run --suite ddp --impl "$GOOD" --hostfile "$TMP/nohosts"
+: >"$TMP/empty.hosts"
+expect_bad "--hostfile: $TMP/empty.hosts names no host" run --suite ddp --impl "$GOOD" --hostfile "$TMP/empty.hosts"
+printf '# only a comment\n\n   \n' >"$TMP/comment.hosts"
+expect_bad "names no host" run --suite ddp --impl "$GOOD" --hostfile "$TMP/comment.hosts"
+# a regular file whose read fails (EIO at address 0): root can read any
+# permission-protected file, so this is how the test reaches a read error
+expect_bad "--hostfile: cannot read /proc/self/mem" run --suite ddp --impl "$GOOD" --hostfile /proc/self/mem
+
+# help takes one command: an extra argument is named as such.
+expect_bad "help: unexpected extra argument 'extra'" help run extra
+expect_bad "help: unexpected extra argument 'b'" help a b
+
+# An unusable environment is found before the first case: exit 2, one line,
+# nothing recorded, no database file left behind (the default one would be
+# ./dtbench-results.db, here in $TMP).
+rm -f dtbench-results.db
+expect_bad "mpirun '$TMP' is a directory" run --suite ddp --impl "$GOOD" --mpirun "$TMP"
+expect_bad "mpirun /bin/true cannot start a rank world: a one-rank probe exited 0 without running dtbench" \
+    run --suite ddp --impl "$GOOD" --mpirun /bin/true
+expect_bad "--tap: cannot write $TMP: Is a directory" run --suite ddp --impl "$GOOD" --tap "$TMP"
+TMPDIR=$TMP/missing expect_bad "TMPDIR $TMP/missing is unusable" run --suite ddp --impl "$GOOD"
+expect_bad "--sizes: 3 bytes is less than one fp32 element per rank" run --suite comm --sizes 3
+expect_bad "--sizes: 4 bytes is less than one fp32 element per rank (8 bytes at np=2)" \
+    run --suite comm --np 2,4 --sizes 1K,4
+[ ! -e dtbench-results.db ] || fail "a refused run left dtbench-results.db behind"
+[ ! -e "$TMP/missing" ] || fail "a refused run created TMPDIR"
 
 [ $failures -eq 0 ] && echo "cli.sh: all checks passed"
 [ $failures -eq 0 ]

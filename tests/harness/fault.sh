@@ -5,9 +5,10 @@
 # covering every case, and no rank process left behind. The fault plugins
 # are fp32 only, so each bf16-mixed case is one skipped "completed" point
 # naming the missing capability (and never launched).
-# usage: fault.sh DTBENCH PLUGIN EXPECTED_REASON
+# With NP2_REASON, every np=2 case's reason also says that (which rank).
+# usage: fault.sh DTBENCH PLUGIN EXPECTED_REASON [NP2_REASON]
 set -u
-DTBENCH=$1 PLUGIN=$2 REASON=$3
+DTBENCH=$1 PLUGIN=$2 REASON=$3 NP2_REASON=${4:-}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-fault-XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 failures=0
@@ -48,6 +49,12 @@ s=$(grep -c "^ok [0-9]* - .* bf16 np=.*: completed # SKIP .* lacks capability bf
 [ "$(grep -c "^  message: \".*$REASON" "$TMP/out.tap")" -eq "$n" ] ||
     fail "want $n messages naming '$REASON'"
 [ "$(grep -c '^  reproduce: "' "$TMP/out.tap")" -eq "$n" ] || fail "want $n reproduce lines"
+if [ -n "$NP2_REASON" ]; then
+    n2=$(grep -c '^not ok [0-9]* - .* np=2 .*: completed$' "$TMP/out.tap")
+    got=$(grep -A3 '^not ok [0-9]* - .* np=2 .*: completed$' "$TMP/out.tap" |
+          grep -cF -- "$NP2_REASON")
+    [ "$got" -eq "$n2" ] || fail "want $n2 np=2 messages naming '$NP2_REASON', got $got"
+fi
 t=$((n + s))
 [ "$(tail -n 1 "$TMP/out.tap")" = "1..$t" ] || fail "the plan does not close the stream with 1..$t"
 grep -q "$t cases, $t test points: 0 passed, $n failed, $s skipped" "$TMP/err" ||

@@ -5,6 +5,9 @@
  *   2 hang:  sleeps forever in train_step
  *   3 exits: calls exit(0) in train_step
  *   4 fails: reports an error through the host API from train_step on every rank
+ *   5 exits1: calls exit(0) in train_step on rank 1 (rank 0 in a world of one)
+ *      while the other ranks wait forever, as in a collective rank 1 never
+ *      joins: mpirun ends them, and the reason must name rank 1
  * Their capabilities are valid for the ddp suite, so only running them
  * reveals the fault. Other ranks train nothing and report a fixed loss.
  */
@@ -49,6 +52,11 @@ static int train_step(dtb_state *s, int64_t step, dtb_step_report *r)
 #elif FAULT_KIND == 3
     (void)s;
     exit(0);
+#elif FAULT_KIND == 5
+    if (s->rank == (s->world_size > 1 ? 1 : 0))
+        exit(0);
+    for (;;)
+        sleep(1000);
 #else
     s->host->error(s->host->ctx, "deliberate failure\nsecond line");
     return 1;

@@ -88,6 +88,16 @@ static void test_options(void)
     CHECK(cli_parse_options("run", 1, argv5, opts, 3, err, sizeof err) != 0);
     char *argv6[] = {"--suite="};
     CHECK(cli_parse_options("run", 1, argv6, opts, 3, err, sizeof err) != 0);
+    /* A repeated option is refused whatever the forms and values. */
+    char *argv7[] = {"--suite", "nosuch", "--suite", "ddp"};
+    CHECK(cli_parse_options("run", 4, argv7, opts, 3, err, sizeof err) != 0);
+    CHECK(strcmp(err, "run: --suite is given twice (give it once)") == 0);
+    char *argv8[] = {"--np=1", "--suite", "ddp", "--np", "1"};
+    CHECK(cli_parse_options("run", 5, argv8, opts, 3, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "--np is given twice");
+    char *argv9[] = {"--keep", "--keep"};
+    CHECK(cli_parse_options("run", 2, argv9, opts, 3, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "--keep is given twice");
 }
 
 int main(void)

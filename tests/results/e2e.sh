@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end over the results database: `dtbench run` records (default file,
 # --db, DTBENCH_DB), then runs/show/compare/gate/tag/export; a run killed by
-# SIGTERM or SIGKILL is incomplete with its finished cases kept; bad input
+# SIGTERM, SIGHUP or SIGKILL is incomplete with its finished cases kept; bad input
 # is one line on stderr, exit 2, and leaves every existing file as it was.
 # usage: e2e.sh DTBENCH
 set -u
@@ -167,6 +167,19 @@ if [ $have_sqlite3 -eq 1 ]; then
     [ "$kept" -ge 2 ] && [ "$kept" -lt "$cases" ] || fail "SIGTERM run kept $kept cases"
     [ "$(sqlite3 term.db "SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM checks k WHERE k.case_id = c.id)")" = 0 ] ||
         fail "SIGTERM run left a case without its checks"
+
+    # SIGHUP (the terminal closed) is handled as SIGTERM: marked, kept, said
+    "$D" run "${SMALL[@]}" --db hup.db >/dev/null 2>hup.err &
+    pid=$!
+    wait_cases hup.db 1 || fail "SIGHUP run: no case recorded in 30 s"
+    kill -HUP $pid
+    wait $pid
+    rc=$?
+    [ $rc -eq 129 ] || fail "SIGHUP run: exit $rc, want 129 (killed by SIGHUP): $(cat hup.err)"
+    [ "$(wc -l <hup.err)" -eq 1 ] && grep -q "^dtbench: interrupted by SIGHUP: run 1 marked incomplete, its [0-9]* finished cases\? kept in hup.db$" hup.err ||
+        fail "SIGHUP run says: $(cat hup.err)"
+    [ "$(sqlite3 hup.db "SELECT status FROM runs WHERE id = 1")" = incomplete ] ||
+        fail "SIGHUP run not marked incomplete"
 
     "$D" run "${SMALL[@]}" --db kill.db >/dev/null 2>&1 &
     pid=$!
