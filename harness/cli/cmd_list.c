@@ -16,6 +16,7 @@
 #include "model.h"
 #include "plan.h"
 #include "plugin_loader.h"
+#include "plugin_probe.h"
 #include "registry.h"
 #include "suite_recipe.h"
 
@@ -115,18 +116,17 @@ static void list_one(FILE *f, const char *dir, const char *file)
 {
     char path[PATH_MAX], err[1024], caps[256];
     int w = snprintf(path, sizeof path, "%s/%s", dir, file);
-    dtb_loaded_plugin p;
+    plugin_probe p; /* loaded in a child: a plugin that crashes or exits is refused */
     if (w < 0 || (size_t)w >= sizeof path) {
         fprintf(f, "  %-22s refused: path too long\n", file);
         return;
     }
-    if (plugin_load(path, 0, &p, err, sizeof err) != 0) {
+    if (plugin_probe_vet(path, 0, &p, err, sizeof err) != 0) {
         fprintf(f, "  %-22s refused: %s\n", file, err);
         return;
     }
-    caps_summary(p.table->caps, caps, sizeof caps);
-    fprintf(f, "  %-22s %-10s %-36s %s\n", p.table->name, p.table->version, caps,
-            p.table->description ? p.table->description : "");
+    caps_summary(p.caps, caps, sizeof caps);
+    fprintf(f, "  %-22s %-10s %-36s %s\n", p.name, p.version, caps, p.description);
 }
 
 static void list_impls(FILE *f, const char *dir)

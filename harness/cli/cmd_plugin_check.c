@@ -127,15 +127,15 @@ static void observe_case(void *ctx, const case_result *r)
     fflush(pr->out);
 }
 
-/* The fp32 baseline the references come from: ours, vetted in this process. */
+/* The fp32 baseline the references come from: ours, vetted in a child. */
 static int load_baseline(const char *plugins_dir, char *path, size_t path_len, char *err,
                          size_t err_len)
 {
     char why[1024];
-    dtb_loaded_plugin p;
+    plugin_probe p;
     if (plugin_resolve("baseline", plugins_dir, path, path_len, why, sizeof why) != 0 ||
-        plugin_load(path, DTB_CAP_SINGLE_DEVICE | DTB_CASE_BASE_CAPS | DTB_CAP_FP32, &p, why,
-                    sizeof why) != 0) {
+        plugin_probe_vet(path, DTB_CAP_SINGLE_DEVICE | DTB_CASE_BASE_CAPS | DTB_CAP_FP32, &p,
+                         why, sizeof why) != 0) {
         snprintf(err, err_len, "the fp32 baseline plugin is unusable: %s", why);
         return -1;
     }

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "plan.h"
 #include "plugin_loader.h"
+#include "plugin_probe.h"
 #include "registry.h"
 #include "run.h"
 #include "run_args.h"
@@ -117,12 +118,12 @@ static int load_baseline(const dtb_suite *suite, const char *plugins_dir, char *
                          size_t path_len, char *err, size_t err_len)
 {
     char why[1024];
-    dtb_loaded_plugin p;
+    plugin_probe p;
     uint64_t caps = DTB_CAP_SINGLE_DEVICE | DTB_CASE_BASE_CAPS | DTB_CAP_FP32;
     for (int o = 0; o < suite->n_recipes; o++)
         caps |= recipe_caps(&suite->recipes[o]);
     if (plugin_resolve("baseline", plugins_dir, path, path_len, why, sizeof why) != 0 ||
-        plugin_load(path, caps, &p, why, sizeof why) != 0) {
+        plugin_probe_vet(path, caps, &p, why, sizeof why) != 0) {
         snprintf(err, err_len, "the fp32 baseline plugin is unusable: %s", why);
         return -1;
     }
@@ -189,13 +190,13 @@ int cmd_run(int argc, char **argv)
 
     char plugins_dir[PATH_MAX], impl_path[PATH_MAX], baseline_path[PATH_MAX];
     char mpirun[PATH_MAX];
-    dtb_loaded_plugin impl;
+    plugin_probe impl; /* vetted in a child: this process never runs plugin code */
     const char *impl_arg = a.impl ? a.impl : suite->default_impl;
     run_config rc;
     memset(&rc, 0, sizeof rc);
     if (plugin_dir(plugins_dir, sizeof plugins_dir, err, sizeof err) ||
         plugin_resolve(impl_arg, plugins_dir, impl_path, sizeof impl_path, err, sizeof err) ||
-        plugin_load(impl_path, plan_required_caps(suite), &impl, err, sizeof err) ||
+        plugin_probe_vet(impl_path, plan_required_caps(suite), &impl, err, sizeof err) ||
         load_baseline(suite, plugins_dir, baseline_path, sizeof baseline_path, err,
                       sizeof err) ||
         run_args_setup_env(&a, &rc.env, mpirun, sizeof mpirun, err, sizeof err))
@@ -225,7 +226,7 @@ int cmd_run(int argc, char **argv)
         free(cases);
         return bad(err);
     }
-    if (run_recording_begin(&rec, suite->name, impl.table->name, impl.table->version, argc,
+    if (run_recording_begin(&rec, suite->name, impl.name, impl.version, argc,
                             argv, err, sizeof err)) {
         run_recording_abandon(&rec);
         if (tap != stdout)
@@ -240,7 +241,9 @@ int cmd_run(int argc, char **argv)
     rc.cases = cases;
     rc.n_cases = n_cases;
     rc.impl_path = impl_path;
-    rc.impl_name = impl.table->name;
+    rc.impl_name = impl.name;
+    rc.impl_caps_known = 1;
+    rc.impl_caps = impl.caps;
     rc.baseline_path = baseline_path;
     rc.tap = tap;
     rc.observer = run_recording_observe;

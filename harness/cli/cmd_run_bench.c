@@ -14,6 +14,7 @@
 #include "cli_parse.h"
 #include "commands.h"
 #include "plugin_loader.h"
+#include "plugin_probe.h"
 #include "cmd_run_bench.h"
 #include "run_record.h"
 #include "world_probe.h"
@@ -80,16 +81,16 @@ static int load_impl_names(const dtb_suite *suite, const run_args *a, const char
     uint64_t need = suite->required_caps | DTB_CASE_BASE_CAPS;
     for (int i = 0; i < n; i++) {
         bench_impl *b = &o->impls[i];
-        dtb_loaded_plugin p;
+        plugin_probe p;
         char why[1024];
         if (plugin_resolve(names[i], plugins_dir, b->path, sizeof b->path, why, sizeof why) ||
-            plugin_load(b->path, need, &p, why, sizeof why)) {
+            plugin_probe_vet(b->path, need, &p, why, sizeof why)) {
             snprintf(err, err_len, "--impl: %s", why);
             return -1;
         }
-        snprintf(b->name, sizeof b->name, "%s", p.table->name);
-        snprintf(b->version, sizeof b->version, "%s", p.table->version ? p.table->version : "");
-        b->caps = p.table->caps;
+        snprintf(b->name, sizeof b->name, "%.63s", p.name);
+        snprintf(b->version, sizeof b->version, "%.63s", p.version);
+        b->caps = p.caps;
         b->stage = impl_stage(b->caps);
         for (int j = 0; j < i; j++) {
             if (strcmp(o->impls[j].name, b->name) == 0) {
@@ -319,7 +320,7 @@ int cmd_run_bench(const dtb_suite *suite, const run_args *a, int argc, char **ar
         return bad("out of memory");
     ctx->suite = suite;
     char plugins_dir[PATH_MAX], mpirun[PATH_MAX], why[1024];
-    dtb_loaded_plugin base;
+    plugin_probe base;
     int rc = EXIT_BAD_INPUT;
     if (parse_options(suite, a, &ctx->opt, err, sizeof err) ||
         plugin_dir(plugins_dir, sizeof plugins_dir, err, sizeof err) ||
@@ -331,8 +332,8 @@ int cmd_run_bench(const dtb_suite *suite, const run_args *a, int argc, char **ar
     }
     if (plugin_resolve("baseline", plugins_dir, ctx->opt.baseline_path,
                        sizeof ctx->opt.baseline_path, why, sizeof why) ||
-        plugin_load(ctx->opt.baseline_path, DTB_CAP_SINGLE_DEVICE | DTB_CASE_BASE_CAPS, &base, why,
-                    sizeof why)) {
+        plugin_probe_vet(ctx->opt.baseline_path, DTB_CAP_SINGLE_DEVICE | DTB_CASE_BASE_CAPS,
+                         &base, why, sizeof why)) {
         snprintf(err, sizeof err, "the single-device baseline plugin is unusable: %s", why);
         free(ctx);
         return bad(err);

@@ -216,6 +216,18 @@ int plugin_is_ours(const char *path, const char *plugins_dir)
            strchr(path + n + 1, '/') == NULL;
 }
 
+int plugin_caps_require(const char *name, const char *path, uint64_t caps,
+                        uint64_t required_caps, char *err, size_t err_len)
+{
+    const uint64_t lacking = required_caps & ~caps;
+    if (!lacking)
+        return 0;
+    char names[256];
+    plugin_caps_format(lacking, names, sizeof names);
+    snprintf(err, err_len, "plugin '%s' (%s) lacks capability %s", name, path, names);
+    return -1;
+}
+
 int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out, char *err,
                 size_t err_len)
 {
@@ -275,13 +287,8 @@ int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out
         snprintf(err, err_len, "%s: plugin table is missing %s", path, missing);
         return -1;
     }
-    uint64_t lacking = required_caps & ~t->caps;
-    if (lacking) {
-        char names[256];
-        plugin_caps_format(lacking, names, sizeof names);
-        snprintf(err, err_len, "plugin '%s' (%s) lacks capability %s", t->name, path, names);
+    if (plugin_caps_require(t->name, path, t->caps, required_caps, err, err_len) != 0)
         return -1;
-    }
     out->table = t;
     out->handle = handle;
     snprintf(out->path, sizeof out->path, "%s", path);

@@ -62,6 +62,12 @@ int plugin_resolve(const char *impl, const char *plugins_dir, char *path, size_t
  * own plugins: a file directly in plugins_dir. */
 int plugin_is_ours(const char *path, const char *plugins_dir);
 
+/* The refusal of a plugin named `name` at `path` whose caps lack some of
+ * required_caps: "plugin 'x' (path) lacks capability a,b". 0 when none is
+ * lacking, else -1 with that line in err. */
+int plugin_caps_require(const char *name, const char *path, uint64_t caps,
+                        uint64_t required_caps, char *err, size_t err_len);
+
 /* dlopen(RTLD_NOW | RTLD_LOCAL) the file at `path` and vet it as above. */
 int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out, char *err,
                 size_t err_len);

@@ -243,3 +243,11 @@ int plugin_probe_load(const char *path, double timeout_s, plugin_probe *out, cha
     }
     return -1;
 }
+
+int plugin_probe_vet(const char *path, uint64_t required_caps, plugin_probe *out, char *err,
+                     size_t err_len)
+{
+    if (plugin_probe_load(path, PLUGIN_PROBE_TIMEOUT_S, out, err, err_len) != 0)
+        return -1;
+    return plugin_caps_require(out->name, path, out->caps, required_caps, err, err_len);
+}

@@ -44,4 +44,12 @@ typedef struct plugin_probe {
 int plugin_probe_load(const char *path, double timeout_s, plugin_probe *out, char *err,
                       size_t err_len);
 
+/* plugin_probe_load, then the capability check of plugin_load: the
+ * plugin's caps must include required_caps (the same one-line refusal).
+ * What the commands use to vet a plugin before any case: the harness
+ * process never runs plugin code. */
+#define PLUGIN_PROBE_TIMEOUT_S 10.0
+int plugin_probe_vet(const char *path, uint64_t required_caps, plugin_probe *out, char *err,
+                     size_t err_len);
+
 #endif

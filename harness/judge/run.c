@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "plugin_loader.h"
+#include "plugin_probe.h"
 #include "references.h"
 #include "tap.h"
 
@@ -141,11 +142,11 @@ static uint64_t impl_caps_of(const run_config *cfg)
 {
     if (cfg->impl_caps_known)
         return cfg->impl_caps;
-    dtb_loaded_plugin p;
+    plugin_probe p;
     char err[512];
-    if (plugin_load(cfg->impl_path, 0, &p, err, sizeof err) != 0)
+    if (plugin_probe_vet(cfg->impl_path, 0, &p, err, sizeof err) != 0)
         return ~0ull;
-    return p.table->caps;
+    return p.caps;
 }
 
 void run_suite(const run_config *cfg, run_summary *s)

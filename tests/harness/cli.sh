@@ -71,6 +71,13 @@ expect_bad "built for plugin ABI 3, this dtbench speaks ABI 2" run --suite ddp -
 expect_bad "built for plugin ABI 1; this dtbench speaks ABI 2" run --suite ddp --impl "$BAD/abi-v1.so"
 expect_bad "missing function get_params" run --suite ddp --impl "$BAD/null-function.so"
 expect_bad "lacks capability ddp" run --suite ddp --impl "$BAD/no-ddp-cap.so"
+# The entry function runs in a child, never in dtbench: a crash or an exit(0)
+# there is one line and exit 2, not dtbench dying (139) or exiting 0.
+expect_bad "entry-exit.so ended the process while loading: exit(0) called" \
+    run --suite ddp --impl "$BAD/entry-exit.so"
+expect_bad "entry-segv.so" run --suite ddp --impl "$BAD/entry-segv.so"
+expect_bad "entry-exit.so ended the process while loading" \
+    run --suite throughput --impl "$BAD/entry-exit.so"
 expect_bad "help: unknown command 'bogus'" help bogus
 expect_bad "list: unknown option '--bogus'" list --bogus
 expect_bad "mpirun '/nonexistent/mpirun' not found" run --suite ddp --impl "$GOOD" --mpirun /nonexistent/mpirun
@@ -124,6 +131,20 @@ expect_bad "--sizes: 4 bytes is less than one fp32 element per rank (8 bytes at 
     run --suite comm --np 2,4 --sizes 1K,4
 [ ! -e dtbench-results.db ] || fail "a refused run left dtbench-results.db behind"
 [ ! -e "$TMP/missing" ] || fail "a refused run created TMPDIR"
+
+# `list` loads every plugin of its folder in a child: a plugin whose entry
+# exits or crashes is one "refused" line, and the listing goes on to the end.
+mkdir "$TMP/bin" "$TMP/bin/plugins"
+cp "$DTBENCH" "$TMP/bin/dtbench"
+cp "$GOOD" "$TMP/bin/plugins/zz-good.so"
+cp "$BAD/entry-exit.so" "$BAD/entry-segv.so" "$TMP/bin/plugins/"
+"$TMP/bin/dtbench" list >"$TMP/list" 2>"$TMP/list.err"; rc=$?
+[ $rc -eq 0 ] || fail "list over hostile plugins: exit $rc, want 0: $(cat "$TMP/list.err")"
+grep -q "entry-exit.so .*refused: .*ended the process while loading" "$TMP/list" ||
+    fail "list: entry-exit.so not refused: $(cat "$TMP/list")"
+grep -q "entry-segv.so .*refused: " "$TMP/list" || fail "list: entry-segv.so not refused"
+grep -q "^  ddp  " "$TMP/list" || fail "list: the suites after the plugins are missing"
+[ "$(grep -c 'refused' "$TMP/list")" -eq 2 ] || fail "list: the good plugin was refused: $(cat "$TMP/list")"
 
 [ $failures -eq 0 ] && echo "cli.sh: all checks passed"
 [ $failures -eq 0 ]
