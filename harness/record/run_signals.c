@@ -14,6 +14,7 @@
 #include "launcher.h"
 #include "results_db.h"
 #include "results_record.h"
+#include "world.h"
 
 /* The one piece of file-scope state: a signal handler can reach nothing
  * else. It holds the pipe's write end while the handlers are installed and
@@ -110,6 +111,7 @@ static void *watch(void *arg)
         nanosleep(&grace, NULL);
         kill_child_groups(SIGKILL);
     }
+    world_interrupted();
     char buf[32];
     const char *name = launch_signal_name(sig, buf, sizeof buf);
     if (marked)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "strays.h"
 
 static void sleep_ms(long ms)
 {
@@ -33,9 +35,13 @@ static void sleep_ms(long ms)
 
 /* In the child, after fork: only async-signal-safe calls until exec. */
 static void child_exec(const char *file, char *const argv[], char *const envp[], int log_fd,
-                       int err_pipe)
+                       int err_pipe, pid_t parent)
 {
     setpgid(0, 0);
+    /* Dies with dtbench, however dtbench ends (SIGKILL included): a world
+     * never outlives its run. The parent may already be gone. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(127);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) {
         dup2(devnull, STDIN_FILENO);
@@ -125,11 +131,17 @@ static int leader_finished(pid_t pid)
 }
 
 /* Polls until the leader finishes or `deadline` (monotonic seconds) passes. */
-static int wait_until(pid_t pid, double deadline)
+/* Waits for pid until the deadline (0: none). Every STRAY_POLL polls, kills
+ * the processes this process adopted meanwhile (strays.h), counting them in
+ * *strays. */
+#define STRAY_POLL 50
+static int wait_until(pid_t pid, double deadline, int *strays)
 {
-    while (!leader_finished(pid)) {
+    for (int polls = 1; !leader_finished(pid); polls++) {
         if (deadline > 0 && monotonic_seconds() >= deadline)
             return 0;
+        if (polls % STRAY_POLL == 0)
+            *strays += strays_reap(pid);
         sleep_ms(10);
     }
     return 1;
@@ -181,6 +193,7 @@ static int launch_forked(const char *file, char *const argv[], char *const envp[
     fflush(stdout);
     fflush(stderr);
     double start = monotonic_seconds();
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(out->error, sizeof out->error, "fork: %s", strerror(errno));
@@ -193,7 +206,7 @@ static int launch_forked(const char *file, char *const argv[], char *const envp[
     if (pid == 0) {
         close(pipefd[0]);
         /* log_fd is O_CLOEXEC but dup2'd copies are not. */
-        child_exec(file, argv, envp, log_fd, pipefd[1]);
+        child_exec(file, argv, envp, log_fd, pipefd[1], parent);
     }
     setpgid(pid, pid); /* EACCES after the child's exec is fine: it did it itself */
     close(log_fd);
@@ -206,11 +219,11 @@ static int launch_forked(const char *file, char *const argv[], char *const envp[
     close(pipefd[0]);
 
     double deadline = timeout_s > 0 ? start + timeout_s : 0;
-    int finished = wait_until(pid, deadline);
+    int finished = wait_until(pid, deadline, &out->strays);
     if (!finished) {
         out->kind = LAUNCH_TIMED_OUT;
         kill(-pid, SIGTERM);
-        if (!wait_until(pid, monotonic_seconds() + LAUNCH_TERM_GRACE_S)) {
+        if (!wait_until(pid, monotonic_seconds() + LAUNCH_TERM_GRACE_S, &out->strays)) {
             out->needed_sigkill = 1;
             kill(-pid, SIGKILL);
         }

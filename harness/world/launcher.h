@@ -32,6 +32,8 @@ typedef struct launch_result {
     int signal;
     int needed_sigkill;    /* timed out and ignored SIGTERM for the grace period */
     double seconds;        /* wall time from fork to reaping */
+    int strays;            /* processes detached from the command's group and
+                              adopted by this process (strays.h), killed while it ran */
     char error[256];
 } launch_result;
 

@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -364,6 +366,13 @@ int worker_main(int argc, char **argv)
             usage_worker(stdout);
             return 0;
         }
+    }
+    /* A rank dies with its launcher (mpirun), which dies with dtbench
+     * (launcher.c): no rank outlives its run, even after a SIGKILL. */
+    const pid_t launcher = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != launcher) {
+        fprintf(stderr, "dtbench worker: cannot tie this rank to its launcher's life\n");
+        return WORKER_EXIT_PLUGIN_ERROR;
     }
     worker_ctx w;
     memset(&w, 0, sizeof w);

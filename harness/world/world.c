@@ -1,7 +1,11 @@
+/* nftw (removing a case folder with an Open MPI session folder inside). */
+#define _XOPEN_SOURCE 700
 #include "world.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +13,7 @@
 #include <unistd.h>
 
 #include "rank_check.h"
+#include "strays.h"
 #include "worker.h"
 #include "cli_parse.h"
 
@@ -23,6 +28,10 @@ int world_env_init(world_env *env, char *err, size_t err_len)
         return -1;
     }
     env->exe[n] = '\0';
+    /* A process a plugin detaches becomes ours when its rank exits, so
+     * that it can be found and killed (strays.h). */
+    if (strays_adopt(err, err_len) != 0)
+        return -1;
     const char *tmp = getenv("TMPDIR");
     snprintf(env->tmp_root, sizeof env->tmp_root, "%s", tmp && *tmp ? tmp : "/tmp");
     /* Every world gets a directory there: found unusable now, not per case. */
@@ -39,23 +48,63 @@ int world_env_init(world_env *env, char *err, size_t err_len)
     return 0;
 }
 
-/* Removes the files the world left (one level: rank files, error files, the
- * log, temporaries) and the directory. */
+/* nftw callback: unlinks files and removes directories, deepest first. */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+/* Removes the world's directory and everything in it: rank files, error
+ * files, the log, and the Open MPI session folder of a world that was
+ * killed before mpirun could remove it (TMPDIR is the case folder). */
 static void remove_dir(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[PATH_MAX + 256];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The case folder of the world in flight, for an interrupt to remove
+ * (world_interrupted): file-scope, because the signal watcher thread of
+ * record/run_signals.c reads it while the main thread waits on the world.
+ * Once interrupted, no new case folder is made. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static char live_dir[PATH_MAX];
+static int live_keep, live_closed;
+
+/* Records dir as the world in flight; -1 when the run was interrupted. */
+static int live_set(const char *dir, int keep)
+{
+    pthread_mutex_lock(&live_lock);
+    const int closed = live_closed;
+    if (!closed) {
+        snprintf(live_dir, sizeof live_dir, "%s", dir);
+        live_keep = keep;
     }
-    closedir(d);
-    rmdir(dir);
+    pthread_mutex_unlock(&live_lock);
+    return closed ? -1 : 0;
+}
+
+static void live_clear(const char *dir)
+{
+    pthread_mutex_lock(&live_lock);
+    if (strcmp(live_dir, dir) == 0)
+        live_dir[0] = '\0';
+    pthread_mutex_unlock(&live_lock);
+}
+
+void world_interrupted(void)
+{
+    pthread_mutex_lock(&live_lock);
+    live_closed = 1;
+    if (live_dir[0] && !live_keep)
+        remove_dir(live_dir);
+    live_dir[0] = '\0';
+    pthread_mutex_unlock(&live_lock);
 }
 
 /* First line of error-<r>.txt, for the first rank that has one. */
@@ -174,10 +223,10 @@ static int read_ranks(const char *dir, const case_config *cfg, int np, rank_resu
     return -1;
 }
 
-/* The longest case folder used as the world's TMPDIR: Open MPI's socket
- * paths below it (.../ompi.<host>.<uid>/pid.<pid>/...) add up to ~45 bytes
- * plus the host name. */
-#define WORLD_TMPDIR_MAX 48
+/* The longest case folder used as the world's TMPDIR: Unix socket names
+ * below it hold at most 107 bytes (Open MPI 4.1 ran 3-rank worlds with a
+ * TMPDIR of 100 bytes here; 80 leaves room for a longer host name). */
+#define WORLD_TMPDIR_MAX 80
 
 int world_launch(const world_env *env, int np, const strvec *args, world_outcome *out)
 {
@@ -189,6 +238,11 @@ int world_launch(const world_env *env, int np, const strvec *args, world_outcome
     if (w < 0 || (size_t)w >= sizeof dir || !mkdtemp(dir)) {
         snprintf(out->reason, sizeof out->reason, "cannot create a directory in %.600s: %s",
                  env->tmp_root, strerror(errno));
+        return -1;
+    }
+    if (live_set(dir, env->keep) != 0) {
+        rmdir(dir);
+        snprintf(out->reason, sizeof out->reason, "the run was interrupted");
         return -1;
     }
     snprintf(out->dir, sizeof out->dir, "%s", dir);
@@ -214,7 +268,8 @@ int world_launch(const world_env *env, int np, const strvec *args, world_outcome
      * (seen as "every rank finished but mpirun exited with status 1" when
      * two runs shared /tmp), and removing the case folder removes them.
      * Unix socket names live in the session folder and hold at most 107
-     * bytes, so a long case folder keeps the inherited TMPDIR. */
+     * bytes, so a long case folder (WORLD_TMPDIR_MAX) keeps the inherited
+     * TMPDIR. */
     char *child_env[8] = {0};
     char tmpdir[PATH_MAX + 8];
     int n_env = 0;
@@ -225,6 +280,7 @@ int world_launch(const world_env *env, int np, const strvec *args, world_outcome
         child_env[n_env++] = tmpdir;
     }
     launch_run(cmd.items, child_env, log_path, env->timeout_s, &out->launch);
+    out->strays = out->launch.strays + strays_reap(0);
     strvec_free(&cmd);
     if (out->launch.kind == LAUNCH_EXITED && out->launch.exit_code == 0)
         return 0;
@@ -238,6 +294,7 @@ void world_dir_done(const world_env *env, world_outcome *out)
 {
     if (!out->dir[0])
         return;
+    live_clear(out->dir);
     if (env->keep) {
         fprintf(stderr, "dtbench: kept %s\n", out->dir);
     } else {
@@ -273,7 +330,15 @@ int world_run(const world_env *env, const char *plugin_path, const case_config *
     int bad = ranks ? read_ranks(out->dir, cfg, np, ranks, msg, sizeof msg) : 0;
     if (!ranks)
         snprintf(msg, sizeof msg, "out of memory reading %d rank files", np);
-    if (bad < 0 && launched) {
+    if (bad < 0 && launched && out->strays > 0) {
+        /* Training finished, but the plugin left processes behind. */
+        for (int r = 0; r < np; r++)
+            rank_result_free(&ranks[r]);
+        free(ranks);
+        snprintf(out->reason, sizeof out->reason,
+                 "every rank finished, but the plugin left %d process(es) running after the "
+                 "world ended (detached from the ranks; dtbench killed them)", out->strays);
+    } else if (bad < 0 && launched) {
         out->completed = 1;
         out->ranks = ranks;
     } else {
@@ -292,6 +357,11 @@ int world_run(const world_env *env, const char *plugin_path, const case_config *
             for (int r = 0; r < np; r++)
                 rank_result_free(&ranks[r]);
         free(ranks);
+        if (out->strays > 0) {
+            const size_t used = strlen(out->reason);
+            snprintf(out->reason + used, sizeof out->reason - used,
+                     "; and it left %d process(es) running (killed)", out->strays);
+        }
         if (!out->log_tail)
             out->log_tail = launch_log_tail(log_path, LOG_TAIL_LINES, LOG_TAIL_BYTES);
     }

@@ -32,6 +32,8 @@ typedef struct world_outcome {
     char *log_tail;            /* malloc'd; NULL when the log is empty or unreadable */
     char *reproduce;           /* malloc'd shell command line; may be NULL */
     char dir[PATH_MAX];        /* the kept directory, "" when removed */
+    int strays;                /* processes left running after the world ended, killed
+                                  (strays.h); a world with any did not complete */
 } world_outcome;
 
 /* Fills env->exe and env->tmp_root ($TMPDIR, else /tmp), which must be a
@@ -43,6 +45,11 @@ int world_env_init(world_env *env, char *err, size_t err_len);
 int world_run(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
               world_outcome *out);
 void world_outcome_free(world_outcome *out);
+
+/* For an interrupt (record/run_signals.c), after the rank worlds were
+ * killed: removes the case folder of the world in flight (unless --keep)
+ * and makes every later world_launch fail, so that none is left behind. */
+void world_interrupted(void);
 
 /* Any dtbench worker command as a rank world: `mpirun -np np <dtbench>
  * <args...> --out DIR` in a fresh directory out->dir. Returns 0 when mpirun

@@ -8,6 +8,9 @@
  *   5 exits1: calls exit(0) in train_step on rank 1 (rank 0 in a world of one)
  *      while the other ranks wait forever, as in a collective rank 1 never
  *      joins: mpirun ends them, and the reason must name rank 1
+ *   6 orphan: every rank starts a process that detaches (fork, setsid) and
+ *      sleeps forever, then trains normally: the world ends, the strays
+ *      must be found, killed and named (harness/world/strays.h)
  * Their capabilities are valid for the ddp suite, so only running them
  * reveals the fault. Other ranks train nothing and report a fixed loss.
  */
@@ -57,6 +60,20 @@ static int train_step(dtb_state *s, int64_t step, dtb_step_report *r)
         exit(0);
     for (;;)
         sleep(1000);
+#elif FAULT_KIND == 6
+    (void)s;
+    if (step == 1) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            setsid();
+            for (;;)
+                sleep(1000);
+        }
+        if (pid < 0) {
+            s->host->error(s->host->ctx, "fork failed");
+            return 1;
+        }
+    }
 #else
     s->host->error(s->host->ctx, "deliberate failure\nsecond line");
     return 1;
