@@ -15,6 +15,7 @@ packages=(
   python3 binutils                   # tests/layout: Debian's /usr/bin/python3, nm
   python3-numpy                      # tests/trajectory: NumPy for Debian's /usr/bin/python3, which
                                      # the tests call by that path (not the pyenv python3 on PATH)
+  python3-yaml                       # tests/harness/tap_prove.sh: a strict YAML reader, same python3
   gnuplot-nox                        # dtbench report's plots (svg terminal, no X)
 )
 

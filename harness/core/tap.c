@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,11 +91,46 @@ void tap_begin(tap_writer *w, FILE *out)
     fprintf(out, "TAP version 13\n");
 }
 
+/* The length (2..4) of the well-formed UTF-8 sequence of a printable code
+ * point at s (s[0] >= 0x80), or 0: a stray or truncated byte, an overlong
+ * form, a surrogate, a code point above U+10FFFF, or a C1 control
+ * (U+0080..U+009F), none of which a YAML or TAP reader accepts raw. Text
+ * from a plugin (its name, its error messages, its log) can hold any byte. */
+static size_t utf8_printable(const unsigned char *s)
+{
+    const unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0; /* also stops at the terminating NUL */
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+        (cp >= 0x80 && cp <= 0x9f))
+        return 0;
+    return n;
+}
+
 static void write_quoted(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (; *s; s++) {
+    while (*s) {
         unsigned char c = (unsigned char)*s;
+        size_t n = 1;
         if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
         else if (c == '\n')
@@ -103,8 +139,13 @@ static void write_quoted(FILE *f, const char *s)
             fputs("\\t", f);
         else if (c < 0x20 || c == 0x7f)
             fprintf(f, "\\x%02x", c);
-        else
+        else if (c < 0x80)
             fputc(c, f);
+        else if ((n = utf8_printable((const unsigned char *)s)) > 0)
+            fwrite(s, 1, n, f);
+        else
+            fprintf(f, "\\x%02x", c), n = 1; /* the byte's value, as U+00XX */
+        s += n;
     }
     fputc('"', f);
 }
@@ -135,7 +176,13 @@ static void write_block(FILE *f, const char *text)
             fputs("    ", f);
             for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)p[i];
-                fputc(c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : c, f);
+                size_t n = c >= 0x80 ? utf8_printable((const unsigned char *)p + i) : 0;
+                if (n > 0 && i + n <= len) {
+                    fwrite(p + i, 1, n, f);
+                    i += n - 1;
+                } else {
+                    fputc(c == '\t' ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : c, f);
+                }
             }
             fputc('\n', f);
         }
@@ -173,13 +220,18 @@ static void write_diag(FILE *f, const tap_diag *d)
 
 static void write_description(FILE *f, const char *s)
 {
-    for (; *s; s++) {
-        if (*s == '#')
+    while (*s) {
+        const unsigned char c = (unsigned char)*s;
+        size_t n = c >= 0x80 ? utf8_printable((const unsigned char *)s) : 0;
+        if (n > 0)
+            fwrite(s, 1, n, f);
+        else if (c == '#')
             fputs("no.", f);
-        else if (*s == '\n' || *s == '\r')
-            fputc(' ', f);
+        else if (c < 0x20 || c >= 0x7f)
+            fputc(c == '\n' || c == '\r' || c == '\t' ? ' ' : '?', f);
         else
-            fputc(*s, f);
+            fputc(c, f);
+        s += n > 0 ? n : 1;
     }
 }
 

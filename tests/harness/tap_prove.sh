@@ -8,13 +8,13 @@ trap 'rm -rf "$TMP"' EXIT
 prove -e cat "$TMP/out.tap" >"$TMP/prove" 2>&1
 cat "$TMP/prove"
 if grep -q "Parse errors" "$TMP/prove"; then echo "FAIL: prove reported parse errors"; exit 1; fi
-grep -q "Tests: 3 Failed: 1" "$TMP/prove" || { echo "FAIL: prove miscounted"; exit 1; }
+grep -q "Tests: 4 Failed: 2" "$TMP/prove" || { echo "FAIL: prove miscounted"; exit 1; }
 # The YAML block reads back, through prove's own YAMLish reader, as written.
 perl -MTAP::Parser -e '
     open(my $fh, "<", $ARGV[0]) or die "cannot read $ARGV[0]\n";
     my $p = TAP::Parser->new({ tap => do { local $/; <$fh> } });
     my $y;
-    while (my $r = $p->next) { $y = $r->data if $r->is_yaml; }
+    while (my $r = $p->next) { $y //= $r->data if $r->is_yaml; }
     die "parse errors: @{[$p->parse_errors]}\n" if $p->parse_errors;
     die "no YAML block\n" unless $y;
     die "message: $y->{message}\n"
@@ -24,4 +24,22 @@ perl -MTAP::Parser -e '
     die "max_abs_error\n" unless $y->{max_abs_error} == 1.5e-5;
     die "log_tail: $y->{log_tail}\n" unless $y->{log_tail} =~ /^line one: a colon\n  indented\n/;
 ' "$TMP/out.tap" || { echo "FAIL: TAP::Parser does not read the YAML back as written"; exit 1; }
-echo "tap_prove.sh: prove parses the stream"
+# Every YAML block is valid UTF-8 and valid YAML to a strict reader (PyYAML,
+# Debian's python3-yaml), the one with a hostile plugin's bytes included.
+/usr/bin/python3 - "$TMP/out.tap" <<'PY' || { echo "FAIL: a YAML block is not valid YAML"; exit 1; }
+import sys, yaml
+text = open(sys.argv[1], "rb").read().decode("utf-8")  # strict: invalid UTF-8 raises
+blocks, cur = [], None
+for line in text.split("\n"):
+    if line == "  ---":
+        cur = []
+    elif line == "  ..." and cur is not None:
+        blocks.append("\n".join(l[2:] for l in cur)); cur = None
+    elif cur is not None:
+        cur.append(line)
+docs = [yaml.safe_load(b) for b in blocks]
+assert len(docs) == 2, len(docs)
+assert docs[1]["message"].startswith("bad \u00ff\u00fe, cut \u00c3"), docs[1]["message"]
+assert docs[1]["message"].endswith("ok \u00e9\u20ac\U0001f600"), docs[1]["message"]
+PY
+echo "tap_prove.sh: prove parses the stream; every YAML block is valid YAML"

@@ -1,6 +1,7 @@
 /* tap.h: the exact text of a TAP 13 stream with passes, a skip, a failure
  * with YAML diagnostics (quoting, non-finite numbers, a literal block with
- * blank lines and a "..." line), and a '#' in a description. Writes the
+ * blank lines and a "..." line), a '#' in a description, and text no YAML
+ * reader accepts raw (invalid UTF-8, controls) escaped. Writes the
  * stream to argv[1] too, for the prove test. */
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +26,17 @@ static void write_stream(FILE *f)
     tap_point(&w, 0, "case #3: loss every step", NULL, &d);
     diag_free(&d);
     tap_point(&w, 0, "grad norm every step", "plugin reports no norms", NULL);
+    /* What a hostile plugin can put in its name, messages and log: invalid
+     * UTF-8 (a stray byte, a truncated and an overlong sequence, a
+     * surrogate), a C1 control, an escape sequence, a NUL-free bell; valid
+     * UTF-8 passes through. */
+    diag_init(&d);
+    diag_text(&d, "message", "bad \xff\xfe, cut \xc3, overlong \xc0\xaf, "
+                             "surrogate \xed\xa0\x80, C1 \xc2\x85, esc \x1b[31m, "
+                             "ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    diag_block(&d, "log_tail", "bell \x07 \xff\xc3\xa9 \xe2\x82");
+    tap_point(&w, 0, "zoo-\xff\x1b[2J \xc3\xa9: completed", NULL, &d);
+    diag_free(&d);
     tap_end(&w);
 }
 
@@ -47,7 +59,14 @@ static const char *expected =
     "    last\n"
     "  ...\n"
     "ok 3 - grad norm every step # SKIP plugin reports no norms\n"
-    "1..3\n";
+    "not ok 4 - zoo-??[2J \xc3\xa9: completed\n"
+    "  ---\n"
+    "  message: \"bad \\xff\\xfe, cut \\xc3, overlong \\xc0\\xaf, surrogate \\xed\\xa0\\x80, "
+    "C1 \\xc2\\x85, esc \\x1b[31m, ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"\n"
+    "  log_tail: |\n"
+    "    bell ? ?\xc3\xa9 ??\n"
+    "  ...\n"
+    "1..4\n";
 
 int main(int argc, char **argv)
 {
