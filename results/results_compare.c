@@ -18,7 +18,8 @@ int results_run_brief_load(results_db *db, int64_t run_id, results_run_brief *ou
     sqlite3_stmt *st;
     if (results_prepare(db,
                         "SELECT id, status, started_at, suite, impl, impl_version, backend, "
-                        "git_commit, git_dirty, host, pid FROM runs WHERE id = ?1",
+                        "git_commit, git_dirty, host, pid, cpu_model, cpu_cores, blas, "
+                        "mpi_version FROM runs WHERE id = ?1",
                         &st, err, err_len))
         return -1;
     int b = SQLITE_OK;
@@ -44,8 +45,43 @@ int results_run_brief_load(results_db *db, int64_t run_id, results_run_brief *ou
     copy_text(out->backend, sizeof out->backend, sqlite3_column_text(st, 6));
     copy_text(out->commit, sizeof out->commit, sqlite3_column_text(st, 7));
     out->dirty = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 8);
+    copy_text(out->host, sizeof out->host, sqlite3_column_text(st, 9));
+    copy_text(out->cpu_model, sizeof out->cpu_model, sqlite3_column_text(st, 11));
+    out->cpu_cores = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1
+                                                                : sqlite3_column_int64(st, 12);
+    copy_text(out->blas, sizeof out->blas, sqlite3_column_text(st, 13));
+    copy_text(out->mpi_version, sizeof out->mpi_version, sqlite3_column_text(st, 14));
     sqlite3_finalize(st);
     return 0;
+}
+
+/* Appends "name 'a' vs 'b'" to what when both are known and differ. */
+static void differ_text(const char *name, const char *a, const char *b, char *what, size_t len,
+                        int *n)
+{
+    if (!a[0] || !b[0] || strcmp(a, b) == 0)
+        return;
+    const size_t used = strlen(what);
+    snprintf(what + used, len - used, "%s%s '%.60s' vs '%.60s'", *n ? ", " : "", name, a, b);
+    (*n)++;
+}
+
+int results_machines_differ(const results_run_brief *a, const results_run_brief *b, char *what,
+                            size_t len)
+{
+    int n = 0;
+    what[0] = '\0';
+    differ_text("host", a->host, b->host, what, len, &n);
+    differ_text("CPU", a->cpu_model, b->cpu_model, what, len, &n);
+    if (a->cpu_cores > 0 && b->cpu_cores > 0 && a->cpu_cores != b->cpu_cores) {
+        const size_t used = strlen(what);
+        snprintf(what + used, len - used, "%scores %lld vs %lld", n ? ", " : "",
+                 (long long)a->cpu_cores, (long long)b->cpu_cores);
+        n++;
+    }
+    differ_text("BLAS", a->blas, b->blas, what, len, &n);
+    differ_text("MPI", a->mpi_version, b->mpi_version, what, len, &n);
+    return n > 0;
 }
 
 /* ---- loading ----------------------------------------------------------------- */
@@ -565,6 +601,11 @@ void results_comparison_print(const results_comparison *c, const stats_policy *p
 {
     brief_line("BASE", &c->base, out);
     brief_line("HEAD", &c->head, out);
+    char machines[768];
+    if (results_machines_differ(&c->base, &c->head, machines, sizeof machines))
+        fprintf(out, "WARNING: BASE and HEAD ran on different machines (%s): their timings are "
+                     "not comparable (their checks and exact counters still are)\n",
+                machines);
     fprintf(out, "policy: a timing changes when Mann-Whitney p < %g and the %.0f%% bootstrap "
                  "interval of the median ratio excludes 1, by at least %.0f%%; "
                  "%d+ samples a side\n",

@@ -29,7 +29,16 @@ typedef struct results_run_brief {
     char suite[64], impl[64], impl_version[32], backend[16];
     char commit[48];          /* "" when unknown */
     int dirty;                /* 0, 1, or -1 unknown */
+    /* The machine it measured on; "" or -1 when unknown (older runs). */
+    char host[128], cpu_model[128], blas[128], mpi_version[160];
+    int64_t cpu_cores;
 } results_run_brief;
+
+/* The machine facts in which a and b differ, when both know them, as one
+ * line ("host 'a' vs 'b', cores 2 vs 16"). 1 when they differ, else 0 (and
+ * what is ""). Timings from different machines are not comparable. */
+int results_machines_differ(const results_run_brief *a, const results_run_brief *b, char *what,
+                            size_t len);
 
 typedef struct results_metric_cmp {
     char case_key[256];

@@ -16,14 +16,15 @@ void usage_gate(FILE *f)
     stats_policy_default(&p);
     fprintf(f,
             "usage: dtbench gate --base REF [--head REF] [--db FILE] [--min-effect PCT]\n"
-            "                    [--alpha P] [--per-case] [--verbose]\n"
+            "                    [--alpha P] [--per-case] [--cross-machine] [--verbose]\n"
             "\n"
             "The CI gate. HEAD regressed against BASE when a check that passed in BASE fails\n"
             "in HEAD (same case, same check); when an exact counter or memory figure of a case\n"
             "is worse by the minimum effect; or when a timing is worse by the minimum effect\n"
             "and beyond noise over the suite: with launches of rank worlds as replicates and\n"
             "cases as strata, HEAD ranks slower at the 99%% level. Single-case timing\n"
-            "regressions are notes unless --per-case. Both runs must be complete.\n"
+            "regressions are notes unless --per-case. Both runs must be complete, and from\n"
+            "the same machine (host, CPU, cores, BLAS, MPI) unless --cross-machine.\n"
             "REF is a run id, a tag or latest. Method and thresholds: docs/results.md.\n"
             "Exit status: 0 no regression, 1 HEAD regressed, 2 bad input.\n"
             "\n"
@@ -35,6 +36,8 @@ void usage_gate(FILE *f)
             "  --alpha P         Mann-Whitney significance level (default %g)\n"
             "  --per-case        single-case timing regressions fail the gate too (for a\n"
             "                    quiet, dedicated machine)\n"
+            "  --cross-machine   judge runs from different machines anyway (warned: their\n"
+            "                    timings are not comparable)\n"
             "  --verbose         print the whole comparison first\n",
             100 * p.min_effect, p.alpha);
 }
@@ -43,11 +46,12 @@ int cmd_gate(int argc, char **argv)
 {
     const char *db_opt = NULL, *base_ref = NULL, *head_ref = NULL, *effect = NULL,
                *alpha = NULL;
-    int help = 0, verbose = 0, per_case = 0;
+    int help = 0, verbose = 0, per_case = 0, cross_machine = 0;
     const cli_option opts[] = {
         {"db", &db_opt, NULL},       {"base", &base_ref, NULL},    {"head", &head_ref, NULL},
         {"min-effect", &effect, NULL}, {"alpha", &alpha, NULL},    {"verbose", NULL, &verbose},
-        {"per-case", NULL, &per_case}, {"help", NULL, &help}};
+        {"per-case", NULL, &per_case}, {"cross-machine", NULL, &cross_machine},
+        {"help", NULL, &help}};
     char err[1536];
     stats_policy policy;
     if (cli_parse_options("gate", argc, argv, opts, sizeof opts / sizeof opts[0], err,
@@ -80,6 +84,20 @@ int cmd_gate(int argc, char **argv)
         results_comparison_free(&cmp);
         fprintf(stderr, "dtbench: %s\n", err);
         return EXIT_BAD_INPUT;
+    }
+    char machines[768];
+    if (results_machines_differ(&cmp.base, &cmp.head, machines, sizeof machines)) {
+        if (!cross_machine) {
+            fprintf(stderr, "dtbench: gate: BASE run %lld and HEAD run %lld ran on different "
+                            "machines (%s): their timings are not comparable; give "
+                            "--cross-machine to judge them anyway\n",
+                    (long long)cmp.base.id, (long long)cmp.head.id, machines);
+            results_comparison_free(&cmp);
+            return EXIT_BAD_INPUT;
+        }
+        fprintf(stderr, "dtbench: gate: WARNING: BASE and HEAD ran on different machines (%s): "
+                        "judged anyway (--cross-machine)\n",
+                machines);
     }
     if (verbose)
         results_comparison_print(&cmp, &policy, 0, stdout);

@@ -62,6 +62,8 @@ for want in "BASE run 1" "HEAD run 2" "step_seconds" "x1." "(REGRESSED)" "summar
     grep -qF -- "$want" compare.txt || fail "compare lacks '$want': $(head -30 compare.txt)"
 done
 
+grep -q "different machines" compare.txt && fail "compare warns about machines on one machine"
+
 # ---- tag and gate ----------------------------------------------------------------------
 "$D" tag 1 baseline --db "$DB" >tag.txt || fail "tag: exit $?"
 grep -q "tagged run 1 as baseline" tag.txt || fail "tag says: $(cat tag.txt)"
@@ -72,6 +74,24 @@ rc=$?
 grep -q "^REGRESSION check: .*passed in BASE run 1 and fails in HEAD run 2" gate.txt ||
     fail "gate does not say which check regressed: $(cat gate.txt)"
 grep -q "^gate: FAIL" gate.txt || fail "gate has no FAIL verdict line"
+# Runs from another machine: compare warns, gate refuses unless asked.
+cp "$DB" cross.db
+sqlite3 cross.db "UPDATE runs SET host = 'other-host', cpu_cores = 64 WHERE id = 2" ||
+    fail "cannot edit cross.db"
+"$D" compare 1 2 --db cross.db >cross-compare.txt 2>&1 || fail "compare across machines failed"
+grep -q "^WARNING: BASE and HEAD ran on different machines (host '.*' vs 'other-host', cores [0-9]* vs 64)" \
+    cross-compare.txt || fail "compare does not warn about different machines: $(head -4 cross-compare.txt)"
+"$D" gate --base 1 --head 2 --db cross.db >cross-gate.txt 2>cross-gate.err
+rc=$?
+[ $rc -eq 2 ] || fail "gate across machines: exit $rc, want 2"
+grep -q "ran on different machines .*give --cross-machine" cross-gate.err ||
+    fail "gate does not name the machines: $(cat cross-gate.err)"
+[ "$(wc -l <cross-gate.err)" -eq 1 ] || fail "gate across machines: more than one line"
+"$D" gate --base 1 --head 2 --db cross.db --cross-machine >cross-gate.txt 2>cross-gate.err
+rc=$?
+[ $rc -eq 1 ] || fail "gate --cross-machine: exit $rc, want 1 (the zoo run regressed)"
+grep -q "WARNING: BASE and HEAD ran on different machines" cross-gate.err ||
+    fail "gate --cross-machine does not warn"
 "$D" gate --base baseline --head baseline --db "$DB" >gate0.txt
 rc=$?
 [ $rc -eq 0 ] || fail "gate of a run against itself: exit $rc: $(cat gate0.txt)"
@@ -189,6 +209,14 @@ if [ $have_sqlite3 -eq 1 ]; then
     "$D" runs --db kill.db | grep -Eq '^ +1 .* incomplete ' ||
         fail "a run killed by SIGKILL does not read as incomplete: $("$D" runs --db kill.db)"
     expect_bad "is incomplete, not complete" gate --base 1 --head 1 --db kill.db
+    # Its pid reused by another program: still dead.
+    sleep 60 &
+    other=$!
+    sqlite3 kill.db "UPDATE runs SET status = 'running', pid = $other WHERE id = 1" ||
+        fail "cannot edit kill.db"
+    "$D" runs --db kill.db | grep -Eq '^ +1 .* incomplete ' ||
+        fail "a running run whose pid now belongs to sleep does not read as incomplete"
+    kill $other 2>/dev/null
 fi
 
 [ $failures -eq 0 ] && echo "e2e.sh: all checks passed"
