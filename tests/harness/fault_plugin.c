@@ -11,6 +11,11 @@
  *   6 orphan: every rank starts a process that detaches (fork, setsid) and
  *      sleeps forever, then trains normally: the world ends, the strays
  *      must be found, killed and named (harness/world/strays.h)
+ *   7 forked: every rank starts a process that stays in its process group and
+ *      sleeps forever, holding the output pipes mpirun gave the rank; the
+ *      world must still end when the ranks do, and the process be named
+ *   8 garbage: reports an error whose text is invalid UTF-8, escape
+ *      sequences and control characters: the TAP must stay valid YAML
  * Their capabilities are valid for the ddp suite, so only running them
  * reveals the fault. Other ranks train nothing and report a fixed loss.
  */
@@ -60,12 +65,13 @@ static int train_step(dtb_state *s, int64_t step, dtb_step_report *r)
         exit(0);
     for (;;)
         sleep(1000);
-#elif FAULT_KIND == 6
+#elif FAULT_KIND == 6 || FAULT_KIND == 7
     (void)s;
     if (step == 1) {
         pid_t pid = fork();
         if (pid == 0) {
-            setsid();
+            if (FAULT_KIND == 6)
+                setsid();
             for (;;)
                 sleep(1000);
         }
@@ -74,6 +80,9 @@ static int train_step(dtb_state *s, int64_t step, dtb_step_report *r)
             return 1;
         }
     }
+#elif FAULT_KIND == 8
+    s->host->error(s->host->ctx, "garbage \xff\xfe\xc3 \x1b[2J\x07 \xed\xa0\x80 \"q\" \xc2\x85 end");
+    return 1;
 #else
     s->host->error(s->host->ctx, "deliberate failure\nsecond line");
     return 1;
