@@ -256,6 +256,11 @@ int cmd_run(int argc, char **argv)
     if (tap != stdout && fclose(tap) != 0)
         write_failed = 1;
     free(cases);
+    if (write_failed)
+        snprintf(s.caveat, sizeof s.caveat, "the TAP output could not be written");
+    else if (record_failed)
+        snprintf(s.caveat, sizeof s.caveat,
+                 "the results were not all recorded (above): this run is not a pass");
     run_summary_print(&rc, &s, stderr);
     if (write_failed) {
         fprintf(stderr, "dtbench: writing the TAP output failed\n");

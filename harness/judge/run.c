@@ -212,6 +212,8 @@ void run_summary_print(const run_config *cfg, const run_summary *s, FILE *f)
     }
     if (s->failed)
         fprintf(f, "dtbench: FAILED\n");
+    else if (s->caveat[0])
+        fprintf(f, "dtbench: no check failed, but %s\n", s->caveat);
     else if (s->skipped)
         fprintf(f, "dtbench: no check failed, but %d of %d test points were skipped (%d case%s "
                    "not run; first: %s): not everything asked for was judged\n",

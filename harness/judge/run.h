@@ -75,6 +75,10 @@ typedef struct run_summary {
     double worst_single_ratio;
     char worst_single_where[320];
     int seeds_failed;              /* a sweep's seeds with a failed case */
+    /* Set by the caller before run_summary_print when something outside the
+     * checks went wrong (the results not recorded, the TAP not written):
+     * then the summary never says "all passed". "" otherwise. */
+    char caveat[256];
 } run_summary;
 
 void run_suite(const run_config *cfg, run_summary *out);

@@ -156,8 +156,16 @@ int run_recording_finish(run_recording *r, int n_planned, FILE *msg)
     int complete = r->n_failed == 0 && r->n_recorded == n_planned;
     char err[1024];
     if (results_run_finish(&r->db, r->run_id, complete, err, sizeof err)) {
-        fprintf(msg, "dtbench: could not end run %lld in %s: %s\n", (long long)r->run_id,
-                r->db.path, err);
+        fprintf(msg, "dtbench: could not end run %lld in %s: %s (%d of %d cases recorded%s)\n",
+                (long long)r->run_id, r->db.path, err, r->n_recorded, n_planned,
+                r->n_recorded == 0 && n_planned > 0 ? ": all of this run's results are lost"
+                                                     : "");
+        return -1;
+    }
+    if (!complete && r->n_recorded == 0 && n_planned > 0) {
+        fprintf(msg, "dtbench: none of the %d cases could be recorded in %s: all of run %lld's "
+                     "results are lost (first error: %s)\n",
+                n_planned, r->db.path, (long long)r->run_id, r->first_error);
         return -1;
     }
     if (!complete) {
