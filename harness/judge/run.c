@@ -165,6 +165,14 @@ void run_suite(const run_config *cfg, run_summary *s)
     for (int i = 0; i < cfg->n_cases; i++) {
         case_result r;
         run_case(cfg, &refs, impl_caps, &cfg->cases[i], &r);
+        if (world_was_interrupted()) {
+            /* The interrupt cut this case short: no TAP point, no record;
+             * the signal watcher ends the process. */
+            check_list_free(&r.checks);
+            world_outcome_free(&r.run1);
+            world_outcome_free(&r.run2);
+            break;
+        }
         const int before = s->cases_failed;
         emit_case(&tap, &r, s);
         const int sweep_index = cfg->cases[i].sweep_index;

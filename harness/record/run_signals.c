@@ -97,6 +97,8 @@ static void *watch(void *arg)
     if (got != 1)
         return NULL; /* run_signals_stop closed the pipe */
 
+    /* No world starts from now on, and the case in flight is not reported. */
+    world_interrupt_begin();
     /* Kept until the process dies: no case is half written, none starts. */
     pthread_mutex_lock(s->t.record_lock);
     int kept = *s->t.n_recorded;

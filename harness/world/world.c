@@ -97,6 +97,21 @@ static void live_clear(const char *dir)
     pthread_mutex_unlock(&live_lock);
 }
 
+void world_interrupt_begin(void)
+{
+    pthread_mutex_lock(&live_lock);
+    live_closed = 1;
+    pthread_mutex_unlock(&live_lock);
+}
+
+int world_was_interrupted(void)
+{
+    pthread_mutex_lock(&live_lock);
+    const int closed = live_closed;
+    pthread_mutex_unlock(&live_lock);
+    return closed;
+}
+
 void world_interrupted(void)
 {
     pthread_mutex_lock(&live_lock);

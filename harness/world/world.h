@@ -50,6 +50,11 @@ void world_outcome_free(world_outcome *out);
  * killed: removes the case folder of the world in flight (unless --keep)
  * and makes every later world_launch fail, so that none is left behind. */
 void world_interrupted(void);
+/* The interrupt's first step, before the worlds are killed: from now on no
+ * world starts and world_was_interrupted says so, so that the run loop
+ * reports no case the interrupt cut short. */
+void world_interrupt_begin(void);
+int world_was_interrupted(void);
 
 /* Any dtbench worker command as a rank world: `mpirun -np np <dtbench>
  * <args...> --out DIR` in a fresh directory out->dir. Returns 0 when mpirun

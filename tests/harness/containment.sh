@@ -49,8 +49,11 @@ for sig in KILL HUP TERM; do
         TERM) [ $rc -eq 143 ] || fail "TERM: exit $rc, want 143"
               grep -q "interrupted by SIGTERM" "$TMP/err-$sig" || fail "TERM: no message" ;;
     esac
-    # dtbench cleans its TMPDIR when it can act on the signal.
+    # dtbench cleans its TMPDIR when it can act on the signal, and reports
+    # no test point for the case the signal cut short (the first one).
     if [ "$sig" != KILL ]; then
+        points=$(grep -c '^\(not \)\?ok ' "$TMP/tap-$sig")
+        [ "$points" -eq 0 ] || fail "$sig: $points TAP point(s) for a case the signal cut short: $(grep -m1 'ok ' "$TMP/tap-$sig")"
         stale=$(ls -A "$root")
         [ -z "$stale" ] || fail "$sig: left in TMPDIR: $stale"
     fi
