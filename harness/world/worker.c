@@ -66,6 +66,24 @@ static int write_mark(const char *out_dir, const char *name_fmt, int rank, char 
     return fd >= 0 && close(fd) == 0 ? 0 : -1;
 }
 
+/* Rank 0 under Open MPI: the job id, for the harness to find this world's
+ * shared-memory segments (WORKER_MPI_JOB_FILE). */
+static int write_job_id(const worker_ctx *w)
+{
+    const char *job = getenv("OMPI_MCA_ess_base_jobid");
+    if (w->rank != 0 || !job || !*job)
+        return 0;
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/%s", w->out_dir, WORKER_MPI_JOB_FILE) >=
+        (int)sizeof path)
+        return -1;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    const int wrote = fprintf(f, "%s\n", job) > 0;
+    return fclose(f) == 0 && wrote ? 0 : -1;
+}
+
 /* started-<rank> now, exited-<rank> if the process ends before disarm. */
 static int arm_markers(const worker_ctx *w, char *err, size_t err_len)
 {
@@ -73,6 +91,7 @@ static int arm_markers(const worker_ctx *w, char *err, size_t err_len)
     char exited[64];
     snprintf(exited, sizeof exited, WORKER_EXITED_MARK, w->rank);
     if (write_mark(w->out_dir, WORKER_STARTED_MARK, w->rank, path, sizeof path) ||
+        write_job_id(w) != 0 ||
         snprintf(early_exit.path, sizeof early_exit.path, "%s/%s", w->out_dir, exited) >=
             (int)sizeof early_exit.path ||
         atexit(mark_early_exit) != 0) {

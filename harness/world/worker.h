@@ -22,6 +22,11 @@
  * (mpirun killing the others after one rank left, for instance). */
 #define WORKER_STARTED_MARK "started-%d"
 #define WORKER_EXITED_MARK "exited-%d"
+/* Open MPI's job id ($OMPI_MCA_ess_base_jobid, decimal), written by rank 0
+ * under Open MPI: the shared-memory segments of a world that did not end
+ * cleanly (/dev/shm/vader_segment.<host>.<job id in hex>.<local rank>) are
+ * found by it and removed (world.c). */
+#define WORKER_MPI_JOB_FILE "ompi-job"
 
 int worker_main(int argc, char **argv);
 

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <glob.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,30 @@ static void remove_dir(const char *dir)
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Removes the Open MPI shared-memory segments of the world whose case
+ * folder is dir (WORKER_MPI_JOB_FILE names its job): those of a world that
+ * ended cleanly are gone already, those of a killed one would stay in
+ * /dev/shm for good. */
+static void remove_shm_segments(const char *dir)
+{
+    char path[PATH_MAX + 32], pattern[128];
+    snprintf(path, sizeof path, "%s/%s", dir, WORKER_MPI_JOB_FILE);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    unsigned long long job = 0;
+    const int got = fscanf(f, "%llu", &job);
+    fclose(f);
+    if (got != 1 || job == 0 || job > 0xffffffffull)
+        return;
+    snprintf(pattern, sizeof pattern, "/dev/shm/vader_segment.*.%llx.*", job);
+    glob_t g;
+    if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            unlink(g.gl_pathv[i]);
+    globfree(&g);
+}
+
 /* The case folder of the world in flight, for an interrupt to remove
  * (world_interrupted): file-scope, because the signal watcher thread of
  * record/run_signals.c reads it while the main thread waits on the world.
@@ -116,6 +141,8 @@ void world_interrupted(void)
 {
     pthread_mutex_lock(&live_lock);
     live_closed = 1;
+    if (live_dir[0])
+        remove_shm_segments(live_dir);
     if (live_dir[0] && !live_keep)
         remove_dir(live_dir);
     live_dir[0] = '\0';
@@ -296,6 +323,8 @@ int world_launch(const world_env *env, int np, const strvec *args, world_outcome
     }
     launch_run(cmd.items, child_env, log_path, env->timeout_s, &out->launch);
     out->strays = out->launch.strays + strays_reap(0);
+    if (out->launch.kind != LAUNCH_EXITED || out->launch.exit_code != 0)
+        remove_shm_segments(dir);
     strvec_free(&cmd);
     if (out->launch.kind == LAUNCH_EXITED && out->launch.exit_code == 0)
         return 0;

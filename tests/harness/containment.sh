@@ -2,7 +2,8 @@
 # Nothing outlives a run (issue #17): a `dtbench run` whose rank hangs is
 # ended by SIGKILL, SIGHUP and SIGTERM in turn; each time, within a few
 # seconds, no mpirun and no rank of it is left, and (for the signals dtbench
-# can catch) its TMPDIR holds no case folder and no Open MPI session folder.
+# can catch) its TMPDIR holds no case folder and no Open MPI session folder,
+# and /dev/shm none of the world's shared-memory segments.
 # Prints the time from the signal to a clean process table.
 # usage: containment.sh DTBENCH HANG_PLUGIN
 set -u
@@ -30,6 +31,10 @@ for sig in KILL HUP TERM; do
         sleep 0.1
     done
     [ "$(pgrep -f "worker --impl $PLUGIN" | wc -l)" -ge 2 ] || fail "$sig: the ranks never started"
+    # Open MPI's job id of the world, from a rank's environment: its
+    # shared-memory segments are /dev/shm/vader_segment.<host>.<job hex>.<n>.
+    rank=$(pgrep -f "^[^ ]*dtbench worker --impl $PLUGIN" | head -1)
+    job=$(tr '\0' '\n' <"/proc/$rank/environ" 2>/dev/null | sed -n 's/^OMPI_MCA_ess_base_jobid=//p')
     start=$(date +%s.%N)
     kill -"$sig" "$run"
     wait "$run"
@@ -56,6 +61,11 @@ for sig in KILL HUP TERM; do
         [ "$points" -eq 0 ] || fail "$sig: $points TAP point(s) for a case the signal cut short: $(grep -m1 'ok ' "$TMP/tap-$sig")"
         stale=$(ls -A "$root")
         [ -z "$stale" ] || fail "$sig: left in TMPDIR: $stale"
+        [ -n "$job" ] || fail "$sig: no Open MPI job id in rank $rank's environment"
+        if [ -n "$job" ]; then
+            shm=$(ls /dev/shm/vader_segment.*."$(printf %x "$job")".* 2>/dev/null | wc -l)
+            [ "$shm" -eq 0 ] || fail "$sig: $shm shared-memory segment(s) of the world left in /dev/shm"
+        fi
     fi
     echo "containment.sh: SIG$sig: exit $rc, no process left after ${took} s"
 done
