@@ -19,7 +19,7 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 # of a world whose rank exited (slow under ASan on a loaded machine) from
 # being mistaken for a hang.
 case $(basename "$PLUGIN" .so) in
-    hang) LIMIT=4 ;;
+    hang | slow) LIMIT=4 ;;
     *) LIMIT=30 ;;
 esac
 start=$(date +%s)

@@ -16,6 +16,8 @@
  *      world must still end when the ranks do, and the process be named
  *   8 garbage: reports an error whose text is invalid UTF-8, escape
  *      sequences and control characters: the TAP must stay valid YAML
+ *   9 slow: every step takes 10 s (a plugin too slow for the case's timeout,
+ *      not a hung one): the world times out and is cleaned up like a hang
  * Their capabilities are valid for the ddp suite, so only running them
  * reveals the fault. Other ranks train nothing and report a fixed loss.
  */
@@ -80,6 +82,9 @@ static int train_step(dtb_state *s, int64_t step, dtb_step_report *r)
             return 1;
         }
     }
+#elif FAULT_KIND == 9
+    (void)s;
+    sleep(10);
 #elif FAULT_KIND == 8
     s->host->error(s->host->ctx, "garbage \xff\xfe\xc3 \x1b[2J\x07 \xed\xa0\x80 \"q\" \xc2\x85 end");
     return 1;
