@@ -64,18 +64,8 @@ grep -q "Parse errors" "$TMP/prove" && fail "prove: $(cat "$TMP/prove")"
 grep -q "Tests: $t Failed: $n" "$TMP/prove" || fail "prove did not count $n failures: $(cat "$TMP/prove")"
 pgrep -f "worker --impl $PLUGIN" >/dev/null && fail "rank processes of $PLUGIN still running"
 # Whatever bytes the plugin wrote, every YAML block is valid UTF-8 and YAML.
-/usr/bin/python3 - "$TMP/out.tap" <<'PY' || fail "a YAML block of the TAP is not valid YAML"
-import sys, yaml
-text = open(sys.argv[1], "rb").read().decode("utf-8")
-cur = None
-for line in text.split("\n"):
-    if line == "  ---":
-        cur = []
-    elif line == "  ..." and cur is not None:
-        yaml.safe_load("\n".join(l[2:] for l in cur)); cur = None
-    elif cur is not None:
-        cur.append(line)
-PY
+/usr/bin/python3 "$(dirname "$0")/tap_yaml.py" "$TMP/out.tap" >/dev/null ||
+    fail "a YAML block of the TAP is not valid YAML"
 echo "fault.sh: $(basename "$PLUGIN") took $((end - start)) s"
 [ $failures -eq 0 ] && echo "fault.sh: all checks passed"
 [ $failures -eq 0 ]
