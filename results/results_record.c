@@ -128,19 +128,7 @@ int results_run_is_dead(const char *status, const char *run_host, int64_t pid)
     char host[256] = "";
     if (gethostname(host, sizeof host - 1) != 0 || strcmp(host, run_host) != 0)
         return 0;
-    if (kill((pid_t)pid, 0) != 0)
-        return errno == ESRCH;
-    /* Alive: but a pid is reused, so the process must still be a dtbench
-     * (its command name; an unreadable one counts as ours). */
-    char path[64], comm[64] = "";
-    snprintf(path, sizeof path, "/proc/%lld/comm", (long long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    const int got = fgets(comm, sizeof comm, f) != NULL;
-    fclose(f);
-    comm[strcspn(comm, "\n")] = '\0';
-    return got && strcmp(comm, "dtbench") != 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 typedef struct dead_ctx {

@@ -93,8 +93,7 @@ int results_mark_dead_runs(results_db *db, const char *host, int *n_marked, char
                            size_t err_len);
 
 /* 1 when a run recorded as running is really dead: on this host, and its
- * process no longer exists, or its pid now belongs to a process that is not
- * a dtbench (command name; the pid was reused). */
+ * process no longer exists. */
 int results_run_is_dead(const char *status, const char *run_host, int64_t pid);
 
 /* The name of a status, "pass", "fail", "skip". */
