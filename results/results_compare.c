@@ -36,7 +36,8 @@ int results_run_brief_load(results_db *db, int64_t run_id, results_run_brief *ou
     out->id = sqlite3_column_int64(st, 0);
     copy_text(out->status, sizeof out->status, sqlite3_column_text(st, 1));
     if (results_run_is_dead(out->status, (const char *)sqlite3_column_text(st, 9),
-                            sqlite3_column_int64(st, 10)))
+                            sqlite3_column_int64(st, 10),
+                            (const char *)sqlite3_column_text(st, 2)))
         snprintf(out->status, sizeof out->status, "incomplete");
     copy_text(out->started_at, sizeof out->started_at, sqlite3_column_text(st, 2));
     copy_text(out->suite, sizeof out->suite, sqlite3_column_text(st, 3));

@@ -50,7 +50,8 @@ int results_print_runs(results_db *db, int limit, FILE *out, char *err, size_t e
     int rc;
     while ((rc = b == SQLITE_OK ? sqlite3_step(st) : b) == SQLITE_ROW) {
         const char *status = text_or(st, 2, "?");
-        if (results_run_is_dead(status, text_or(st, 8, NULL), sqlite3_column_int64(st, 9)))
+        if (results_run_is_dead(status, text_or(st, 8, NULL), sqlite3_column_int64(st, 9),
+                                text_or(st, 1, NULL)))
             status = "incomplete";
         char commit[16];
         const char *c = text_or(st, 3, "-");
@@ -93,7 +94,8 @@ static int print_run_header(results_db *db, int64_t run_id, FILE *out, char *err
         return -1;
     }
     const char *status = text_or(st, 0, "?");
-    if (results_run_is_dead(status, text_or(st, 10, NULL), sqlite3_column_int64(st, 14)))
+    if (results_run_is_dead(status, text_or(st, 10, NULL), sqlite3_column_int64(st, 14),
+                            text_or(st, 1, NULL)))
         status = "incomplete (its process is gone)";
     const char *dirty = sqlite3_column_type(st, 8) == SQLITE_NULL ? ""
                         : sqlite3_column_int(st, 8)              ? " (dirty tree)"

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -121,14 +122,75 @@ int results_run_finish(results_db *db, int64_t run_id, int complete, char *err, 
     return results_write(db, run_finish_body, &c, err, err_len);
 }
 
-int results_run_is_dead(const char *status, const char *run_host, int64_t pid)
+/* Seconds since the epoch at which process pid started: its start in clock
+ * ticks after boot (/proc/PID/stat, field 22) plus the boot time (btime of
+ * /proc/stat, whole seconds). -1 when unknown. */
+static double process_started(int64_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    const size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name, which is in parentheses and may hold
+     * anything: state is field 3, start time field 22. */
+    const char *p = strrchr(buf, ')');
+    unsigned long long ticks = 0;
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+        return -1;
+    f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    unsigned long long btime = 0;
+    char line[256];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "btime %llu", &btime) == 1)
+            break;
+    fclose(f);
+    const long hz = sysconf(_SC_CLK_TCK);
+    return btime && hz > 0 ? (double)btime + (double)ticks / (double)hz : -1;
+}
+
+/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS[.fff]Z" (UTC), -1 if not. */
+static double iso8601_seconds(const char *t)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    double sec = 0;
+    if (!t || sscanf(t, "%d-%d-%dT%d:%d:%lf", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    tm.tm_sec = (int)sec;
+    const time_t whole = timegm(&tm);
+    return whole == (time_t)-1 ? -1 : (double)whole + (sec - (double)(int)sec);
+}
+
+/* How much earlier than the run's start its process may seem to have
+ * started (boot time has whole seconds, the run's clock reading came
+ * after the process began). */
+#define RUN_START_SLACK_S 2.0
+
+int results_run_is_dead(const char *status, const char *run_host, int64_t pid,
+                        const char *started_at)
 {
     if (!status || strcmp(status, "running") != 0 || !run_host || pid <= 0)
         return 0;
     char host[256] = "";
     if (gethostname(host, sizeof host - 1) != 0 || strcmp(host, run_host) != 0)
         return 0;
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    if (kill((pid_t)pid, 0) != 0)
+        return errno == ESRCH;
+    /* Alive: unless the pid was reused, by a process that started after
+     * the run did (the run's own process began before its started_at). */
+    const double began = process_started(pid), run_began = iso8601_seconds(started_at);
+    return began > 0 && run_began > 0 && began > run_began + RUN_START_SLACK_S;
 }
 
 typedef struct dead_ctx {
@@ -141,7 +203,8 @@ static int mark_dead_body(results_db *db, void *ctx, char *err, size_t err_len)
     dead_ctx *c = ctx;
     c->n_marked = 0;
     sqlite3_stmt *sel, *upd;
-    int r = results_prepare(db, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1",
+    int r = results_prepare(db, "SELECT id, pid, started_at FROM runs WHERE status = 'running' AND "
+                            "host = ?1",
                             &sel, err, err_len);
     if (r)
         return r;
@@ -164,7 +227,8 @@ static int mark_dead_body(results_db *db, void *ctx, char *err, size_t err_len)
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(sel, 0);
         if (sqlite3_column_type(sel, 1) == SQLITE_NULL ||
-            !results_run_is_dead("running", c->host, sqlite3_column_int64(sel, 1)))
+            !results_run_is_dead("running", c->host, sqlite3_column_int64(sel, 1),
+                                 (const char *)sqlite3_column_text(sel, 2)))
             continue;
         b = SQLITE_OK;
         results_bind_int64(upd, 1, id, &b);

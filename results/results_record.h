@@ -93,8 +93,11 @@ int results_mark_dead_runs(results_db *db, const char *host, int *n_marked, char
                            size_t err_len);
 
 /* 1 when a run recorded as running is really dead: on this host, and its
- * process no longer exists. */
-int results_run_is_dead(const char *status, const char *run_host, int64_t pid);
+ * process no longer exists, or its pid now belongs to a process that
+ * started after the run did (started_at, ISO 8601 UTC: the pid was
+ * reused). */
+int results_run_is_dead(const char *status, const char *run_host, int64_t pid,
+                        const char *started_at);
 
 /* The name of a status, "pass", "fail", "skip". */
 const char *results_status_name(results_status s);

@@ -201,7 +201,8 @@ static int load_run_row(results_db *db, int64_t run_id, int machine_columns, rep
     copy_text(st, 10, r->host, sizeof r->host, "unknown");
     copy_text(st, 11, r->cpu_model, sizeof r->cpu_model, "unknown");
     copy_text(st, 12, r->gpu, sizeof r->gpu, "none");
-    if (results_run_is_dead(r->status, r->host, sqlite3_column_int64(st, 13)))
+    if (results_run_is_dead(r->status, r->host, sqlite3_column_int64(st, 13),
+                            (const char *)sqlite3_column_text(st, 4)))
         snprintf(r->status, sizeof r->status, "incomplete");
     if (machine_columns) {
         copy_text(st, 14, r->cpu_cores, sizeof r->cpu_cores, "-");

@@ -209,6 +209,16 @@ if [ $have_sqlite3 -eq 1 ]; then
     "$D" runs --db kill.db | grep -Eq '^ +1 .* incomplete ' ||
         fail "a run killed by SIGKILL does not read as incomplete: $("$D" runs --db kill.db)"
     expect_bad "is incomplete, not complete" gate --base 1 --head 1 --db kill.db
+    # Its pid reused by a process that started after the run (by more than
+    # the 2 s slack for clock granularity): still dead.
+    sleep 3
+    sleep 60 &
+    other=$!
+    sqlite3 kill.db "UPDATE runs SET status = 'running', pid = $other WHERE id = 1" ||
+        fail "cannot edit kill.db"
+    "$D" runs --db kill.db | grep -Eq '^ +1 .* incomplete ' ||
+        fail "a running run whose pid now belongs to a later process does not read as incomplete"
+    kill $other 2>/dev/null
 fi
 
 [ $failures -eq 0 ] && echo "e2e.sh: all checks passed"

@@ -366,9 +366,16 @@ static void test_dead_runs(const char *dir)
     CHECK(results_run_begin(&db, &info, &dead, err, sizeof err) == 0);
     info.pid = getpid();
     CHECK(results_run_begin(&db, &info, &alive, err, sizeof err) == 0);
-    CHECK(results_run_is_dead("running", host, child));
-    CHECK(!results_run_is_dead("running", host, getpid()));
-    CHECK(!results_run_is_dead("running", "some-other-host", child));
+    char now[40];
+    const time_t t = time(NULL) + 5;
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S.000Z", gmtime(&t));
+    CHECK(results_run_is_dead("running", host, child, now));
+    CHECK(!results_run_is_dead("running", host, getpid(), now));
+    CHECK(!results_run_is_dead("running", "some-other-host", child, now));
+    /* This process started long after a run of 2001: had that run recorded
+     * our pid, the pid was reused, and the run is dead. */
+    CHECK(results_run_is_dead("running", host, getpid(), "2001-02-03T04:05:06.789Z"));
+    CHECK(!results_run_is_dead("running", host, getpid(), "not a time"));
     int marked = -1;
     CHECK(results_mark_dead_runs(&db, host, &marked, err, sizeof err) == 0 && marked == 1);
     CHECK(test_query_int(db.db, "SELECT count(*) FROM runs WHERE status = 'incomplete'") == 1);
