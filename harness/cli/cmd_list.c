@@ -103,12 +103,13 @@ static char **plugin_files(const char *dir, int *n)
     return names;
 }
 
-/* Stage and precision capabilities only: what `list` readers compare. */
+/* Stage, precision and checkpoint capabilities only: what `list` readers
+ * compare (which suites apply). */
 static void caps_summary(uint64_t caps, char *out, size_t len)
 {
     uint64_t shown = DTB_CAP_SINGLE_DEVICE | DTB_CAP_DDP | DTB_CAP_ZERO1 | DTB_CAP_ZERO2 |
-                     DTB_CAP_ZERO3 | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_CPU |
-                     DTB_CAP_CUDA;
+                     DTB_CAP_ZERO3 | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_CHECKPOINT |
+                     DTB_CAP_CPU | DTB_CAP_CUDA;
     plugin_caps_format(caps & shown, out, len);
 }
 

@@ -50,8 +50,9 @@ void plugin_declaration_print(const char *path, const plugin_probe *p, FILE *f)
     fprintf(f, "  abi           %u (table of %u bytes)\n", (unsigned)p->abi_version,
             (unsigned)p->struct_size);
     fprintf(f, "  capabilities  %s\n", caps);
-    fprintf(f, "  optional      get_compute_params: %s\n",
-            p->has_get_compute_params ? "provided" : "not provided");
+    fprintf(f, "  optional      get_compute_params: %s; save_checkpoint, load_checkpoint: %s\n",
+            p->has_get_compute_params ? "provided" : "not provided",
+            p->has_checkpoint ? "provided" : "not provided");
     fprintf(f, "  suites\n");
     for (size_t i = 0; i < suite_count(); i++)
         suite_line(suite_at(i), p->caps, f);

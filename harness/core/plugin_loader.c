@@ -30,6 +30,7 @@ static const struct {
     {DTB_CAP_GRAD_CLIP, "grad-clip"},
     {DTB_CAP_GRAD_ACCUM, "grad-accum"},
     {DTB_CAP_UNEVEN_BATCH, "uneven-batch"},
+    {DTB_CAP_CHECKPOINT, "checkpoint"},
     {DTB_CAP_MODEL_MLP, "model-mlp"},
     {DTB_CAP_MODEL_GPT, "model-gpt"},
     {DTB_CAP_CPU, "cpu"},
@@ -206,6 +207,11 @@ static const char *missing_field(const dtb_plugin *t)
         return "function get_facts";
     if (!t->destroy)
         return "function destroy";
+    /* A checkpoint capability promises both functions. */
+    if ((t->caps & DTB_CAP_CHECKPOINT) && !DTB_PLUGIN_OPTIONAL(t, save_checkpoint))
+        return "function save_checkpoint (it declares checkpoint)";
+    if ((t->caps & DTB_CAP_CHECKPOINT) && !DTB_PLUGIN_OPTIONAL(t, load_checkpoint))
+        return "function load_checkpoint (it declares checkpoint)";
     return NULL;
 }
 

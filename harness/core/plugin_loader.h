@@ -34,6 +34,12 @@
 #define DTB_PLUGIN_OPTIONAL(t, fn)                                                        \
     ((t)->struct_size >= offsetof(dtb_plugin, fn) + sizeof((t)->fn) ? (t)->fn : NULL)
 
+/* Both checkpoint functions present (a table declaring DTB_CAP_CHECKPOINT
+ * without them is refused at load). */
+#define DTB_PLUGIN_OPTIONAL_CKPT(t)                                                      \
+    (DTB_PLUGIN_OPTIONAL(t, save_checkpoint) != NULL &&                                   \
+     DTB_PLUGIN_OPTIONAL(t, load_checkpoint) != NULL)
+
 typedef struct dtb_loaded_plugin {
     const dtb_plugin *table;
     void *handle;              /* dlopen handle; never dlclosed (see plugin_loader.c) */

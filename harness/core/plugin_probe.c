@@ -85,6 +85,7 @@ static void probe_child(const char *path, int fd)
         r.info.struct_size = t->struct_size;
         r.info.caps = t->caps;
         r.info.has_get_compute_params = DTB_PLUGIN_OPTIONAL(t, get_compute_params) != NULL;
+        r.info.has_checkpoint = DTB_PLUGIN_OPTIONAL_CKPT(t);
     }
     _exit(write_all(fd, &r, sizeof r) == 0 ? 0 : 3);
 }

@@ -32,6 +32,7 @@ typedef struct plugin_probe {
     uint32_t struct_size;          /* the table's, as the plugin was built */
     uint64_t caps;                 /* DTB_CAP_* */
     int has_get_compute_params;    /* the optional function is provided */
+    int has_checkpoint;            /* save_checkpoint and load_checkpoint are provided */
 } plugin_probe;
 
 /* Loads the plugin at `path` (absolute, as plugin_resolve gives it) in a

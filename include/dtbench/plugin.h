@@ -96,6 +96,9 @@ extern "C" {
 #define DTB_CAP_GRAD_ACCUM (1ull << 19)
 /* A global batch (or micro-batch) that world_size does not divide. */
 #define DTB_CAP_UNEVEN_BATCH (1ull << 20)
+/* Canonical checkpoints: save_checkpoint and load_checkpoint are provided
+ * and load a checkpoint written at any world size by any stage. */
+#define DTB_CAP_CHECKPOINT (1ull << 21)
 /* Model kinds (dtb_model_kind). */
 #define DTB_CAP_MODEL_MLP (1ull << 24)
 #define DTB_CAP_MODEL_GPT (1ull << 25)
@@ -316,6 +319,39 @@ typedef struct dtb_facts {
     int64_t mem_working_bytes;
 } dtb_facts;
 
+/* ---- canonical checkpoints (docs/checkpoint.md) -------------------------- */
+/* The arrays of a checkpoint, each n_params fp32 values in canonical layout.
+ * The recipe's optimizer says which exist: SGD params and momentum; AdamW
+ * params, exp_avg and exp_avg_sq (torch.optim's state names and meaning:
+ * momentum_buffer is buf, exp_avg m, exp_avg_sq v, never bias-corrected). */
+typedef enum dtb_ckpt_array {
+    DTB_CKPT_PARAMS = 0,       /* fp32 parameters; the fp32 masters under bf16-mixed */
+    DTB_CKPT_MOMENTUM = 1,     /* SGD momentum buffer */
+    DTB_CKPT_EXP_AVG = 2,      /* AdamW first moment m */
+    DTB_CKPT_EXP_AVG_SQ = 3,   /* AdamW second moment v */
+    DTB_CKPT_ARRAY_COUNT = 4
+} dtb_ckpt_array;
+
+/* What save_checkpoint and load_checkpoint get. The harness owns the files
+ * (their format, atomic commit, checksums); the plugin moves values. */
+typedef struct dtb_checkpoint_io {
+    uint32_t struct_size;
+    void *ctx;
+    /* Optimizer steps the state has taken: on save the step train_step just
+     * finished, on load the step the checkpoint was taken after. After a
+     * load the next call is train_step(step + 1), and the optimizer goes on
+     * from step count `step` (AdamW's bias correction uses step + 1). */
+    int64_t step;
+    /* Save: stores elements first .. first+count-1 of `array` (dtb_ckpt_array
+     * of the recipe's optimizer). Every element of every array must be
+     * stored by some rank; several ranks may store the same element (with
+     * the same value). Any rank, any range, any number of calls. */
+    int (*write)(void *ctx, int32_t array, int64_t first, int64_t count, const float *values);
+    /* Load: elements first .. first+count-1 of `array` as saved, whatever
+     * world size and stage saved them. Any rank, any range. */
+    int (*read)(void *ctx, int32_t array, int64_t first, int64_t count, float *out);
+} dtb_checkpoint_io;
+
 typedef struct dtb_state dtb_state; /* opaque to the harness */
 
 typedef struct dtb_plugin {
@@ -344,6 +380,17 @@ typedef struct dtb_plugin {
      * checks bit for bit that they are the prescribed rounding of the
      * parameters get_params returned for the same step. */
     int (*get_compute_params)(dtb_state *state, void *out, int64_t n, int32_t *dtype);
+
+    /* Optional, both or neither, with DTB_CAP_CHECKPOINT (docs/checkpoint.md).
+     * Collective. save_checkpoint is called between train_steps (never in
+     * the middle of an accumulation) and leaves the training state as it
+     * was; the harness commits the checkpoint when every rank returned 0.
+     * load_checkpoint is called once, after create and before the first
+     * train_step, and replaces the parameters and optimizer state (and the
+     * bf16 compute copies, derived from the masters) with the saved ones.
+     * Communication inside them is not counted. */
+    int (*save_checkpoint)(dtb_state *state, const dtb_checkpoint_io *io);
+    int (*load_checkpoint)(dtb_state *state, const dtb_checkpoint_io *io);
 } dtb_plugin;
 
 typedef const dtb_plugin *(*dtb_plugin_entry_fn)(void);
