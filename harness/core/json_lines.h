@@ -14,8 +14,10 @@
  *   key[0]:           an array holding objects or arrays: each element on
  *                     its own, the element's fields two spaces deeper
  *
- * Fields keep the document's order. The parser is strict RFC 8259 (one
- * value, nothing after it but whitespace; nesting at most JSON_LINES_DEPTH).
+ * Fields keep the document's order. The document is read by json_parse
+ * (json_value.h), strict RFC 8259: one value, nothing after it but
+ * whitespace, nesting at most JSON_LINES_DEPTH; a duplicate member name,
+ * text that is not UTF-8 and an escaped lone surrogate are refused.
  */
 #ifndef DTB_HARNESS_JSON_LINES_H
 #define DTB_HARNESS_JSON_LINES_H
@@ -23,7 +25,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define JSON_LINES_DEPTH 64
+#include "json_value.h"
+
+#define JSON_LINES_DEPTH JSON_VALUE_DEPTH
 
 /* Prints the object `json` at `indent` spaces. 0, or -1 with "not valid
  * JSON at byte N: <why>" (or "the top level is not an object", or out of

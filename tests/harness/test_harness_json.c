@@ -188,7 +188,7 @@ static void random_object(doc *d, int depth, int indent)
         fputs(n ? "\n" : " {}\n", d->want);
     for (int i = 0; i < n; i++) {
         char name[24];
-        snprintf(name, sizeof name, "k%d_%d", depth, below(1000));
+        snprintf(name, sizeof name, "k%d_%d", depth, 1000 * i + below(1000)); /* distinct */
         fprintf(d->json, "%s \"%s\" : ", i ? "," : "", name);
         random_field(d, name, depth, indent, 0);
     }
