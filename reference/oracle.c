@@ -107,6 +107,9 @@ static int run_alloc(oracle_run *run, const dtb_run_spec *spec, oracle_trace *ou
     ok = ok && (out->grad_norm = calloc(steps, sizeof(double))) != NULL;
     ok = ok && (out->check_steps = calloc(checks, sizeof(int64_t))) != NULL;
     ok = ok && (out->params = calloc(checks * n, sizeof(double))) != NULL;
+    out->n_state = spec->optimizer == DTB_OPT_ADAMW ? 2 : 1;
+    for (int k = 0; k < out->n_state; k++)
+        ok = ok && (out->state[k] = calloc(checks * n, sizeof(double))) != NULL;
     return ok ? 0 : -1;
 }
 
@@ -229,8 +232,12 @@ int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n
             return -1;
         }
         if (next_check < n_checks && check_steps[next_check] == t) {
-            memcpy(out->params + (size_t)next_check * (size_t)out->n_params, run.params,
-                   (size_t)out->n_params * sizeof(double));
+            const size_t at = (size_t)next_check * (size_t)out->n_params;
+            const size_t bytes = (size_t)out->n_params * sizeof(double);
+            memcpy(out->params + at, run.params, bytes);
+            const double *state[2] = {run.state1, run.state2};
+            for (int k = 0; k < out->n_state; k++)
+                memcpy(out->state[k] + at, state[k], bytes);
             next_check++;
         }
     }
@@ -247,5 +254,7 @@ void oracle_trace_free(oracle_trace *trace)
     free(trace->grad_norm);
     free(trace->check_steps);
     free(trace->params);
+    free(trace->state[0]);
+    free(trace->state[1]);
     memset(trace, 0, sizeof *trace);
 }

@@ -24,6 +24,11 @@ typedef struct oracle_trace {
     double *params;        /* [n_checks x n_params] canonical layout after each check step
                               (the fp64 masters under bf16-mixed) */
     int64_t n_params;
+    /* The optimizer state after each check step, [n_checks x n_params] in
+     * canonical layout: state[0] SGD's momentum buffer or AdamW's m,
+     * state[1] AdamW's v (NULL for SGD); n_state of them. */
+    int n_state;
+    double *state[2];
 } oracle_trace;
 
 /* Trains spec (its rank/world fields are ignored) for spec->steps steps and

@@ -295,7 +295,7 @@ static int train_step(member_run *r, int64_t t, double *loss, double *grad_norm)
     return rc;
 }
 
-static int trace_alloc(ensemble_trace *out, int64_t steps, int n_checks, int64_t n)
+static int trace_alloc(ensemble_trace *out, int64_t steps, int n_checks, int64_t n, int n_state)
 {
     out->steps = steps;
     out->n_checks = n_checks;
@@ -304,7 +304,11 @@ static int trace_alloc(ensemble_trace *out, int64_t steps, int n_checks, int64_t
     out->loss = calloc(s, sizeof *out->loss);
     out->grad_norm = calloc(s, sizeof *out->grad_norm);
     out->params = calloc(c * (size_t)n, sizeof *out->params);
-    return out->loss && out->grad_norm && out->params ? 0 : -1;
+    int ok = out->loss && out->grad_norm && out->params;
+    out->n_state = n_state;
+    for (int k = 0; k < n_state; k++)
+        ok = ok && (out->state[k] = calloc(c * (size_t)n, sizeof *out->state[k])) != NULL;
+    return ok ? 0 : -1;
 }
 
 static int fail(char *err, size_t err_len, const char *who, const char *what)
@@ -334,7 +338,8 @@ int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int
                           : spec->micro_batches > 0 ? spec->micro_batches
                                                     : 1;
     r.micro = micro < spec->global_batch ? (int)micro : (int)spec->global_batch;
-    if (run_alloc(&r) != 0 || trace_alloc(out, spec->steps, n_checks, r.lay.n_params) != 0) {
+    if (run_alloc(&r) != 0 || trace_alloc(out, spec->steps, n_checks, r.lay.n_params,
+                                          spec->optimizer == DTB_OPT_ADAMW ? 2 : 1) != 0) {
         run_free(&r);
         ensemble_trace_free(out);
         return fail(err, err_len, m->name, "out of memory");
@@ -357,8 +362,12 @@ int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int
             return fail(err, err_len, m->name, why);
         }
         if (next < n_checks && check_steps[next] == t) {
-            memcpy(out->params + (size_t)next * (size_t)r.lay.n_params, r.params,
-                   (size_t)r.lay.n_params * sizeof *r.params);
+            const size_t at = (size_t)next * (size_t)r.lay.n_params;
+            const size_t bytes = (size_t)r.lay.n_params * sizeof *r.params;
+            memcpy(out->params + at, r.params, bytes);
+            const float *state[2] = {r.opt_a, r.opt_b};
+            for (int k = 0; k < out->n_state; k++)
+                memcpy(out->state[k] + at, state[k], bytes);
             next++;
         }
     }
@@ -373,6 +382,8 @@ void ensemble_trace_free(ensemble_trace *t)
     free(t->loss);
     free(t->grad_norm);
     free(t->params);
+    free(t->state[0]);
+    free(t->state[1]);
     memset(t, 0, sizeof *t);
 }
 
@@ -384,7 +395,12 @@ int ensemble_fold(const dtb_run_spec *spec, const int64_t *check_steps, int n_ch
         if (ensemble_train(&MEMBERS[k], spec, check_steps, n_checks, &t, err, err_len) != 0)
             return -1;
         envelope_add_run(env, o, t.loss, t.grad_norm, t.params);
+        const int rc = envelope_add_state(env, o, (const float *const *)t.state);
         ensemble_trace_free(&t);
+        if (rc != 0) {
+            snprintf(err, err_len, "ensemble: out of memory for the optimizer state envelope");
+            return -1;
+        }
     }
     return 0;
 }

@@ -78,6 +78,8 @@ typedef struct ensemble_trace {
     int n_checks;
     int64_t n_params;
     float *params;             /* [n_checks x n_params] masters after each check step */
+    int n_state;               /* optimizer state arrays: SGD 1, AdamW 2 */
+    float *state[2];           /* [n_checks x n_params] each: momentum or m, then v */
 } ensemble_trace;
 
 /* Trains spec (rank and world fields ignored; CPU) the member's way and
@@ -88,7 +90,8 @@ int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int
 void ensemble_trace_free(ensemble_trace *t);
 
 /* Trains every member on spec (its micro_batches: the cases' split, which
- * the "mM" members sample) and folds each into env, whose values are
+ * the "mM" members sample) and folds each into env (its optimizer state too,
+ * envelope_add_state), whose values are
  * distances to oracle o (env allocated for o's steps, check steps and
  * parameters; check_steps are o's). 0, or -1 with a message in err (env
  * then holds the members folded so far). */

@@ -42,6 +42,8 @@ void envelope_free(envelope *e)
     free(e->loss);
     free(e->grad_norm);
     free(e->params);
+    free(e->state[0]);
+    free(e->state[1]);
     memset(e, 0, sizeof *e);
 }
 
@@ -74,6 +76,23 @@ void envelope_add_run(envelope *e, const oracle_trace *o, const double *loss,
             e->params[i] = d;
     }
     e->members++;
+}
+
+int envelope_add_state(envelope *e, const oracle_trace *o, const float *const *state)
+{
+    const int64_t total = (int64_t)e->n_checks * e->n_params;
+    for (int k = 0; k < o->n_state; k++) {
+        if (!e->state[k] && !(e->state[k] = calloc(total > 0 ? (size_t)total : 1, sizeof(double))))
+            return -1;
+        for (int64_t i = 0; i < total; i++) {
+            const double d = distance(state[k][i], o->state[k][i]);
+            if (d > e->state[k][i])
+                e->state[k][i] = d;
+        }
+    }
+    e->n_state = o->n_state;
+    e->state_members++;
+    return 0;
 }
 
 double envelope_layer_max(const double *env, const mlp_layout *lay, int t)

@@ -79,6 +79,12 @@ typedef struct envelope {
     int n_checks;
     int64_t n_params;
     double *params;            /* [n_checks x n_params] */
+    /* The optimizer state after each check step (oracle_trace.state), of the
+     * runs that report it (the ensemble's members; the baseline plugin does
+     * not): n_state arrays of [n_checks x n_params], NULL until the first. */
+    int state_members;
+    int n_state;
+    double *state[2];
 } envelope;
 
 /* All zero, no member yet; 0, or -1 when out of memory (then freeable). */
@@ -89,6 +95,10 @@ void envelope_free(envelope *e);
  * the envelope there infinite, and so no comparison there can pass. */
 void envelope_add_run(envelope *e, const oracle_trace *o, const double *loss,
                       const double *grad_norm, const float *params);
+
+/* Folds one run's optimizer state after each check step in (state[k] in
+ * the shape of o->state[k], for k < o->n_state). 0, or -1 out of memory. */
+int envelope_add_state(envelope *e, const oracle_trace *o, const float *const *state);
 
 /* max_j env[j] over the layer of tensor t (W_l and b_l), env in canonical
  * layout (one check step's slice). */

@@ -3,7 +3,9 @@
  * AdamW, fp32 and bf16-mixed, 4 steps, fixed seeds): finite, close to the
  * fp64 oracle, not bitwise one another (else the envelope would measure
  * nothing), and each within the envelope of the baseline's arithmetic and
- * the other members (leave one out, envelope.h's constants). Also the
+ * the other members (leave one out, envelope.h's constants), parameters
+ * and optimizer state, and the state faults a checkpoint may carry fail
+ * against the whole envelope. Also the
  * backend variants' matrix products against double on random inputs.
  */
 #include <math.h>
@@ -43,6 +45,56 @@ static void spec_of(case_config *cc, int adamw, int32_t precision, uint64_t seed
 static const ensemble_member BASELINE = {"baseline", {ENS_MATMUL_BLAS, ENS_EW_REF, ENS_OPT_REF},
                                          1, 1, ENS_REDUCE_SEQUENTIAL, ENS_ACC_DIRECT,
                                          ENS_NORM_F64, 0};
+
+/* A state array judged against the whole ensemble's envelope at check c:
+ * whether every tensor passes. */
+static int state_passes(const oracle_trace *o, const envelope *e, int a, int c,
+                        const mlp_layout *lay, int32_t precision, const float *x)
+{
+    const envelope_constants k = envelope_constants_for(precision);
+    const size_t n = (size_t)o->n_params;
+    int pass = 1;
+    for (int tt = 0; tt < lay->n_tensors; tt++) {
+        const int64_t off = (int64_t)(c * n) + lay->offset[tt];
+        envelope_result res;
+        envelope_compare_tensor(&k, o->state[a] + off, e->state[a] + off,
+                                envelope_layer_max(e->state[a] + c * n, lay, tt),
+                                x + lay->offset[tt], lay->numel[tt], &res);
+        pass &= res.pass;
+    }
+    return pass;
+}
+
+/* The faults the checkpoint suite's "checkpoint optimizer state" must
+ * catch, against the envelope of every run: a shard of the state left zero
+ * (a ZeRO rank's part not saved), the state of another step (a stale
+ * copy), the moments swapped (AdamW), and one element's state off by 1%. */
+static void test_state_faults(const oracle_trace *o, const ensemble_trace *t, int runs,
+                              const mlp_layout *lay, int32_t precision)
+{
+    envelope e;
+    const int64_t n = o->n_params;
+    CHECK(envelope_alloc(&e, STEPS, 2, n) == 0);
+    for (int r = 0; r < runs; r++)
+        CHECK(envelope_add_state(&e, o, (const float *const *)t[r].state) == 0);
+    float *x = malloc((size_t)n * sizeof *x);
+    CHECK(x != NULL);
+    for (int a = 0; x && a < o->n_state; a++) {
+        const float *last = t[0].state[a] + n; /* check 1: after step STEPS */
+        CHECK(state_passes(o, &e, a, 1, lay, precision, last));
+        memcpy(x, last, (size_t)n * sizeof *x);
+        memset(x + n / 3, 0, (size_t)(n / 3) * sizeof *x);
+        CHECK(!state_passes(o, &e, a, 1, lay, precision, x));
+        CHECK(!state_passes(o, &e, a, 1, lay, precision, t[0].state[a])); /* step 1's */
+        if (o->n_state == 2)
+            CHECK(!state_passes(o, &e, a, 1, lay, precision, t[0].state[1 - a] + n));
+        memcpy(x, last, (size_t)n * sizeof *x);
+        x[lay->offset[2] + 7] *= 1.01f; /* W1[7] */
+        CHECK(!state_passes(o, &e, a, 1, lay, precision, x));
+    }
+    free(x);
+    envelope_free(&e);
+}
 
 static void test_trajectory(int adamw, int32_t precision, uint64_t seed)
 {
@@ -104,8 +156,25 @@ static void test_trajectory(int adamw, int32_t precision, uint64_t seed)
                             (long long)res.worst.index);
                 CHECK(res.pass);
             }
+        /* The optimizer state after each check step, the checkpoint
+         * suite's comparison (docs/checkpoint.md), leave one out too. */
+        for (int r = 0; r < R; r++)
+            if (r != j)
+                CHECK(envelope_add_state(&e, &o, (const float *const *)t[r].state) == 0);
+        CHECK(e.state_members == R - 1 && e.n_state == (adamw ? 2 : 1));
+        for (int a = 0; a < e.n_state; a++)
+            for (int c = 0; c < 2; c++)
+                for (int tt = 0; tt < lay.n_tensors; tt++) {
+                    const int64_t off = (int64_t)c * n + lay.offset[tt];
+                    envelope_compare_tensor(&k, o.state[a] + off, e.state[a] + off,
+                                            envelope_layer_max(e.state[a] + (size_t)c * n, &lay,
+                                                               tt),
+                                            t[j].state[a] + off, lay.numel[tt], &res);
+                    CHECK(res.pass);
+                }
         envelope_free(&e);
     }
+    test_state_faults(&o, t, R, &lay, precision);
     for (int r = 0; r < R; r++)
         ensemble_trace_free(&t[r]);
     oracle_trace_free(&o);
