@@ -88,6 +88,16 @@ static int baseline_get_facts(dtb_state *s, dtb_facts *out)
     return 0;
 }
 
+static int baseline_save_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    return replica_save_checkpoint(&s->r, io, 0, 1);
+}
+
+static int baseline_load_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    return replica_load_checkpoint(&s->r, io);
+}
+
 static void baseline_destroy(dtb_state *s)
 {
     if (s == NULL)
@@ -108,7 +118,7 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED |
                 DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |
                 DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH |
-                DTB_CAP_MODEL_MLP | DTB_CAP_CPU,
+                DTB_CAP_MODEL_MLP | DTB_CAP_CPU | DTB_CAP_CHECKPOINT,
         .create = baseline_create,
         .train_step = baseline_train_step,
         .get_params = baseline_get_params,
@@ -116,6 +126,8 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .get_facts = baseline_get_facts,
         .destroy = baseline_destroy,
         .get_compute_params = baseline_get_compute_params,
+        .save_checkpoint = baseline_save_checkpoint,
+        .load_checkpoint = baseline_load_checkpoint,
     };
     return &table;
 }

@@ -102,6 +102,12 @@ int replica_optimizer_step(replica *r, int64_t t);
  * fp32. Called by replica_init and replica_optimizer_step; exported for
  * implementations that update the masters themselves. */
 void replica_refresh_compute_params(replica *r);
+/* Canonical checkpoints (replica_checkpoint.c, docs/checkpoint.md): rank
+ * `rank` of `world` identical replicas stores its slice of every array;
+ * load reads them whole and refreshes the compute parameters. The
+ * optimizer's step count is the caller's t (train_step's step). */
+int replica_save_checkpoint(replica *r, const dtb_checkpoint_io *io, int rank, int world);
+int replica_load_checkpoint(replica *r, const dtb_checkpoint_io *io);
 /* Bytes per parameter of the compute parameters (PARAMS): 4 fp32, 2 bf16. */
 int replica_param_bytes(const replica *r);
 

@@ -625,6 +625,37 @@ static void kit_destroy(dtb_state *s)
     free(s);
 }
 
+/* Canonical checkpoints (docs/checkpoint.md): canonical elements
+ * [first, first + n) of the parameters (KIT_CKPT_PARAMS, from params[first])
+ * and of the optimizer state (KIT_CKPT_STATE, from opt_a/opt_b[state_at]),
+ * stored (save) or replaced (load). The optimizer's step count needs no
+ * restoring: the kit steps with t = train_step's step, and a resumed run
+ * goes on at io->step + 1. */
+#define KIT_CKPT_PARAMS 1
+#define KIT_CKPT_STATE 2
+static int kit_ckpt_range(dtb_state *s, const dtb_checkpoint_io *io, int save, int which,
+                          int64_t first, int64_t n, int64_t state_at)
+{
+    const int adamw = s->spec.optimizer == DTB_OPT_ADAMW;
+    const int32_t arrays[3] = {DTB_CKPT_PARAMS, adamw ? DTB_CKPT_EXP_AVG : DTB_CKPT_MOMENTUM,
+                               DTB_CKPT_EXP_AVG_SQ};
+    float *where[3] = {s->params + first, s->opt_a + state_at,
+                       adamw ? s->opt_b + state_at : NULL};
+    const int wanted[3] = {which & KIT_CKPT_PARAMS, which & KIT_CKPT_STATE,
+                           adamw && (which & KIT_CKPT_STATE)};
+    for (int k = 0; k < 3 && n > 0; k++) {
+        if (!wanted[k])
+            continue;
+        const int rc = save ? io->write(io->ctx, arrays[k], first, n, where[k])
+                            : io->read(io->ctx, arrays[k], first, n, where[k]);
+        if (rc != 0)
+            return kit_fail(s, "the harness refused %s elements %lld..%lld of array %d",
+                            save ? "to store" : "to read", (long long)first,
+                            (long long)(first + n - 1), (int)arrays[k]);
+    }
+    return 0;
+}
+
 /* The capabilities of every scheme built on the kit, less the stage. */
 #define KIT_CAPS                                                                         \
     (DTB_CAP_FP32 | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | DTB_CAP_GRAD_CLIP |          \
@@ -701,6 +732,21 @@ static int ddp_get_facts(dtb_state *s, dtb_facts *out)
     return 0;
 }
 
+/* Checkpoints: every rank holds everything, so rank 0 alone stores it
+ * (one writer; the reference splits the work instead, and both are
+ * canonical), and every rank reads it all back. */
+static int ddp_save_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    if (s->rank != 0)
+        return 0;
+    return kit_ckpt_range(s, io, 1, KIT_CKPT_PARAMS | KIT_CKPT_STATE, 0, s->n_params, 0);
+}
+
+static int ddp_load_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    return kit_ckpt_range(s, io, 0, KIT_CKPT_PARAMS | KIT_CKPT_STATE, 0, s->n_params, 0);
+}
+
 #ifndef DDP_SIMPLE_NO_ENTRY
 const dtb_plugin *dtbench_plugin_entry(void);
 const dtb_plugin *dtbench_plugin_entry(void)
@@ -711,7 +757,7 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .name = DDP_SIMPLE_NAME,
         .version = "1.0.0",
         .description = "example DDP: one flat fp32 allreduce per step (docs/plugins.md)",
-        .caps = KIT_CAPS | DTB_CAP_DDP,
+        .caps = KIT_CAPS | DTB_CAP_DDP | DTB_CAP_CHECKPOINT,
         .create = ddp_create,
         .train_step = ddp_train_step,
         .get_params = kit_get_params,
@@ -719,6 +765,8 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .get_facts = ddp_get_facts,
         .destroy = kit_destroy,
         .get_compute_params = kit_get_compute_params,
+        .save_checkpoint = ddp_save_checkpoint,
+        .load_checkpoint = ddp_load_checkpoint,
     };
     return &table;
 }

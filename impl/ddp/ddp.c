@@ -53,6 +53,16 @@ int ddp_get_compute_params(dtb_state *s, void *out, int64_t n, int32_t *dtype)
     return replica_get_compute_params(&s->r, out, n, dtype);
 }
 
+int ddp_save_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    return replica_save_checkpoint(&s->r, io, s->rank, s->world);
+}
+
+int ddp_load_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    return replica_load_checkpoint(&s->r, io);
+}
+
 int ddp_get_counters(dtb_state *s, dtb_counters *out)
 {
     memset(out, 0, sizeof *out);

@@ -61,7 +61,7 @@ typedef enum ddp_bug {
 #define DDP_CAPS                                                                          \
     (DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | \
      DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_MODEL_MLP |     \
-     DTB_CAP_CPU)
+     DTB_CAP_CPU | DTB_CAP_CHECKPOINT)
 #define DDP_VERSION "0.1.0"
 #define DDP_DEFAULT_BUCKET_BYTES (25ll << 20)
 
@@ -74,6 +74,9 @@ int ddp_get_compute_params(dtb_state *state, void *out, int64_t n, int32_t *dtyp
 int ddp_get_counters(dtb_state *state, dtb_counters *out);
 int ddp_get_facts(dtb_state *state, dtb_facts *out);
 void ddp_destroy(dtb_state *state);
+/* Canonical checkpoints (docs/checkpoint.md): each rank stores its 1/N slice. */
+int ddp_save_checkpoint(dtb_state *state, const dtb_checkpoint_io *io);
+int ddp_load_checkpoint(dtb_state *state, const dtb_checkpoint_io *io);
 
 /* Defines this shared object's entry point: a DDP plugin with the given
  * name, description and bug. One use per plugin source file. */
@@ -100,6 +103,8 @@ void ddp_destroy(dtb_state *state);
             .get_facts = ddp_get_facts,                                                   \
             .destroy = ddp_destroy,                                                       \
             .get_compute_params = ddp_get_compute_params,                                 \
+            .save_checkpoint = ddp_save_checkpoint,                                       \
+            .load_checkpoint = ddp_load_checkpoint,                                       \
         };                                                                                \
         return &table;                                                                    \
     }

@@ -37,8 +37,10 @@ static int check_spec(dtb_state *s, const dtb_run_spec *spec, int stage)
 
 /* Initial values of unit elements [first, first + count) (host API, which
  * any rank may ask for any range): the range may straddle W_l and b_l. */
-static int load_unit_range(dtb_state *s, int unit, int64_t first, int64_t count, float *out)
+static int initial_unit_range(dtb_state *s, void *ctx, int unit, int64_t first, int64_t count,
+                              float *out)
 {
+    (void)ctx;
     const zero_unit *u = &s->part.units[unit];
     const int64_t w_end = u->weight_numel;
     int64_t done = 0;
@@ -111,17 +113,13 @@ static int allocate(dtb_state *s)
     return rc ? -1 : 0;
 }
 
-/* Masters from the host's initial values: this rank's shard of each unit
- * (stage 3, and every stage's master under bf16-mixed); stages 1 and 2 load
- * the whole compute parameters too, since any rank can produce any range:
- * no collective at creation. */
-static int load_initial_params(dtb_state *s)
+int zero_load_params(dtb_state *s, zero_unit_source source, void *ctx)
 {
     for (int l = 0; l < s->part.n_units; l++) {
         const zero_unit *u = &s->part.units[l];
         if (s->stage < 3) {
             float *values = s->bf16 ? s->unit_scratch : zero_compute_unit(s, l);
-            if (load_unit_range(s, l, 0, u->numel, values) != 0)
+            if (source(s, ctx, l, 0, u->numel, values) != 0)
                 return -1;
             if (s->bf16)
                 bf16_narrow(values, zero_compute_unit(s, l), u->numel);
@@ -129,7 +127,7 @@ static int load_initial_params(dtb_state *s)
         if (s->stage == 3 || s->bf16) {
             int64_t first, count;
             zero_owned_range(&s->part, l, s->rank, &first, &count);
-            if (load_unit_range(s, l, first, count, zero_master_shard(s, l)) != 0)
+            if (source(s, ctx, l, first, count, zero_master_shard(s, l)) != 0)
                 return -1;
         }
         if (s->stage == 3 && s->bf16)
@@ -200,7 +198,7 @@ int zero_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *
     if (rc == 0)
         rc = allocate(s);
     if (rc == 0)
-        rc = load_initial_params(s);
+        rc = zero_load_params(s, initial_unit_range, NULL);
     if (rc != 0) {
         zero_destroy(s);
         return -1;

@@ -54,7 +54,16 @@ typedef enum zero_bug {
     ZERO_BUG_FULL_BUCKETS,
     /* stage 3: room for every layer's gathered parameters at once beside the
      * d+1 slots it declares (correct results, ZeRO-3's saving gone) */
-    ZERO_BUG_GATHER_ALL
+    ZERO_BUG_GATHER_ALL,
+    /* checkpoint: rank 0 saves the whole parameters but only its own shard of
+     * the optimizer state; the other ranks save nothing */
+    ZERO_BUG_CKPT_OWN_SHARD,
+    /* checkpoint: the optimizer's step counter restarts at 0 on load (AdamW's
+     * bias correction and SGD's first-step momentum as if new) */
+    ZERO_BUG_CKPT_STEP_RESET,
+    /* checkpoint: the parameters are loaded, the optimizer state is left as
+     * create made it (zero: momentum re-initialised) */
+    ZERO_BUG_CKPT_STATE_RESET
 } zero_bug;
 
 #define ZERO_VERSION "0.1.0"
@@ -64,7 +73,7 @@ typedef enum zero_bug {
 #define ZERO_COMMON_CAPS                                                                   \
     (DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |           \
      DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_MODEL_MLP |     \
-     DTB_CAP_CPU)
+     DTB_CAP_CPU | DTB_CAP_CHECKPOINT)
 
 /* stage: 1, 2 or 3. `name` prefixes every error message. */
 int zero_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *name, int stage,
@@ -75,6 +84,9 @@ int zero_get_compute_params(dtb_state *state, void *out, int64_t n, int32_t *dty
 int zero_get_counters(dtb_state *state, dtb_counters *out);
 int zero_get_facts(dtb_state *state, dtb_facts *out);
 void zero_destroy(dtb_state *state);
+/* zero_checkpoint.c (docs/checkpoint.md) */
+int zero_save_checkpoint(dtb_state *state, const dtb_checkpoint_io *io);
+int zero_load_checkpoint(dtb_state *state, const dtb_checkpoint_io *io);
 
 /* Defines this shared object's entry point: a ZeRO plugin of the given
  * stage (1, 2 or 3), name, description and bug. One use per source file. */
@@ -103,6 +115,8 @@ void zero_destroy(dtb_state *state);
             .get_facts = zero_get_facts,                                                   \
             .destroy = zero_destroy,                                                       \
             .get_compute_params = zero_get_compute_params,                                 \
+            .save_checkpoint = zero_save_checkpoint,                                       \
+            .load_checkpoint = zero_load_checkpoint,                                       \
         };                                                                                 \
         return &table;                                                                     \
     }

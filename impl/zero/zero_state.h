@@ -31,6 +31,9 @@ struct dtb_state {
     mlp_layout layout;
     int stage;                 /* 1, 2, 3 */
     zero_bug bug;
+    /* The optimizer's step t of train_step(step) is step - step_base: 0
+     * always, except that ZERO_BUG_CKPT_STEP_RESET sets it on load. */
+    int64_t step_base;
     int rank, world;
     int bf16;                  /* bf16-mixed recipe */
     int64_t param_bytes;       /* p: 2 under bf16-mixed, else 4 */
@@ -95,6 +98,16 @@ int zero_fail(const dtb_state *s, const char *fmt, ...) __attribute__((format(pr
 int zero_alloc(dtb_state *s, int64_t bytes, int category, void **out);
 void zero_free_all(dtb_state *s);
 void zero_stress_pause(const dtb_state *s);
+
+/* zero.c: the parameters from a source of canonical values, unit element
+ * ranges [first, first + count) of unit `unit` (the range may straddle W_l
+ * and b_l; 0 or zero_fail's -1): this rank's master shard of each unit
+ * (stage 3, and every stage's master under bf16-mixed) and, stages 1 and 2,
+ * the whole compute parameters too, since any rank can read any range: no
+ * collective. Padding is left as it is (zero). */
+typedef int (*zero_unit_source)(dtb_state *s, void *ctx, int unit, int64_t first, int64_t count,
+                                float *out);
+int zero_load_params(dtb_state *s, zero_unit_source source, void *ctx);
 
 /* zero_params.c: compute parameters and the layer hooks that serve them. */
 void *zero_compute_unit(const dtb_state *s, int unit); /* stages 1, 2: padded unit start */

@@ -91,7 +91,7 @@ int zero_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
         s->be->ops->scale(s->be, s->grad_shard, s->part.shard_total, (float)coef) != 0)
         return zero_fail(s, "%s", s->be->error);
     zero_stress_pause(s);
-    if (optimizer_step(s, step) != 0 || zero_refresh_compute(s) != 0)
+    if (optimizer_step(s, step - s->step_base) != 0 || zero_refresh_compute(s) != 0)
         return -1;
     report->loss = loss_sum / (double)s->spec.global_batch;
     report->grad_norm = norm;

@@ -93,6 +93,22 @@ static int rsag_get_facts(dtb_state *s, dtb_facts *out)
     return 0;
 }
 
+/* Checkpoints in 64-byte-aligned slices: rank r stores canonical elements
+ * [r shard, (r + 1) shard) that exist (the last rank's may be short or
+ * empty); every rank reads everything back. */
+static int rsag_save_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    const int64_t first = s->rank * rsag_shard(s);
+    int64_t n = s->n_params - first;
+    n = n < 0 ? 0 : n < rsag_shard(s) ? n : rsag_shard(s);
+    return kit_ckpt_range(s, io, 1, KIT_CKPT_PARAMS | KIT_CKPT_STATE, first, n, first);
+}
+
+static int rsag_load_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    return kit_ckpt_range(s, io, 0, KIT_CKPT_PARAMS | KIT_CKPT_STATE, 0, s->n_params, 0);
+}
+
 const dtb_plugin *dtbench_plugin_entry(void);
 const dtb_plugin *dtbench_plugin_entry(void)
 {
@@ -102,7 +118,7 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .name = "fair-ddp-rsag",
         .version = "1.0.0",
         .description = "DDP summing gradients by reduce-scatter + allgather, 64-byte aligned shards",
-        .caps = KIT_CAPS | DTB_CAP_DDP,
+        .caps = KIT_CAPS | DTB_CAP_DDP | DTB_CAP_CHECKPOINT,
         .create = rsag_create,
         .train_step = rsag_train_step,
         .get_params = kit_get_params,
@@ -110,6 +126,8 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .get_facts = rsag_get_facts,
         .destroy = kit_destroy,
         .get_compute_params = kit_get_compute_params,
+        .save_checkpoint = rsag_save_checkpoint,
+        .load_checkpoint = rsag_load_checkpoint,
     };
     return &table;
 }

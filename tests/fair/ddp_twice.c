@@ -26,7 +26,7 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .name = DDP_SIMPLE_NAME,
         .version = "1.0.0",
         .description = "BROKEN on purpose: DDP allreducing its gradient twice per step",
-        .caps = KIT_CAPS | DTB_CAP_DDP,
+        .caps = KIT_CAPS | DTB_CAP_DDP | DTB_CAP_CHECKPOINT,
         .create = ddp_create,
         .train_step = twice_train_step,
         .get_params = kit_get_params,
@@ -34,6 +34,8 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .get_facts = ddp_get_facts,
         .destroy = kit_destroy,
         .get_compute_params = kit_get_compute_params,
+        .save_checkpoint = ddp_save_checkpoint,
+        .load_checkpoint = ddp_load_checkpoint,
     };
     return &table;
 }

@@ -29,7 +29,7 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .name = DDP_SIMPLE_NAME,
         .version = "1.0.0",
         .description = "BROKEN on purpose: DDP reporting half the traffic it issues",
-        .caps = KIT_CAPS | DTB_CAP_DDP,
+        .caps = KIT_CAPS | DTB_CAP_DDP | DTB_CAP_CHECKPOINT,
         .create = ddp_create,
         .train_step = ddp_train_step,
         .get_params = kit_get_params,
@@ -37,6 +37,8 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .get_facts = ddp_get_facts,
         .destroy = kit_destroy,
         .get_compute_params = kit_get_compute_params,
+        .save_checkpoint = ddp_save_checkpoint,
+        .load_checkpoint = ddp_load_checkpoint,
     };
     return &table;
 }

@@ -145,6 +145,34 @@ static int zero1_get_facts(dtb_state *s, dtb_facts *out)
     return 0;
 }
 
+/* Checkpoints over the flat partition: rank r stores the real elements of
+ * its flat shard [r Psi_s, r Psi_s + owned) of the parameters and of the
+ * optimizer state it holds; a load reads all the parameters and the state
+ * of its own shard at this world size, whatever partition wrote it. */
+static int64_t state_offset(const dtb_state *s)
+{
+#ifdef FAIR_FULL_OPTIM_STATE
+    return s->rank * shard_len(s);
+#else
+    (void)s;
+    return 0;
+#endif
+}
+
+static int zero1_save_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    return kit_ckpt_range(s, io, 1, KIT_CKPT_PARAMS | KIT_CKPT_STATE, s->rank * shard_len(s),
+                          shard_owned(s), state_offset(s));
+}
+
+static int zero1_load_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
+{
+    if (kit_ckpt_range(s, io, 0, KIT_CKPT_PARAMS, 0, s->n_params, 0) != 0)
+        return -1;
+    return kit_ckpt_range(s, io, 0, KIT_CKPT_STATE, s->rank * shard_len(s), shard_owned(s),
+                          state_offset(s));
+}
+
 const dtb_plugin *dtbench_plugin_entry(void);
 const dtb_plugin *dtbench_plugin_entry(void)
 {
@@ -154,7 +182,7 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .name = ZERO1_NAME,
         .version = "1.0.0",
         .description = ZERO1_DESCRIPTION,
-        .caps = KIT_CAPS | DTB_CAP_ZERO1,
+        .caps = KIT_CAPS | DTB_CAP_ZERO1 | DTB_CAP_CHECKPOINT,
         .create = zero1_create,
         .train_step = zero1_train_step,
         .get_params = kit_get_params,
@@ -162,6 +190,8 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .get_facts = zero1_get_facts,
         .destroy = kit_destroy,
         .get_compute_params = kit_get_compute_params,
+        .save_checkpoint = zero1_save_checkpoint,
+        .load_checkpoint = zero1_load_checkpoint,
     };
     return &table;
 }
