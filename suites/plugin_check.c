@@ -4,8 +4,9 @@
  * (parameters checked after steps 1 and 3), the conformance suites' seed,
  * optimizers and clipping threshold (conformance.h), each optimizer with
  * and without clipping, fp32 preferred to bf16-mixed, 4 samples per rank and
- * micro-batch, 2 micro-batches in the accumulation case, np 2, and the ddp
- * suite's 4 KiB buckets for the DDP stage.
+ * micro-batch, 2 micro-batches in the accumulation case, np 2, the ddp
+ * suite's 4 KiB buckets for the DDP stage, and a checkpoint saved after
+ * step 2 and resumed in a fresh world of the same size.
  */
 #include "plugin_check.h"
 
@@ -40,4 +41,6 @@ const dtb_suite dtb_suite_plugin_check = {
     .steps = 3,
     .seed = 20261123,
     .bucket_bytes = 4096,
+    .ckpt_save_step = 2, /* the checkpoint case: saved after 2, resumed to 3 */
+    .ckpt_crash_every = 1,
 };

@@ -7,6 +7,7 @@ extern const dtb_suite dtb_suite_ddp;
 extern const dtb_suite dtb_suite_zero1;
 extern const dtb_suite dtb_suite_zero2;
 extern const dtb_suite dtb_suite_zero3;
+extern const dtb_suite dtb_suite_checkpoint;
 extern const dtb_suite dtb_suite_throughput;
 extern const dtb_suite dtb_suite_memory;
 extern const dtb_suite dtb_suite_comm;
@@ -16,6 +17,7 @@ static const dtb_suite *const SUITES[] = {
     &dtb_suite_zero1,
     &dtb_suite_zero2,
     &dtb_suite_zero3,
+    &dtb_suite_checkpoint,
     &dtb_suite_throughput,
     &dtb_suite_memory,
     &dtb_suite_comm,

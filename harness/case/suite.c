@@ -48,8 +48,9 @@ int suite_case_count(const dtb_suite *suite)
         suite_model_depths(suite, suite->models[m], &depths, &n_depths);
         per_model += n_depths;
     }
-    return per_model * suite->n_recipes * suite->n_precisions * suite->n_world_sizes +
-           suite->n_edge_cases;
+    const int innermost =
+        suite->n_ckpt_transitions > 0 ? suite->n_ckpt_transitions : suite->n_world_sizes;
+    return per_model * suite->n_recipes * suite->n_precisions * innermost + suite->n_edge_cases;
 }
 
 uint64_t optimizer_cap(int32_t kind)

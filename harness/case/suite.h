@@ -60,6 +60,25 @@ typedef struct dtb_edge_case {
     int clip_mixed;                /* the norm crosses clip_norm both ways over the steps */
 } dtb_edge_case;
 
+/* One case shape of the checkpoint suite (docs/checkpoint.md): train at
+ * from_world ranks, save after the suite's ckpt_save_step, load the
+ * checkpoint in a fresh world of to_world ranks and train on to the last
+ * step. A side is the implementation under test (DTB_CKPT_SELF: at the
+ * lowest data-parallel stage it declares) or a stage (dtb_stage), which the
+ * implementation runs when it declares that stage and the reference of that
+ * stage (ref-<stage>) runs otherwise: checkpoints cross implementations as
+ * well as world sizes and stages. crash: recovery instead: the harness
+ * kills one rank of a world saving every ckpt_crash_every steps after its
+ * first checkpoint, restarts the world from the latest committed one, and
+ * the final parameters must equal those of an uninterrupted run bit for bit
+ * (from_world = to_world, both sides the implementation). */
+#define DTB_CKPT_SELF (-1)
+typedef struct dtb_ckpt_transition {
+    int from_world, to_world;
+    int32_t from_stage, to_stage;  /* DTB_CKPT_SELF or a dtb_stage */
+    int crash;
+} dtb_ckpt_transition;
+
 struct bench_context;
 
 /* A conformance suite is the declarative matrix below, run by run.c; a
@@ -114,6 +133,13 @@ typedef struct dtb_suite {
 
     const dtb_edge_case *edge_cases; /* run after the matrix, each at its world size */
     int n_edge_cases;
+
+    /* The checkpoint suite: its matrix's innermost axis is these instead of
+     * world_sizes (--np keeps those whose worlds it lists). */
+    const dtb_ckpt_transition *ckpt_transitions;
+    int n_ckpt_transitions;
+    int64_t ckpt_save_step;        /* S: the checkpoint of a transition */
+    int64_t ckpt_crash_every;      /* crash cases save after every this many steps */
 } dtb_suite;
 
 /* The DTB_CAP_* flag an optimizer needs (0 for an unknown kind). */

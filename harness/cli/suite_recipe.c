@@ -84,6 +84,32 @@ static void print_prefetch(FILE *f, const dtb_suite *s)
     fputc('\n', f);
 }
 
+/* The checkpoint suite's shapes (docs/checkpoint.md), one line each. */
+static void print_transitions(FILE *f, const dtb_suite *s)
+{
+    if (s->n_ckpt_transitions == 0)
+        return;
+    fprintf(f, "  checkpoints (each recipe and precision; a stage side runs the implementation "
+               "when it declares that stage, else ref-<stage>)\n");
+    for (int t = 0; t < s->n_ckpt_transitions; t++) {
+        const dtb_ckpt_transition *c = &s->ckpt_transitions[t];
+        if (c->crash) {
+            fprintf(f, "    crash           self at %d ranks saving every %lld steps, one rank "
+                       "killed, restarted from the latest checkpoint\n",
+                    c->from_world, (long long)s->ckpt_crash_every);
+            continue;
+        }
+        const char *from = c->from_stage == DTB_CKPT_SELF ? "self" : stage_name(c->from_stage);
+        const char *to = c->to_stage == DTB_CKPT_SELF ? "self" : stage_name(c->to_stage);
+        char shape[64];
+        snprintf(shape, sizeof shape, "%s@%d>%s@%d", from, c->from_world, to, c->to_world);
+        fprintf(f, "    %-15s saved after step %lld at %d rank(s), resumed at %d%s\n", shape,
+                (long long)s->ckpt_save_step, c->from_world, c->to_world,
+                c->from_stage == c->to_stage && c->from_world == c->to_world ? " (bit for bit)"
+                                                                             : "");
+    }
+}
+
 static int print_conformance(const dtb_suite *s, FILE *f, char *err, size_t err_len)
 {
     dtb_case *cases = NULL;
@@ -94,14 +120,19 @@ static int print_conformance(const dtb_suite *s, FILE *f, char *err, size_t err_
     for (int p = 0; p < s->n_precisions; p++)
         per_case |= precision_cap(s->precisions[p]) & ~required;
     fprintf(f, ROW "%s (default; --impl)\n", "implementation", s->default_impl);
-    fprintf(f, ROW "%s\n", "stage", stage_name(s->stage));
+    if (s->n_ckpt_transitions > 0)
+        fprintf(f, ROW "each side's own: self is the lowest of ddp, zero1-3 the "
+                       "implementation declares\n", "stage");
+    else
+        fprintf(f, ROW "%s\n", "stage", stage_name(s->stage));
     print_caps(f, "requires", required, NULL);
     if (per_case)
         print_caps(f, "per case", per_case,
                    ": a case whose precision the implementation lacks is skipped");
     print_models(f, "models", s, NULL);
     print_precisions(f, "precisions", s, NULL);
-    print_ints(f, "world sizes", s->world_sizes, s->n_world_sizes, NULL);
+    if (s->n_ckpt_transitions == 0)
+        print_ints(f, "world sizes", s->world_sizes, s->n_world_sizes, NULL);
     fprintf(f, ROW "%lld\n", "global batch", (long long)s->global_batch);
     fprintf(f, ROW "%d\n", "micro-batches", (int)s->micro_batches);
     fprintf(f, ROW "%lld\n", "steps", (long long)s->steps);
@@ -119,6 +150,7 @@ static int print_conformance(const dtb_suite *s, FILE *f, char *err, size_t err_
     fprintf(f, "  recipes\n");
     for (int r = 0; r < s->n_recipes; r++)
         print_recipe(f, &s->recipes[r]);
+    print_transitions(f, s);
     if (s->n_edge_cases > 0)
         fprintf(f, "  edge cases (after the matrix, labelled edge=NAME)\n");
     for (int e = 0; e < s->n_edge_cases; e++) {

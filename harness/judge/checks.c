@@ -99,17 +99,21 @@ static const double *baseline_distance(const double *o, const double *b, int64_t
     return buf;
 }
 
-/* Loss or gradient norm, step by step, against the oracle. */
-static void check_per_step(const check_inputs *in, check_list *out, int norm)
+/* Loss or gradient norm of steps first..steps, step by step, against the
+ * oracle; the envelope is the running maximum from step 1 whatever `first`
+ * (a resumed run's first steps are not its own). */
+static void check_steps_from(const check_inputs *in, check_list *out, int norm, int64_t first,
+                             const char *name)
 {
     const char *what = norm ? "grad norm" : "loss";
-    check_result *c = check_list_add(out, norm ? "grad norm every step" : "loss every step");
+    check_result *c = check_list_add(out, name);
     if (!c)
         return;
     int64_t steps = in->cfg->steps;
-    const double *x = norm ? in->run1[0].grad_norm : in->run1[0].loss;
+    const int64_t skip = first - 1, n = steps - skip;
+    const double *x = (norm ? in->run1[0].grad_norm : in->run1[0].loss) + skip;
     if (norm) {
-        for (int64_t s = 0; s < steps; s++) {
+        for (int64_t s = 0; s < n; s++) {
             if (x[s] < 0) {
                 check_skip(c, "the plugin reports no gradient norm");
                 return;
@@ -126,26 +130,29 @@ static void check_per_step(const check_inputs *in, check_list *out, int norm)
             return;
         }
     }
-    double *buf = NULL;
-    const double *env = NULL;
-    if (in->envelope) {
-        env = norm ? in->envelope->grad_norm : in->envelope->loss;
-    } else if ((buf = malloc((size_t)(steps > 0 ? steps : 1) * sizeof *buf)) != NULL) {
-        env = baseline_distance(o, b, steps, buf);
-    } else {
+    double *buf = malloc((size_t)(steps > 0 ? steps : 1) * sizeof *buf);
+    if (!buf) {
         check_fail(c, "out of memory comparing per-step values");
         return;
     }
+    const double *env =
+        in->envelope ? (norm ? in->envelope->grad_norm : in->envelope->loss)
+                     : baseline_distance(o, b, steps, buf);
+    /* The running maximum from step 1, so that starting later never
+     * tightens the bound (envelope_compare_steps takes its own from here). */
+    double most = 0;
+    for (int64_t s = 0; s < steps; s++)
+        buf[s] = most = fmax(most, env[s]);
     const envelope_constants k = envelope_constants_for(in->cfg->precision);
     envelope_result t;
-    envelope_compare_steps(&k, o, env, x, steps, &t);
+    envelope_compare_steps(&k, o + skip, buf + skip, x, n, &t);
     free(buf);
     tol_result single;
-    tol_compare_steps(o, b, x, steps, &single);
+    tol_compare_steps(o + skip, b + skip, x, n, &single);
     c->ratio = t.worst.ratio;
     c->single_ratio = single.ratio;
     snprintf(c->ratio_where, sizeof c->ratio_where, "%s step %lld", what,
-             (long long)(t.worst.index + 1));
+             (long long)(t.worst.index + 1 + skip));
     if (t.pass)
         return;
     char msg[160];
@@ -154,17 +161,28 @@ static void check_per_step(const check_inputs *in, check_list *out, int norm)
     check_fail(c, msg);
     const envelope_point *p = &t.first_bad;
     diag_text(&c->diag, "check", "%s", what);
-    diag_int(&c->diag, "first_bad_step", p->index + 1);
+    diag_int(&c->diag, "first_bad_step", p->index + 1 + skip);
     diag_real(&c->diag, "value", p->value);
     diag_real(&c->diag, "oracle", p->oracle);
-    diag_real(&c->diag, "baseline", b[p->index]);
+    diag_real(&c->diag, "baseline", b[p->index + skip]);
     diag_envelope(&c->diag, p, envelope_members(in));
-    diag_int(&c->diag, "worst_step", t.worst.index + 1);
+    diag_int(&c->diag, "worst_step", t.worst.index + 1 + skip);
     diag_real(&c->diag, "worst_ratio", t.worst.ratio);
     char formula[256];
     envelope_step_formula(&k, formula, sizeof formula);
     diag_text(&c->diag, "tolerance_model", "%s", formula);
     diag_real(&c->diag, "single_baseline_ratio", single.ratio);
+}
+
+/* Loss or gradient norm, every step. */
+static void check_per_step(const check_inputs *in, check_list *out, int norm)
+{
+    check_steps_from(in, out, norm, 1, norm ? "grad norm every step" : "loss every step");
+}
+
+void checks_loss_from(const check_inputs *in, check_list *out, int64_t first, const char *name)
+{
+    check_steps_from(in, out, 0, first, name);
 }
 
 /* Only for cases that clip: the oracle's pre-clip norm exceeds the
@@ -231,11 +249,9 @@ static double single_baseline_ratio(const double *o, const float *b, const float
 
 /* Parameters after check step index k, tensor by tensor, element by element
  * against the envelope (envelope.h). */
-static void check_params(const check_inputs *in, check_list *out, int k)
+static void check_params_named(const check_inputs *in, check_list *out, int k, const char *name)
 {
-    char name[64];
     long long step = (long long)in->cfg->check_steps[k];
-    snprintf(name, sizeof name, "params after step %lld", step);
     check_result *c = check_list_add(out, name);
     if (!c || lacks_references(in, c))
         return;
@@ -316,6 +332,18 @@ static void check_params(const check_inputs *in, check_list *out, int k)
     envelope_param_formula(&kc, formula, sizeof formula);
     diag_text(&c->diag, "tolerance_model", "%s", formula);
     diag_real(&c->diag, "single_baseline_ratio", single);
+}
+
+static void check_params(const check_inputs *in, check_list *out, int k)
+{
+    char name[64];
+    snprintf(name, sizeof name, "params after step %lld", (long long)in->cfg->check_steps[k]);
+    check_params_named(in, out, k, name);
+}
+
+void checks_params_point(const check_inputs *in, check_list *out, int k, const char *name)
+{
+    check_params_named(in, out, k, name);
 }
 
 /* Every row of every weight and every bias element moved from its init,

@@ -28,4 +28,11 @@ check_result *check_list_add(check_list *l, const char *name);
  * too. Last, hints.c adds likely causes to failing points. */
 void checks_run(const check_inputs *in, check_list *out);
 
+/* Parts of the list above, for suites that judge part of a trajectory (the
+ * checkpoint suite): the parameters after check step index k, as a point
+ * called `name`; the loss of steps first..cfg->steps (the envelope's running
+ * maximum still taken from step 1), as a point called `name`. */
+void checks_params_point(const check_inputs *in, check_list *out, int k, const char *name);
+void checks_loss_from(const check_inputs *in, check_list *out, int64_t first, const char *name);
+
 #endif

@@ -100,11 +100,47 @@ static int plan_edge(const dtb_suite *suite, const plan_overrides *ov, const dtb
     return 0;
 }
 
+/* A checkpoint transition runs unless --np leaves out one of its worlds. */
+static int transition_selected(const dtb_ckpt_transition *t, const plan_overrides *ov)
+{
+    if (!ov || !ov->world_sizes)
+        return 1;
+    int from = 0, to = 0;
+    for (int w = 0; w < ov->n_world_sizes; w++) {
+        from |= ov->world_sizes[w] == t->from_world;
+        to |= ov->world_sizes[w] == t->to_world;
+    }
+    return from && to;
+}
+
+/* The checkpoint suite's check steps: the save step S, the last step T and
+ * one between (when there is room), or for a crash case every step a save
+ * may resume from onward is covered by T alone plus S. */
+static int set_ckpt_check_steps(const dtb_suite *suite, case_config *cfg, char *err,
+                                size_t err_len)
+{
+    const int64_t S = suite->ckpt_save_step, T = cfg->steps;
+    if (S < 1 || S >= T || suite->ckpt_crash_every < 1 || suite->ckpt_crash_every >= T) {
+        snprintf(err, err_len, "suite %s saves after step %lld (every %lld steps in crash "
+                 "cases) of %lld: a checkpoint needs steps after it", suite->name, (long long)S,
+                 (long long)suite->ckpt_crash_every, (long long)T);
+        return -1;
+    }
+    cfg->n_checks = 0;
+    cfg->check_steps[cfg->n_checks++] = S;
+    if (T - S >= 2)
+        cfg->check_steps[cfg->n_checks++] = S + (T - S) / 2;
+    cfg->check_steps[cfg->n_checks++] = T;
+    return 0;
+}
+
 int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out, int *n,
                char *err, size_t err_len)
 {
     const int *worlds = ov && ov->world_sizes ? ov->world_sizes : suite->world_sizes;
     int n_worlds = ov && ov->world_sizes ? ov->n_world_sizes : suite->n_world_sizes;
+    if (suite->n_ckpt_transitions > 0)
+        n_worlds = suite->n_ckpt_transitions; /* the innermost axis */
     int n_models = ov && ov->model ? 1 : suite->n_models;
     if (plan_validate(suite, err, err_len))
         return -1;
@@ -135,12 +171,19 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
                 int32_t precision = suite->precisions[p];
                 for (int d = 0; d < n_depths; d++) {
                     for (int w = 0; w < n_worlds; w++) {
+                        const dtb_ckpt_transition *tr =
+                            suite->n_ckpt_transitions > 0 ? &suite->ckpt_transitions[w] : NULL;
+                        if (tr && !transition_selected(tr, ov))
+                            continue;
                         dtb_case *c = &cases[k];
                         c->index = k++;
                         c->sweep_index = -1;
                         c->suite = suite;
                         c->recipe = recipe;
-                        c->world_size = worlds[w];
+                        c->is_ckpt = tr != NULL;
+                        if (tr)
+                            c->ckpt = *tr;
+                        c->world_size = tr ? tr->from_world : worlds[w];
                         case_config *cfg = &c->cfg;
                         cfg->model = model;
                         cfg->opt = recipe->opt;
@@ -155,7 +198,12 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
                         cfg->precision = precision;
                         cfg->required_caps = suite->required_caps | DTB_CASE_BASE_CAPS |
                                              recipe_caps(recipe) | precision_cap(precision);
-                        set_check_steps(cfg);
+                        if (!tr) {
+                            set_check_steps(cfg);
+                        } else if (set_ckpt_check_steps(suite, cfg, err, err_len) != 0) {
+                            free(cases);
+                            return -1;
+                        }
                     }
                 }
             }
@@ -176,6 +224,19 @@ int plan_cases(const dtb_suite *suite, const plan_overrides *ov, dtb_case **out,
     return 0;
 }
 
+/* " ckpt=self@4>ddp@3 s=4" or " ckpt=crash": which sides, worlds and
+ * save step. Returns what snprintf returns. */
+static int case_ckpt_label(const dtb_ckpt_transition *t, int64_t save_step, char *buf,
+                           size_t len)
+{
+    if (t->crash)
+        return snprintf(buf, len, " ckpt=crash");
+    const char *from = t->from_stage == DTB_CKPT_SELF ? "self" : stage_name(t->from_stage);
+    const char *to = t->to_stage == DTB_CKPT_SELF ? "self" : stage_name(t->to_stage);
+    return snprintf(buf, len, " ckpt=%s@%d>%s@%d s=%lld", from, t->from_world, to, t->to_world,
+                    (long long)save_step);
+}
+
 void case_label(const dtb_case *c, const char *impl_name, char *buf, size_t len)
 {
     const char *precision = c->cfg.precision == DTB_PREC_BF16_MIXED ? "bf16"
@@ -186,6 +247,8 @@ void case_label(const dtb_case *c, const char *impl_name, char *buf, size_t len)
         w += snprintf(buf + w, len - (size_t)w, " pf=%d", (int)c->cfg.prefetch_depth);
     if (c->edge && w >= 0 && (size_t)w < len)
         w += snprintf(buf + w, len - (size_t)w, " edge=%s", c->edge->name);
+    if (c->is_ckpt && w >= 0 && (size_t)w < len)
+        w += case_ckpt_label(&c->ckpt, c->suite->ckpt_save_step, buf + w, len - (size_t)w);
     if (c->sweep_index >= 0 && w >= 0 && (size_t)w < len)
         snprintf(buf + w, len - (size_t)w, " seed=%llu", (unsigned long long)c->cfg.seed);
 }

@@ -22,6 +22,13 @@ typedef struct dtb_case {
     int world_size;
     case_config cfg;
     int sweep_index;           /* which seed of a seed sweep (sweep.h); -1: no sweep */
+    /* A checkpoint case (the checkpoint suite, plugin-check's checkpoint
+     * case): is_ckpt 1 and its shape, held by value so that copies of a
+     * plan stand alone; world_size is its from_world. Its cfg checks the
+     * save step, the step between it and the last (room permitting), and
+     * the last. */
+    int is_ckpt;
+    dtb_ckpt_transition ckpt;
 } dtb_case;
 
 typedef struct plan_overrides {

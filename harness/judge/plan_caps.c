@@ -162,6 +162,20 @@ static void plan_world(const dtb_suite *t, uint64_t caps, const base_choice *b, 
         add_case(t, b, lead, b->precision, b->recipe, t->micro_batches, 0, np, cases, k);
     if ((caps & DTB_CAP_UNEVEN_BATCH) && np > 1)
         add_case(t, b, lead, b->precision, b->recipe, 1, 1, np, cases, k);
+    if ((caps & DTB_CAP_CHECKPOINT) && lead != DTB_STAGE_SINGLE && t->ckpt_save_step > 0 &&
+        t->ckpt_save_step < t->steps) {
+        /* Save after ckpt_save_step, load in a fresh world of the same
+         * size: the resumed run must be the uninterrupted one, bit for bit
+         * (docs/checkpoint.md); resharding is the checkpoint suite's. */
+        add_case(t, b, lead, b->precision, b->recipe, 1, 0, np, cases, k);
+        dtb_case *c = &cases[*k - 1];
+        c->is_ckpt = 1;
+        c->ckpt = (dtb_ckpt_transition){np, np, DTB_CKPT_SELF, DTB_CKPT_SELF, 0};
+        c->cfg.required_caps |= DTB_CAP_CHECKPOINT;
+        c->cfg.n_checks = 0;
+        c->cfg.check_steps[c->cfg.n_checks++] = t->ckpt_save_step;
+        c->cfg.check_steps[c->cfg.n_checks++] = t->steps;
+    }
 }
 
 int plan_capability_cases(const dtb_suite *tmpl, uint64_t caps, const int *worlds,
@@ -191,8 +205,8 @@ int plan_capability_cases(const dtb_suite *tmpl, uint64_t caps, const int *world
         return -1;
     }
     /* Per world: at most every stage, every other precision and recipe,
-     * and the clip, accumulation and uneven cases. */
-    size_t per_world = N_STAGES + (size_t)tmpl->n_precisions + (size_t)tmpl->n_recipes + 3;
+     * and the clip, accumulation, uneven and checkpoint cases. */
+    size_t per_world = N_STAGES + (size_t)tmpl->n_precisions + (size_t)tmpl->n_recipes + 4;
     dtb_case *cases = calloc(per_world * (size_t)n_worlds, sizeof *cases);
     if (!cases) {
         snprintf(err, err_len, "out of memory planning the cases");
@@ -215,6 +229,8 @@ void capability_case_label(const dtb_case *c, char *buf, size_t len)
         snprintf(extra, sizeof extra, " accum mb=%d", (int)cfg->micro_batches);
     else if (even > 0 && cfg->global_batch % even != 0)
         snprintf(extra, sizeof extra, " uneven batch=%lld", (long long)cfg->global_batch);
+    else if (c->is_ckpt)
+        snprintf(extra, sizeof extra, " checkpoint s=%lld", (long long)cfg->check_steps[0]);
     snprintf(buf, len, "%s %s %s%s np=%d", stage_name(cfg->stage),
              cfg->precision == DTB_PREC_BF16_MIXED ? "bf16" : precision_name(cfg->precision),
              c->recipe->name, extra, c->world_size);

@@ -8,47 +8,24 @@
 #include "clock.h"
 #include "plugin_loader.h"
 #include "plugin_probe.h"
+#include "case_points.h"
+#include "ckpt_case.h"
 #include "references.h"
 #include "tap.h"
 
 /* The "completed" point: pass, or the reason with the log and how to reproduce. */
 static void add_completed(case_result *r)
 {
-    check_result *c = check_list_add(&r->checks, "completed");
-    if (!c || r->completed)
-        return;
-    c->status = CHECK_FAIL;
-    diag_text(&c->diag, "message", "%s", r->run1.reason);
-    if (r->run1.reproduce && r->run1.launch.kind != LAUNCH_TIMED_OUT) { /* it was launched */
-        char how[320];
-        launch_describe(&r->run1.launch, r->run1.timeout_s, how, sizeof how);
-        diag_text(&c->diag, "mpirun", "%s", how);
-    }
-    if (r->run1.dir[0])
-        diag_text(&c->diag, "dir", "%s", r->run1.dir);
-    if (r->run1.reproduce)
-        diag_text(&c->diag, "reproduce", "%s", r->run1.reproduce);
-    if (r->run1.log_tail && r->run1.log_tail[0])
-        diag_block(&c->diag, "log_tail", r->run1.log_tail);
-}
-
-/* A case the implementation cannot run: one skipped "completed" point. */
-static void skip_case(case_result *r, uint64_t missing)
-{
-    check_result *c = check_list_add(&r->checks, "completed");
-    if (!c)
-        return;
-    char caps[256];
-    plugin_caps_format(missing, caps, sizeof caps);
-    c->status = CHECK_SKIP;
-    snprintf(c->skip_reason, sizeof c->skip_reason, "%.40s lacks capability %.60s",
-             r->impl_name, caps);
-    r->skipped = 1;
+    case_world_point(&r->checks, "completed", &r->run1);
 }
 
 static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl_caps,
                      const dtb_case *cs, case_result *r)
 {
+    if (cs->is_ckpt) {
+        ckpt_run_case(cfg, refs, impl_caps, cs, r);
+        return;
+    }
     double start = monotonic_seconds();
     memset(r, 0, sizeof *r);
     r->cs = cs;
@@ -57,7 +34,7 @@ static void run_case(const run_config *cfg, reference_cache *refs, uint64_t impl
     check_list_init(&r->checks);
     uint64_t missing = plan_missing_caps(cs, impl_caps);
     if (missing) {
-        skip_case(r, missing);
+        case_skip_missing(r, missing);
         r->seconds = monotonic_seconds() - start;
         return;
     }

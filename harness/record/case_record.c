@@ -161,7 +161,8 @@ static void build_metrics(const case_result *r, case_record *rec, results_sample
         for (int k = 0; k < runs[w]->world_size; k++) {
             const rank_result *rk = &runs[w]->ranks[k];
             for (int64_t s = 0; s < rk->steps; s++)
-                push_sample(m, &next, w + 1, k, (int)(s + 1), s == 0, rk->step_seconds[s]);
+                if (!isnan(rk->loss[s])) /* NaN: a resumed world did not train that step */
+                    push_sample(m, &next, w + 1, k, (int)(s + 1), s == 0, rk->step_seconds[s]);
         }
     }
     const world_outcome *w1 = &r->run1;

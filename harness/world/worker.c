@@ -1,6 +1,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <mpi.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "pmpi_count.h"
 #include "proc_mem.h"
 #include "rank_file.h"
+#include "worker_ckpt.h"
 
 typedef struct worker_ctx {
     int rank, world_size;
@@ -34,6 +36,7 @@ typedef struct worker_ctx {
     dtb_state *state;
     rank_result result;
     void *compute_scratch;     /* one get_compute_params call, or NULL */
+    worker_ckpt ckpt;          /* checkpoint saves and resume (worker_ckpt.h) */
 } worker_ctx;
 
 /* The worker's one piece of file-scope state: an atexit handler takes no
@@ -145,16 +148,33 @@ static int fail_call(worker_ctx *w, const char *call, int rc)
     return fail(w, msg);
 }
 
+/* A plugin's checkpoint call failed: its own message, and the harness's
+ * refusal it may have been reacting to. */
+static int fail_plugin_refused(worker_ctx *w, const char *call, const char *refusal)
+{
+    char msg[1800];
+    if (!refusal[0])
+        return fail_call(w, call, -1);
+    snprintf(msg, sizeof msg, "%s failed: %.700s (the harness had refused: %.900s)", call,
+             w->host.error[0] ? w->host.error : "no message", refusal);
+    return fail(w, msg);
+}
+
 static int parse_args(worker_ctx *w, int argc, char **argv, char *err, size_t err_len)
 {
+    enum { N_OPTS = CASE_CONFIG_N_OPTIONS + 2 + WORKER_CKPT_N_OPTIONS };
     const char *values[CASE_CONFIG_N_OPTIONS] = {0};
+    const char *ckpt_values[WORKER_CKPT_N_OPTIONS] = {0};
     const char *const *names = case_config_option_names();
-    cli_option opts[CASE_CONFIG_N_OPTIONS + 2];
+    cli_option opts[N_OPTS];
     for (int i = 0; i < CASE_CONFIG_N_OPTIONS; i++)
         opts[i] = (cli_option){names[i], &values[i], NULL};
     opts[CASE_CONFIG_N_OPTIONS] = (cli_option){"impl", &w->impl_path, NULL};
     opts[CASE_CONFIG_N_OPTIONS + 1] = (cli_option){"out", &w->out_dir, NULL};
-    if (cli_parse_options("worker", argc, argv, opts, CASE_CONFIG_N_OPTIONS + 2, err, err_len))
+    for (int i = 0; i < WORKER_CKPT_N_OPTIONS; i++)
+        opts[CASE_CONFIG_N_OPTIONS + 2 + i] =
+            (cli_option){worker_ckpt_option_names[i], &ckpt_values[i], NULL};
+    if (cli_parse_options("worker", argc, argv, opts, N_OPTS, err, err_len))
         return -1;
     if (!w->impl_path || !w->out_dir) {
         snprintf(err, err_len, "worker: --impl and --out are required");
@@ -167,7 +187,10 @@ static int parse_args(worker_ctx *w, int argc, char **argv, char *err, size_t er
                  strerror(errno));
         return -1;
     }
-    return case_config_from_values(values, &w->cfg, err, err_len);
+    if (case_config_from_values(values, &w->cfg, err, err_len) != 0 ||
+        worker_ckpt_parse(ckpt_values, &w->cfg, &w->ckpt, err, err_len) != 0)
+        return -1;
+    return worker_ckpt_write_pid(&w->ckpt, w->rank, err, err_len);
 }
 
 static int setup_world(worker_ctx *w, char *err, size_t err_len)
@@ -293,6 +316,45 @@ static void measure_memory_peak(worker_ctx *w)
         w->result.rss_base = w->result.rss_hwm = -1;
 }
 
+/* A checkpoint save after `step` (worker_ckpt.h); 0 or fail()'s code. */
+static int save(worker_ctx *w, int64_t step)
+{
+    char err[1024];
+    const worker_ckpt_writer writer = {.impl = w->plugin.table->name, .stage = w->spec.stage,
+                                       .world_size = w->spec.world_size};
+    int rc = worker_ckpt_save(&w->ckpt, w->plugin.table, w->state, &w->spec, &writer, step,
+                              w->out_dir, w->rank, err, sizeof err);
+    if (rc == -2)
+        return fail_plugin_refused(w, "save_checkpoint", err);
+    return rc == 0 ? 0 : fail(w, err);
+}
+
+/* Loads --ckpt-resume after create: training goes on at its step + 1. The
+ * steps before have no figures (NaN loss, norm and coefficient; 0 s), and
+ * no parameters may be checked there. */
+static int resume(worker_ctx *w, int64_t *first_step)
+{
+    char err[1024];
+    int64_t step = 0;
+    int rc = worker_ckpt_load(&w->ckpt, w->plugin.table, w->state, &w->spec, w->rank, &step,
+                              err, sizeof err);
+    if (rc == -2)
+        return fail_plugin_refused(w, "load_checkpoint", err);
+    if (rc != 0)
+        return fail(w, err);
+    if (w->cfg.n_checks > 0 && w->cfg.check_steps[0] <= step) {
+        snprintf(err, sizeof err, "--check-steps %lld is not after the checkpoint's step %lld",
+                 (long long)w->cfg.check_steps[0], (long long)step);
+        return fail(w, err);
+    }
+    for (int64_t s = 0; s < step; s++) {
+        w->result.loss[s] = w->result.grad_norm[s] = w->result.clip_coef[s] = NAN;
+        w->result.step_seconds[s] = 0;
+    }
+    *first_step = step + 1;
+    return 0;
+}
+
 /* create, the steps (timed), get_params at check steps, counters, facts,
  * destroy. Returns 0, or the exit code after fail(). Every rank enters each
  * step through a barrier, so a step's time on each rank starts at the same
@@ -317,7 +379,10 @@ static int train(worker_ctx *w)
         return fail_call(w, "create", rc);
     void *compute_scratch = w->compute_scratch;
     int k = 0;
-    for (int64_t step = 1; step <= w->cfg.steps; step++) {
+    int64_t first_step = 1;
+    if (w->ckpt.resume && (rc = resume(w, &first_step)) != 0)
+        return rc;
+    for (int64_t step = first_step; step <= w->cfg.steps; step++) {
         dtb_step_report report = {.struct_size = sizeof report, .grad_norm = -1, .clip_coef = -1};
         if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS)
             return fail(w, "MPI_Barrier before a step failed");
@@ -334,6 +399,8 @@ static int train(worker_ctx *w)
         w->result.loss[step - 1] = report.loss;
         w->result.grad_norm[step - 1] = report.grad_norm;
         w->result.clip_coef[step - 1] = report.clip_coef;
+        if (worker_ckpt_saves_at(&w->ckpt, step) && (rc = save(w, step)) != 0)
+            return rc;
         if (k < w->cfg.n_checks && w->cfg.check_steps[k] == step) {
             const int64_t n = w->spec.model->n_params;
             float *dst = w->result.params + (size_t)k * (size_t)n;
@@ -347,6 +414,9 @@ static int train(worker_ctx *w)
     }
     free(compute_scratch);
     w->compute_scratch = NULL;
+    char err[512];
+    if (worker_ckpt_mark_trained(&w->ckpt, w->rank, err, sizeof err) != 0)
+        return fail(w, err);
     w->result.measured_valid = pmpi_count_read(&w->result.measured) == 0;
     /* Read back what was passed, whatever struct_size says on return. */
     dtb_counters counters = {.struct_size = sizeof counters};

@@ -16,6 +16,8 @@
 #include "rank_check.h"
 #include "strays.h"
 #include "worker.h"
+#include "worker_ckpt.h"
+#include "world_kill.h"
 #include "cli_parse.h"
 
 #define LOG_TAIL_LINES 30
@@ -64,7 +66,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 /* Removes the world's directory and everything in it: rank files, error
  * files, the log, and the Open MPI session folder of a world that was
  * killed before mpirun could remove it (TMPDIR is the case folder). */
-static void remove_dir(const char *dir)
+void world_remove_tree(const char *dir)
 {
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -144,7 +146,7 @@ void world_interrupted(void)
     if (live_dir[0])
         remove_shm_segments(live_dir);
     if (live_dir[0] && !live_keep)
-        remove_dir(live_dir);
+        world_remove_tree(live_dir);
     live_dir[0] = '\0';
     pthread_mutex_unlock(&live_lock);
 }
@@ -342,13 +344,55 @@ void world_dir_done(const world_env *env, world_outcome *out)
     if (env->keep) {
         fprintf(stderr, "dtbench: kept %s\n", out->dir);
     } else {
-        remove_dir(out->dir);
+        world_remove_tree(out->dir);
         out->dir[0] = '\0';
     }
 }
 
+/* The worker's checkpoint arguments. */
+static void push_ckpt_args(const world_ckpt *ck, strvec *args)
+{
+    if (!ck)
+        return;
+    if (ck->root) {
+        strvec_push(args, "--ckpt-root");
+        strvec_push(args, ck->root);
+    }
+    if (ck->root && ck->save_steps) {
+        strvec_push(args, "--ckpt-save-steps");
+        strvec_push(args, ck->save_steps);
+    }
+    if (ck->resume) {
+        strvec_push(args, "--ckpt-resume");
+        strvec_push(args, ck->resume);
+    }
+}
+
+/* The whole of a small text file, malloc'd; NULL when absent or empty. */
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *text = malloc(4097);
+    size_t n = text ? fread(text, 1, 4096, f) : 0;
+    fclose(f);
+    if (!text || n == 0) {
+        free(text);
+        return NULL;
+    }
+    text[n] = 0;
+    return text;
+}
+
 int world_run(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
               world_outcome *out)
+{
+    return world_run_ckpt(env, plugin_path, cfg, np, NULL, out);
+}
+
+int world_run_ckpt(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
+                   const world_ckpt *ck, world_outcome *out)
 {
     strvec args;
     strvec_init(&args);
@@ -356,6 +400,7 @@ int world_run(const world_env *env, const char *plugin_path, const case_config *
     strvec_push(&args, "--impl");
     strvec_push(&args, plugin_path);
     case_config_to_args(cfg, &args);
+    push_ckpt_args(ck, &args);
     if (!strvec_ok(&args)) {
         memset(out, 0, sizeof *out);
         out->world_size = np;
@@ -363,10 +408,20 @@ int world_run(const world_env *env, const char *plugin_path, const case_config *
         strvec_free(&args);
         return -1;
     }
+    world_killer killer;
+    const int killing = ck && ck->root && ck->kill_rank != -1 &&
+                        world_killer_start(&killer, ck->root, ck->kill_rank, ck->kill_delay_s) == 0;
     int launched = world_launch(env, np, &args, out) == 0;
+    if (killing)
+        world_killer_stop(&killer, &out->killed, &out->killed_after_s, &out->killed_during_save);
     strvec_free(&args);
     if (!out->dir[0]) /* not even started */
         return -1;
+    if (ck && ck->root) {
+        char errors[PATH_MAX + 64];
+        snprintf(errors, sizeof errors, "%s/%s", out->dir, WORKER_CKPT_ERROR_FILE);
+        out->ckpt_errors = read_small_file(errors);
+    }
     char log_path[PATH_MAX + 16];
     snprintf(log_path, sizeof log_path, "%s/mpirun.log", out->dir);
     rank_result *ranks = calloc((size_t)np, sizeof *ranks);
@@ -422,5 +477,6 @@ void world_outcome_free(world_outcome *out)
     }
     free(out->log_tail);
     free(out->reproduce);
+    free(out->ckpt_errors);
     memset(out, 0, sizeof *out);
 }

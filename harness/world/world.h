@@ -34,7 +34,32 @@ typedef struct world_outcome {
     char dir[PATH_MAX];        /* the kept directory, "" when removed */
     int strays;                /* processes left running after the world ended, killed
                                   (strays.h); a world with any did not complete */
+    /* A world that saved checkpoints: the saves the harness refused to commit
+     * for what the plugin stored (worker_ckpt.h), one line each, malloc'd;
+     * NULL when none was refused. */
+    char *ckpt_errors;
+    /* Crash injection (world_ckpt.kill_rank): whether the signal was sent,
+     * how long after the first committed checkpoint (observing: the time the
+     * world trained after it), and whether a save was in progress then (a
+     * staging directory existed). */
+    int killed;
+    double killed_after_s;
+    int killed_during_save;
 } world_outcome;
+
+/* A world's checkpoints (worker_ckpt.h) and crash injection. */
+typedef struct world_ckpt {
+    const char *root;          /* --ckpt-root; NULL: no checkpoints */
+    const char *save_steps;    /* --ckpt-save-steps, e.g. "4" or "2,4,6"; NULL: none */
+    const char *resume;        /* --ckpt-resume DIR; NULL: train from step 1 */
+    /* Crash recovery: once root holds a committed checkpoint, wait
+     * kill_delay_s and SIGKILL rank kill_rank (its pid from root's
+     * .rank-<r>.pid); -1: no kill; WORLD_KILL_OBSERVE (-2): no kill, but
+     * killed_after_s gets the time from the first committed checkpoint to
+     * the end of training (world_kill.h). */
+    int kill_rank;
+    double kill_delay_s;
+} world_ckpt;
 
 /* Fills env->exe and env->tmp_root ($TMPDIR, else /tmp), which must be a
  * directory this process can create directories in; -1 with one line. */
@@ -44,6 +69,9 @@ int world_env_init(world_env *env, char *err, size_t err_len);
  * world_outcome_free); returns 0 when the world completed. */
 int world_run(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
               world_outcome *out);
+/* world_run with checkpoints (ck may be NULL: world_run). */
+int world_run_ckpt(const world_env *env, const char *plugin_path, const case_config *cfg, int np,
+                   const world_ckpt *ck, world_outcome *out);
 void world_outcome_free(world_outcome *out);
 
 /* For an interrupt (record/run_signals.c), after the rank worlds were
@@ -62,6 +90,9 @@ int world_was_interrupted(void);
  * the log) and out->log_tail are set. out->reproduce is the command line.
  * The directory stays for the caller to read until world_dir_done. */
 int world_launch(const world_env *env, int np, const strvec *args, world_outcome *out);
+/* Removes dir and everything below it (links are removed, not followed);
+ * best effort: what cannot be removed stays. */
+void world_remove_tree(const char *dir);
 /* Removes out->dir, or keeps it (env->keep) and says where on stderr. */
 void world_dir_done(const world_env *env, world_outcome *out);
 

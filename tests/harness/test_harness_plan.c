@@ -170,9 +170,50 @@ static void test_args_round_trip(void)
     free(cases);
 }
 
+/* The checkpoint suite: its transitions are the innermost axis, --np keeps
+ * those whose two worlds it lists, every case checks the save step, one
+ * step between and the last, and labels say the shape. */
+static void test_checkpoint_plan(void)
+{
+    const dtb_suite *s = suite_find("checkpoint");
+    CHECK(s != NULL && (s->required_caps & DTB_CAP_CHECKPOINT));
+    dtb_case *cases = NULL;
+    int n = 0;
+    char err[256];
+    CHECK(plan_cases(s, NULL, &cases, &n, err, sizeof err) == 0);
+    CHECK(n == 52 && n == suite_case_count(s)); /* 2 recipes x 2 precisions x 13 shapes */
+    CHECK(count_label(cases, n, "ref-zero2", " ckpt=crash") == 4);
+    CHECK(count_label(cases, n, "ref-zero2", " ckpt=self@2>self@2 s=4") == 4);
+    CHECK(count_label(cases, n, "ref-zero2", ">ddp@3 s=4") == 4);
+    char label[256];
+    case_label(&cases[1], "ref-zero2", label, sizeof label);
+    CHECK(strcmp(label, "ref-zero2 mlp-odd sgd fp32 np=4 mb=3 ckpt=self@4>self@3 s=4") == 0);
+    for (int i = 0; i < n; i++) {
+        CHECK(cases[i].is_ckpt && cases[i].world_size == cases[i].ckpt.from_world);
+        CHECK(cases[i].cfg.n_checks == 3 && cases[i].cfg.check_steps[0] == 4 &&
+              cases[i].cfg.check_steps[1] == 6 && cases[i].cfg.check_steps[2] == 8);
+    }
+    free(cases);
+    const int np[] = {3, 2};
+    plan_overrides ov = {.world_sizes = np, .n_world_sizes = 2};
+    CHECK(plan_cases(s, &ov, &cases, &n, err, sizeof err) == 0);
+    /* 2>2, 3>2 (self and from each of 4 stages) and the crash at 3, x 4 */
+    CHECK(n == 28);
+    for (int i = 0; i < n; i++)
+        CHECK(cases[i].ckpt.from_world >= 2 && cases[i].ckpt.from_world <= 3 &&
+              cases[i].ckpt.to_world >= 2 && cases[i].ckpt.to_world <= 3);
+    free(cases);
+    /* A suite whose save step leaves no step after it is refused. */
+    dtb_suite bad = *s;
+    bad.ckpt_save_step = 8;
+    CHECK(plan_cases(&bad, NULL, &cases, &n, err, sizeof err) != 0 &&
+          strstr(err, "needs steps after it") != NULL);
+}
+
 int main(void)
 {
     test_registry();
+    test_checkpoint_plan();
     test_zero3_plan();
     test_ddp_labels();
     test_args_round_trip();

@@ -42,16 +42,7 @@ prove -e cat "$TMP/out.tap" >"$TMP/prove" 2>&1
 grep -q "Parse errors" "$TMP/prove" && fail "prove: $(cat "$TMP/prove")"
 
 # One line per test point: STATUS<TAB>LABEL<TAB>CHECK
-awk '
-    /^(not )?ok [0-9]+ - / {
-        status = ($1 == "not") ? "fail" : "pass"
-        line = $0
-        sub(/^(not )?ok [0-9]+ - /, "", line)
-        sub(/ # SKIP.*$/, "", line)
-        i = index(line, ": ")
-        if (i == 0) next
-        printf "%s\t%s\t%s\n", status, substr(line, 1, i - 1), substr(line, i + 2)
-    }' "$TMP/out.tap" >"$TMP/points"
+awk -f "$(dirname "$0")/../common/tap_points.awk" "$TMP/out.tap" >"$TMP/points"
 [ -s "$TMP/points" ] || fail "no test points"
 cut -f2 "$TMP/points" | sort -u >"$TMP/cases"
 last_params=$(grep -o 'params after step [0-9]*' "$TMP/points" | sort -t' ' -k4 -n | tail -1)
