@@ -21,10 +21,19 @@
 int strays_adopt(char *err, size_t err_len);
 
 /* Kills (SIGKILL) and reaps every child of this process but `keep` (0: no
- * exception), until none is left; returns how many there were. While a
+ * exception), until none is left; returns how many there were alive (a
+ * child that had already exited, a zombie, is reaped and not counted). While a
  * world runs, keep is its mpirun: a stray holding the output pipes mpirun
  * inherited to its ranks would otherwise keep mpirun waiting for their end
  * after every rank has exited. */
 int strays_reap(pid_t keep);
+
+/* After a world: reaps the children that exit by themselves within
+ * `seconds` (ranks of a failed world that mpirun was tearing down, which
+ * die with it by PR_SET_PDEATHSIG but may not be gone yet when mpirun has
+ * been reaped), so that strays_reap then counts only what a plugin left
+ * running. Returns how many children are still alive (0 at once when
+ * there are none: a world that ended cleanly costs nothing). */
+int strays_settle(double seconds);
 
 #endif

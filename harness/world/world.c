@@ -324,6 +324,7 @@ int world_launch(const world_env *env, int np, const strvec *args, world_outcome
         child_env[n_env++] = tmpdir;
     }
     launch_run(cmd.items, child_env, log_path, env->timeout_s, &out->launch);
+    strays_settle(1.0);
     out->strays = out->launch.strays + strays_reap(0);
     if (out->launch.kind != LAUNCH_EXITED || out->launch.exit_code != 0)
         remove_shm_segments(dir);
