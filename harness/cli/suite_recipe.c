@@ -5,6 +5,7 @@
 
 #include "bench.h"
 #include "bench_train.h"
+#include "cli_parse.h"
 #include "comm_ops.h"
 #include "model.h"
 #include "plan.h"
@@ -131,8 +132,19 @@ static int print_conformance(const dtb_suite *s, FILE *f, char *err, size_t err_
                    ": a case whose precision the implementation lacks is skipped");
     print_models(f, "models", s, NULL);
     print_precisions(f, "precisions", s, NULL);
-    if (s->n_ckpt_transitions == 0)
+    if (s->n_ckpt_transitions == 0) {
         print_ints(f, "world sizes", s->world_sizes, s->n_world_sizes, NULL);
+    } else { /* the worlds the shapes use, ascending */
+        int worlds[DTB_NP_LIST_MAX], n = 0;
+        for (int w = 1; w <= DTB_NP_MAX && n < DTB_NP_LIST_MAX; w++)
+            for (int t = 0; t < s->n_ckpt_transitions; t++)
+                if (s->ckpt_transitions[t].from_world == w || s->ckpt_transitions[t].to_world == w) {
+                    worlds[n++] = w;
+                    break;
+                }
+        print_ints(f, "world sizes", worlds, n, " (of the shapes below; --np keeps a shape "
+                                                "whose two worlds it lists)");
+    }
     fprintf(f, ROW "%lld\n", "global batch", (long long)s->global_batch);
     fprintf(f, ROW "%d\n", "micro-batches", (int)s->micro_batches);
     fprintf(f, ROW "%lld\n", "steps", (long long)s->steps);

@@ -58,6 +58,14 @@ list)
         echo "== list --suite $s"
         cat "$TMP/$s"
     done
+    has "$TMP/checkpoint" "  implementation    ref-zero2 (default; --impl)" \
+        "  world sizes       1,2,3,4 (of the shapes below; --np keeps a shape whose two worlds it lists)" \
+        "  steps             8" "  checked steps     4,6,8" "  cases             52" \
+        "  requires          sgd-momentum,adamw,grad-clip,grad-accum,uneven-batch,checkpoint,model-mlp,cpu" \
+        "    self@2>self@2   saved after step 4 at 2 rank(s), resumed at 2 (bit for bit)" \
+        "    self@4>self@3   saved after step 4 at 4 rank(s), resumed at 3" \
+        "    zero3@3>self@2  saved after step 4 at 3 rank(s), resumed at 2" \
+        "    crash           self at 3 ranks saving every 2 steps, one rank killed, restarted from the latest checkpoint"
     for s in ddp zero1 zero2 zero3; do
         has "$TMP/$s" "  stage             $s" "  world sizes       1,2,3,4" \
             "  global batch      30" "  micro-batches     3" "  steps             10" \
