@@ -114,8 +114,8 @@ static int transition_selected(const dtb_ckpt_transition *t, const plan_override
 }
 
 /* The checkpoint suite's check steps: the save step S, the last step T and
- * one between (when there is room), or for a crash case every step a save
- * may resume from onward is covered by T alone plus S. */
+ * one between (when there is room). A crash case uses the same list: its
+ * restart, from whichever save the kill left last, checks those after it. */
 static int set_ckpt_check_steps(const dtb_suite *suite, case_config *cfg, char *err,
                                 size_t err_len)
 {
