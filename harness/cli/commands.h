@@ -14,11 +14,13 @@ int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_trajectory(int argc, char **argv);
 int cmd_plugin_check(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
 
 void usage_main(FILE *f);
 void usage_run(FILE *f);
 void usage_list(FILE *f);
 void usage_trajectory(FILE *f);
 void usage_plugin_check(FILE *f);
+void usage_checkpoint(FILE *f);
 
 #endif

@@ -8,6 +8,7 @@
  *   dtbench runs|show|compare|gate|tag|export   the results database
  *   dtbench report --out DIR [--run REF]...     benchmark results: tables and plots
  *   dtbench trajectory --model M --recipe R --out DIR   golden trajectory as .npy files
+ *   dtbench checkpoint DIR... | --latest ROOT    verify canonical checkpoints
  *   dtbench help [COMMAND]               usage
  *   dtbench worker ...                   (internal) one rank, under mpirun
  *   dtbench worker-comm ...              (internal) one rank of a comm benchmark
@@ -43,6 +44,7 @@ void usage_main(FILE *f)
                "  export        write recorded samples as CSV\n"
                "  report        write a report of benchmark results: tables, gnuplot plots\n"
                "  trajectory    write a golden trajectory (data, references, tolerance) as .npy\n"
+               "  checkpoint    verify a canonical checkpoint and say what it holds\n"
                "  help          show the usage of a command: dtbench help run\n"
                "\n"
                "Every run is recorded in ./dtbench-results.db (--db FILE or DTBENCH_DB choose\n"
@@ -91,6 +93,10 @@ static int cmd_help(int argc, char **argv)
         usage_trajectory(stdout);
         return 0;
     }
+    if (argc == 1 && strcmp(argv[0], "checkpoint") == 0) {
+        usage_checkpoint(stdout);
+        return 0;
+    }
     static const struct {
         const char *name;
         void (*usage)(FILE *);
@@ -104,7 +110,8 @@ static int cmd_help(int argc, char **argv)
             return 0;
         }
     fprintf(stderr, "dtbench: help: unknown command '%s' (commands: run, list, plugin-check, "
-                    "bench-step, runs, show, compare, gate, tag, export, report, trajectory)\n",
+                    "bench-step, runs, show, compare, gate, tag, export, report, trajectory, "
+                    "checkpoint)\n",
             argv[0]);
     return EXIT_BAD_INPUT;
 }
@@ -149,6 +156,8 @@ int main(int argc, char **argv)
         return cmd_report(argc - 2, argv + 2);
     if (strcmp(cmd, "trajectory") == 0)
         return cmd_trajectory(argc - 2, argv + 2);
+    if (strcmp(cmd, "checkpoint") == 0)
+        return cmd_checkpoint(argc - 2, argv + 2);
     if (strcmp(cmd, "worker-comm") == 0)
         return comm_worker_main(argc - 2, argv + 2);
     if (strcmp(cmd, "worker-probe") == 0)

@@ -2,7 +2,8 @@
 # A checkpoint that is torn, modified, foreign or misused is refused with one
 # line before the plugin sees a value, and a world whose save cannot be
 # committed leaves no step-<S> directory (docs/checkpoint.md). Runs the
-# training worker directly, as a reproduce line does.
+# training worker directly, as a reproduce line does; then `dtbench
+# checkpoint` must give the same verdicts.
 # usage: ckpt_refuse.sh DTBENCH PLUGIN_DIR
 set -u
 DTBENCH=$1 PLUGINS=$2
@@ -73,6 +74,27 @@ refused missing "no such directory" adamw 1 --check-steps 4 --ckpt-resume "$TMP/
 refused saves-without-root "--ckpt-save-steps needs --ckpt-root" adamw 1 --check-steps 4 \
     --ckpt-save-steps 2
 refused exists "step-2" adamw 2 --check-steps 4 --ckpt-root "$TMP/ck" --ckpt-save-steps 2
+
+# dtbench checkpoint: the same verdicts from the command line.
+cli() { # WANT_RC STDOUT_OR_STDERR_SUBSTRING ARGS...
+    local want=$1 text=$2
+    shift 2
+    "$DTBENCH" checkpoint "$@" >"$TMP/cli.out" 2>"$TMP/cli.err"
+    local rc=$?
+    [ $rc -eq "$want" ] || fail "checkpoint $*: exit $rc, want $want: $(cat "$TMP/cli.err")"
+    grep -qF -- "$text" "$TMP/cli.out" "$TMP/cli.err" || fail "checkpoint $*: no '$text'"
+    if [ "$want" -ne 0 ]; then
+        [ "$(wc -l <"$TMP/cli.err")" -eq 1 ] || fail "checkpoint $*: not one line on stderr"
+    fi
+}
+cli 0 "  step          2" "$TMP/ck/step-2"
+cli 0 "  arrays        params.npy exp_avg.npy exp_avg_sq.npy" "$TMP/ck/step-2"
+cli 1 "exp_avg.npy does not match its sha256" "$TMP/flip/step-2"
+cli 1 "no manifest.json" "$TMP/nomanifest/step-2"
+cli 2 "No such file or directory" "$TMP/nothing/step-2"
+cli 0 "$TMP/ck/step-2" --latest "$TMP/ck"
+cli 1 "no committed checkpoint under" --latest "$TMP/flip/step-2"
+cli 2 "unknown option '--x'" --x
 
 [ $failures -eq 0 ] && echo "ckpt_refuse.sh: all checks passed"
 [ $failures -eq 0 ]
