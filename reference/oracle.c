@@ -83,7 +83,7 @@ static void run_free(oracle_run *run)
     free(run->y);
 }
 
-static int run_alloc(oracle_run *run, const dtb_run_spec *spec, oracle_trace *out)
+static int run_alloc(oracle_run *run, const dtb_run_spec *spec, int with_state, oracle_trace *out)
 {
     const size_t n = (size_t)run->layout.n_params;
     const size_t B = (size_t)spec->global_batch;
@@ -107,7 +107,7 @@ static int run_alloc(oracle_run *run, const dtb_run_spec *spec, oracle_trace *ou
     ok = ok && (out->grad_norm = calloc(steps, sizeof(double))) != NULL;
     ok = ok && (out->check_steps = calloc(checks, sizeof(int64_t))) != NULL;
     ok = ok && (out->params = calloc(checks * n, sizeof(double))) != NULL;
-    out->n_state = spec->optimizer == DTB_OPT_ADAMW ? 2 : 1;
+    out->n_state = !with_state ? 0 : spec->optimizer == DTB_OPT_ADAMW ? 2 : 1;
     for (int k = 0; k < out->n_state; k++)
         ok = ok && (out->state[k] = calloc(checks * n, sizeof(double))) != NULL;
     return ok ? 0 : -1;
@@ -187,8 +187,8 @@ static int train_step(oracle_run *run, const dtb_run_spec *spec, int64_t t, doub
     return 0;
 }
 
-int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n_checks,
-                     oracle_trace *out, char *err, size_t err_len)
+static int train(const dtb_run_spec *spec, const int64_t *check_steps, int n_checks,
+                 int with_state, oracle_trace *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
     oracle_run run;
@@ -205,7 +205,7 @@ int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n
     out->steps = spec->steps;
     out->n_checks = n_checks;
     out->n_params = run.layout.n_params;
-    if (run_alloc(&run, spec, out) != 0) {
+    if (run_alloc(&run, spec, with_state, out) != 0) {
         snprintf(err, err_len, "oracle: out of memory for %lld parameters, batch %lld",
                  (long long)run.layout.n_params, (long long)spec->global_batch);
         run_free(&run);
@@ -243,6 +243,18 @@ int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n
     }
     run_free(&run);
     return 0;
+}
+
+int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n_checks,
+                     oracle_trace *out, char *err, size_t err_len)
+{
+    return train(spec, check_steps, n_checks, 0, out, err, err_len);
+}
+
+int oracle_train_f64_with_state(const dtb_run_spec *spec, const int64_t *check_steps,
+                                int n_checks, oracle_trace *out, char *err, size_t err_len)
+{
+    return train(spec, check_steps, n_checks, 1, out, err, err_len);
 }
 
 void oracle_trace_free(oracle_trace *trace)

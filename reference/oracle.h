@@ -24,9 +24,10 @@ typedef struct oracle_trace {
     double *params;        /* [n_checks x n_params] canonical layout after each check step
                               (the fp64 masters under bf16-mixed) */
     int64_t n_params;
-    /* The optimizer state after each check step, [n_checks x n_params] in
-     * canonical layout: state[0] SGD's momentum buffer or AdamW's m,
-     * state[1] AdamW's v (NULL for SGD); n_state of them. */
+    /* oracle_train_f64_with_state only (n_state 0 otherwise): the optimizer
+     * state after each check step, [n_checks x n_params] in canonical
+     * layout: state[0] SGD's momentum buffer or AdamW's m, state[1] AdamW's
+     * v (NULL for SGD); n_state of them. */
     int n_state;
     double *state[2];
 } oracle_trace;
@@ -35,6 +36,9 @@ typedef struct oracle_trace {
  * records the trace. Returns 0, or -1 with a message in err. */
 int oracle_train_f64(const dtb_run_spec *spec, const int64_t *check_steps, int n_checks,
                      oracle_trace *out, char *err, size_t err_len);
+/* The same, also recording the optimizer state at the check steps. */
+int oracle_train_f64_with_state(const dtb_run_spec *spec, const int64_t *check_steps,
+                                int n_checks, oracle_trace *out, char *err, size_t err_len);
 void oracle_trace_free(oracle_trace *trace);
 
 #endif

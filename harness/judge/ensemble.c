@@ -317,8 +317,8 @@ static int fail(char *err, size_t err_len, const char *who, const char *what)
     return -1;
 }
 
-int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int64_t *check_steps,
-                   int n_checks, ensemble_trace *out, char *err, size_t err_len)
+static int train(const ensemble_member *m, const dtb_run_spec *spec, const int64_t *check_steps,
+                 int n_checks, int with_state, ensemble_trace *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
     member_run r;
@@ -339,7 +339,9 @@ int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int
                                                     : 1;
     r.micro = micro < spec->global_batch ? (int)micro : (int)spec->global_batch;
     if (run_alloc(&r) != 0 || trace_alloc(out, spec->steps, n_checks, r.lay.n_params,
-                                          spec->optimizer == DTB_OPT_ADAMW ? 2 : 1) != 0) {
+                                          !with_state                       ? 0
+                                          : spec->optimizer == DTB_OPT_ADAMW ? 2
+                                                                             : 1) != 0) {
         run_free(&r);
         ensemble_trace_free(out);
         return fail(err, err_len, m->name, "out of memory");
@@ -375,6 +377,19 @@ int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int
     return 0;
 }
 
+int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int64_t *check_steps,
+                   int n_checks, ensemble_trace *out, char *err, size_t err_len)
+{
+    return train(m, spec, check_steps, n_checks, 0, out, err, err_len);
+}
+
+int ensemble_train_with_state(const ensemble_member *m, const dtb_run_spec *spec,
+                              const int64_t *check_steps, int n_checks, ensemble_trace *out,
+                              char *err, size_t err_len)
+{
+    return train(m, spec, check_steps, n_checks, 1, out, err, err_len);
+}
+
 void ensemble_trace_free(ensemble_trace *t)
 {
     if (t == NULL)
@@ -392,10 +407,12 @@ int ensemble_fold(const dtb_run_spec *spec, const int64_t *check_steps, int n_ch
 {
     for (int k = 0; k < ENSEMBLE_MEMBERS; k++) {
         ensemble_trace t;
-        if (ensemble_train(&MEMBERS[k], spec, check_steps, n_checks, &t, err, err_len) != 0)
+        if (train(&MEMBERS[k], spec, check_steps, n_checks, o->n_state > 0, &t, err,
+                  err_len) != 0)
             return -1;
         envelope_add_run(env, o, t.loss, t.grad_norm, t.params);
-        const int rc = envelope_add_state(env, o, (const float *const *)t.state);
+        const int rc =
+            o->n_state > 0 ? envelope_add_state(env, o, (const float *const *)t.state) : 0;
         ensemble_trace_free(&t);
         if (rc != 0) {
             snprintf(err, err_len, "ensemble: out of memory for the optimizer state envelope");

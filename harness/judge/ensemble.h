@@ -78,8 +78,11 @@ typedef struct ensemble_trace {
     int n_checks;
     int64_t n_params;
     float *params;             /* [n_checks x n_params] masters after each check step */
-    int n_state;               /* optimizer state arrays: SGD 1, AdamW 2 */
-    float *state[2];           /* [n_checks x n_params] each: momentum or m, then v */
+    /* ensemble_train_with_state only (0 and NULL otherwise): the optimizer
+     * state arrays, SGD 1, AdamW 2, [n_checks x n_params] each: momentum or
+     * m, then v. */
+    int n_state;
+    float *state[2];
 } ensemble_trace;
 
 /* Trains spec (rank and world fields ignored; CPU) the member's way and
@@ -87,11 +90,15 @@ typedef struct ensemble_trace {
  * with a message in err. */
 int ensemble_train(const ensemble_member *m, const dtb_run_spec *spec, const int64_t *check_steps,
                    int n_checks, ensemble_trace *out, char *err, size_t err_len);
+/* The same, also recording the optimizer state at the check steps. */
+int ensemble_train_with_state(const ensemble_member *m, const dtb_run_spec *spec,
+                              const int64_t *check_steps, int n_checks, ensemble_trace *out,
+                              char *err, size_t err_len);
 void ensemble_trace_free(ensemble_trace *t);
 
 /* Trains every member on spec (its micro_batches: the cases' split, which
  * the "mM" members sample) and folds each into env (its optimizer state too,
- * envelope_add_state), whose values are
+ * envelope_add_state, when the oracle recorded its own), whose values are
  * distances to oracle o (env allocated for o's steps, check steps and
  * parameters; check_steps are o's). 0, or -1 with a message in err (env
  * then holds the members folded so far). */

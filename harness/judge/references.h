@@ -5,7 +5,9 @@
  * one rank), the fp64 oracle (reference/oracle.h, in this process) and the
  * envelope (envelope.h): the largest distance to the oracle of the baseline
  * and of every ensemble member (ensemble.h, fp32 runs in this process),
- * value by value.
+ * value by value. The oracle and the members also record the optimizer
+ * state at the check steps, and the envelope covers it (the checkpoint
+ * suite judges a checkpoint's state with it).
  */
 #ifndef DTB_HARNESS_REFERENCES_H
 #define DTB_HARNESS_REFERENCES_H

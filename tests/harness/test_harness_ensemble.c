@@ -104,13 +104,14 @@ static void test_trajectory(int adamw, int32_t precision, uint64_t seed)
     spec_of(&cc, adamw, precision, seed, &md, &spec);
     oracle_trace o;
     char err[512];
-    CHECK(oracle_train_f64(&spec, cc.check_steps, 2, &o, err, sizeof err) == 0);
+    CHECK(oracle_train_f64_with_state(&spec, cc.check_steps, 2, &o, err, sizeof err) == 0);
     enum { R = ENSEMBLE_MEMBERS + 1 };
     ensemble_trace t[R];
     for (int r = 0; r < R; r++) {
         const ensemble_member *m = r == 0 ? &BASELINE : ensemble_member_at(r - 1);
         CHECK(m != NULL &&
-              ensemble_train(m, &spec, cc.check_steps, 2, &t[r], err, sizeof err) == 0);
+              ensemble_train_with_state(m, &spec, cc.check_steps, 2, &t[r], err, sizeof err) ==
+                  0);
     }
     const int64_t n = o.n_params;
     mlp_layout lay;
