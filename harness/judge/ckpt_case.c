@@ -320,11 +320,12 @@ static check_inputs inputs_for(const case_config *cfg, int world, const rank_res
     };
 }
 
-/* "resumed ranks identical": every rank of the resumed world holds rank
- * 0's parameters after each of its check steps, bit for bit. */
-static void check_resumed_ranks(case_result *r, const mlp_layout *lay, const char *name)
+/* Every rank of world w holds rank 0's parameters after each of its check
+ * steps, bit for bit ("saving run ranks identical": a save that changed
+ * one rank's state; "resumed ranks identical": a load that did). */
+static void check_ranks_identical(case_result *r, const world_outcome *w, const mlp_layout *lay,
+                                  const char *name)
 {
-    const world_outcome *w = &r->run2;
     if (w->world_size < 2)
         return;
     check_result *c = add_point(r, name);
@@ -470,6 +471,7 @@ static void run_transition(const run_config *cfg, reference_cache *refs, uint64_
     char name[64];
     snprintf(name, sizeof name, "saving run params after step %lld", (long long)cfg1.steps);
     checks_params_point(&in1, &r->checks, cfg1.n_checks - 1, name);
+    check_ranks_identical(r, &r->run1, &lay, "saving run ranks identical");
 
     char dir[PATH_MAX];
     if (!committed) { /* failed above, on the point that names it */
@@ -500,7 +502,7 @@ static void run_transition(const run_config *cfg, reference_cache *refs, uint64_
                             S, &lay);
     else
         check_resumed_tolerance(r, &full, S, ref, &lay);
-    check_resumed_ranks(r, &lay, "resumed ranks identical");
+    check_ranks_identical(r, &r->run2, &lay, "resumed ranks identical");
 }
 
 /* ---- a crash --------------------------------------------------------------------- */

@@ -12,7 +12,8 @@
  * parameters are world 1's own at S, bit for bit); checkpoint optimizer
  * state (each state array against the fp64 oracle's at S, within the
  * ensemble's envelope of that array, envelope.h); saving run params after
- * step T (a save must leave the training as it was); resumed world
+ * step T and saving run ranks identical (a save must leave the training as
+ * it was, on every rank); resumed world
  * completed (skipped when there is no committed checkpoint to load); then,
  * when nothing but the process changed (same plugin,
  * stage and world size), resumed run bit-identical (losses S+1..T and the

@@ -119,7 +119,8 @@ zoo-zero-ckptstep | zoo-zero-ckptstate)
     fi
     # Every kind of point the worlds asked for is there.
     wanted=()
-    [[ ",$NP," == *",2,"* ]] && wanted+=("checkpoint optimizer state" "resumed ranks identical")
+    [[ ",$NP," == *",2,"* ]] && wanted+=("checkpoint optimizer state" "resumed ranks identical"
+                                          "saving run ranks identical")
     [[ ",$NP," == *",3,"* ]] && wanted+=("crash injected" "restart bit-identical")
     for check in "${wanted[@]}"; do
         grep -qF "	$check" "$TMP/points" || fail "no point '$check'"
