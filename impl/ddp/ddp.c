@@ -55,7 +55,10 @@ int ddp_get_compute_params(dtb_state *s, void *out, int64_t n, int32_t *dtype)
 
 int ddp_save_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
 {
-    return replica_save_checkpoint(&s->r, io, s->rank, s->world);
+    const int rc = replica_save_checkpoint(&s->r, io, s->rank, s->world);
+    if (rc == 0 && s->bug == DDP_BUG_CKPT_SCRATCH && s->rank > 0)
+        memset(s->r.opt_a, 0, (size_t)s->r.layout.n_params * sizeof *s->r.opt_a);
+    return rc;
 }
 
 int ddp_load_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)

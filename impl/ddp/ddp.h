@@ -55,7 +55,11 @@ typedef enum ddp_bug {
     /* a bucket that spans two layers is reduced only over its top layer's
      * tensors (bookkeeping per layer): the lower layer's gradient in it
      * stays each rank's own partial sum */
-    DDP_BUG_BUCKET_TOP_LAYER
+    DDP_BUG_BUCKET_TOP_LAYER,
+    /* checkpoint: the save stages each rank's slice through its momentum
+     * buffer, which ranks other than 0 leave zeroed afterwards: the saved
+     * checkpoint is right, the training that goes on is not, on those ranks */
+    DDP_BUG_CKPT_SCRATCH
 } ddp_bug;
 
 #define DDP_CAPS                                                                          \

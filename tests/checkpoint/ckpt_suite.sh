@@ -8,6 +8,9 @@
 #     "checkpoint committed" wherever it saves at 2+ ranks ("checkpoints
 #     committed" in the crash cases), and is clean wherever it only loads or
 #     saves alone (1 rank);
+#   zoo-ddp-ckptscratch (ddp): a save that zeroes the momentum of ranks
+#     other than 0: fails "saving run ranks identical" wherever it saves at
+#     2+ ranks (the checkpoint itself is right), clean when it saves alone;
 #   zoo-zero-ckptstep (zero1), zoo-zero-ckptstate (zero3): a load that
 #     restarts the step counter / zeroes the optimizer state: the resumed
 #     run fails wherever it loads (bit-identical, or tolerance at step 8;
@@ -99,6 +102,9 @@ zoo-zero-ckptshard)
     expect_fail crash "checkpoints committed"
     expect_clean saves1
     expect_clean only-loads ;;
+zoo-ddp-ckptscratch)
+    expect_fail saves "saving run ranks identical"
+    expect_clean saves1 ;;
 zoo-zero-ckptstep | zoo-zero-ckptstate)
     expect_fail loads "resumed run bit-identical" "resumed params after step 8"
     expect_fail crash "restart bit-identical"
