@@ -20,6 +20,24 @@ uint64_t precision_cap(int32_t precision)
     }
 }
 
+uint64_t stage_cap(int32_t stage)
+{
+    switch (stage) {
+    case DTB_STAGE_SINGLE:
+        return DTB_CAP_SINGLE_DEVICE;
+    case DTB_STAGE_DDP:
+        return DTB_CAP_DDP;
+    case DTB_STAGE_ZERO1:
+        return DTB_CAP_ZERO1;
+    case DTB_STAGE_ZERO2:
+        return DTB_CAP_ZERO2;
+    case DTB_STAGE_ZERO3:
+        return DTB_CAP_ZERO3;
+    default:
+        return 0;
+    }
+}
+
 void suite_model_depths(const dtb_suite *suite, const char *model, const int32_t **depths,
                         int *n)
 {

@@ -146,6 +146,8 @@ typedef struct dtb_suite {
 uint64_t optimizer_cap(int32_t kind);
 /* What a recipe needs: its optimizer's flag, and DTB_CAP_GRAD_CLIP if it clips. */
 uint64_t recipe_caps(const dtb_recipe *recipe);
+/* The DTB_CAP_* flag of a stage (dtb_stage; 0 for an unknown one). */
+uint64_t stage_cap(int32_t stage);
 /* The DTB_CAP_* flag of a precision recipe (0 for an unknown one). */
 uint64_t precision_cap(int32_t precision);
 /* The prefetch depths a model runs with: 1 <= *n <= n_prefetch_depths; the

@@ -18,24 +18,14 @@
 
 /* ---- the two sides of a transition ---------------------------------------- */
 
-static const int32_t STAGES[] = {DTB_STAGE_DDP, DTB_STAGE_ZERO1, DTB_STAGE_ZERO2,
-                                 DTB_STAGE_ZERO3};
-static const uint64_t STAGE_CAPS[] = {DTB_CAP_DDP, DTB_CAP_ZERO1, DTB_CAP_ZERO2, DTB_CAP_ZERO3};
-
-static uint64_t stage_cap(int32_t stage)
-{
-    for (int k = 0; k < 4; k++)
-        if (STAGES[k] == stage)
-            return STAGE_CAPS[k];
-    return 0;
-}
-
 /* The lowest data-parallel stage caps declare; 0 when none. */
 static int32_t own_stage(uint64_t caps)
 {
+    static const int32_t stages[] = {DTB_STAGE_DDP, DTB_STAGE_ZERO1, DTB_STAGE_ZERO2,
+                                     DTB_STAGE_ZERO3};
     for (int k = 0; k < 4; k++)
-        if (caps & STAGE_CAPS[k])
-            return STAGES[k];
+        if (caps & stage_cap(stages[k]))
+            return stages[k];
     return 0;
 }
 

@@ -18,13 +18,6 @@ static const struct {
 };
 #define N_STAGES (sizeof STAGES / sizeof STAGES[0])
 
-static uint64_t stage_cap(int32_t stage)
-{
-    for (size_t i = 0; i < N_STAGES; i++)
-        if (STAGES[i].stage == stage)
-            return STAGES[i].cap;
-    return 0;
-}
 
 /* What the base of every case uses, chosen from the template. */
 typedef struct base_choice {
