@@ -147,10 +147,21 @@ static int ends_with(const char *s, const char *suffix)
 int plugin_resolve(const char *impl, const char *plugins_dir, char *path, size_t path_len,
                    char *err, size_t err_len)
 {
-    int is_path = strchr(impl, '/') != NULL || ends_with(impl, ".so");
+    const int is_python_name = strncmp(impl, PLUGIN_PYTHON_PREFIX, strlen(PLUGIN_PYTHON_PREFIX)) == 0;
+    int is_path = !is_python_name &&
+                  (strchr(impl, '/') != NULL || ends_with(impl, ".so") || ends_with(impl, ".py"));
     char candidate[PATH_MAX];
     int w = is_path ? snprintf(candidate, sizeof candidate, "%s", impl)
-                    : snprintf(candidate, sizeof candidate, "%s/%s.so", plugins_dir, impl);
+            : is_python_name
+                ? snprintf(candidate, sizeof candidate, "%s/" PLUGIN_PYTHON_PEERS "/%s.py",
+                           plugins_dir, impl + strlen(PLUGIN_PYTHON_PREFIX))
+                : snprintf(candidate, sizeof candidate, "%s/%s.so", plugins_dir, impl);
+    if (is_python_name && (!impl[strlen(PLUGIN_PYTHON_PREFIX)] ||
+                           strchr(impl + strlen(PLUGIN_PYTHON_PREFIX), '/'))) {
+        snprintf(err, err_len, "'%s' names no Python implementation (py:NAME, NAME from dtbench list)",
+                 impl);
+        return -1;
+    }
     if (w < 0 || (size_t)w >= sizeof candidate) {
         snprintf(err, err_len, "implementation path too long: %.64s...", impl);
         return -1;
@@ -159,6 +170,9 @@ int plugin_resolve(const char *impl, const char *plugins_dir, char *path, size_t
     if (stat(candidate, &st) != 0) {
         if (is_path)
             snprintf(err, err_len, "plugin %s does not exist", impl);
+        else if (is_python_name)
+            snprintf(err, err_len, "unknown Python implementation '%s' (no %s; see dtbench list)",
+                     impl, candidate);
         else
             snprintf(err, err_len, "unknown implementation '%s' (no %s; see dtbench list)", impl,
                      candidate);
@@ -234,6 +248,60 @@ int plugin_caps_require(const char *name, const char *path, uint64_t caps,
     return -1;
 }
 
+/* <dtbench's plugins>/python/python-bridge.so, which runs .py modules. */
+static int python_bridge_path(char *out, size_t out_len, char *err, size_t err_len)
+{
+    char dir[PATH_MAX];
+    if (plugin_dir(dir, sizeof dir, err, err_len) != 0)
+        return -1;
+    int w = snprintf(out, out_len, "%s/" PLUGIN_PYTHON_BRIDGE, dir);
+    if (w < 0 || (size_t)w >= out_len) {
+        snprintf(err, err_len, "Python bridge path too long");
+        return -1;
+    }
+    struct stat st;
+    if (stat(out, &st) != 0) {
+        snprintf(err, err_len, "this dtbench was built without the Python bridge (no %s; "
+                 "CMake did not find Python's embedding library: install python3-dev)", out);
+        return -1;
+    }
+    return 0;
+}
+
+/* Names the module for the bridge's entry point and picks up its traffic
+ * counter (the bridge's private exports; see impl/python/bridge.c). */
+static int python_bridge_prepare(void *handle, const char *module, dtb_loaded_plugin *out,
+                                 char *err, size_t err_len)
+{
+    void *set = dlsym(handle, "dtbench_bridge_set_module");
+    void *traffic = dlsym(handle, "dtbench_bridge_traffic");
+    if (!set || !traffic) {
+        snprintf(err, err_len, "the Python bridge lacks its dtbench_bridge_* exports");
+        return -1;
+    }
+    int (*set_module)(const char *);
+    memcpy(&set_module, &set, sizeof set_module);
+    memcpy(&out->traffic, &traffic, sizeof out->traffic);
+    if (set_module(module) != 0) {
+        snprintf(err, err_len, "Python module path too long: %s", module);
+        return -1;
+    }
+    return 0;
+}
+
+static void python_bridge_refusal(void *handle, const char *module, char *err, size_t err_len)
+{
+    void *sym = dlsym(handle, "dtbench_bridge_error");
+    const char *(*why)(void) = NULL;
+    if (sym)
+        memcpy(&why, &sym, sizeof why);
+    const char *text = why ? why() : NULL;
+    if (text && text[0])
+        snprintf(err, err_len, "%s", text);
+    else
+        snprintf(err, err_len, "%s: the Python bridge could not load it", module);
+}
+
 int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out, char *err,
                 size_t err_len)
 {
@@ -243,16 +311,23 @@ int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out
                  PATH_MAX, path);
         return -1;
     }
+    const int python = ends_with(path, ".py");
+    char bridge[PATH_MAX];
+    if (python && python_bridge_path(bridge, sizeof bridge, err, err_len) != 0)
+        return -1;
+    const char *object = python ? bridge : path;
     dlerror();
-    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *handle = dlopen(object, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *why = dlerror();
         char msg[512];
         snprintf(msg, sizeof msg, "%s", why ? why : "unknown dlopen error");
         one_line(msg);
-        snprintf(err, err_len, "%s is not a loadable shared object: %s", path, msg);
+        snprintf(err, err_len, "%s is not a loadable shared object: %s", object, msg);
         return -1;
     }
+    if (python && python_bridge_prepare(handle, path, out, err, err_len) != 0)
+        return -1;
     /* ISO C forbids converting void* to a function pointer; copy the bits. */
     void *sym = dlsym(handle, DTB_PLUGIN_ENTRY_SYMBOL);
     if (!sym) {
@@ -263,6 +338,10 @@ int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out
     dtb_plugin_entry_fn entry;
     memcpy(&entry, &sym, sizeof entry);
     const dtb_plugin *t = entry();
+    if (!t && python) {
+        python_bridge_refusal(handle, path, err, err_len);
+        return -1;
+    }
     if (!t) {
         snprintf(err, err_len, "%s: %s returned NULL", path, DTB_PLUGIN_ENTRY_SYMBOL);
         return -1;

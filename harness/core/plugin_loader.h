@@ -40,10 +40,21 @@
     (DTB_PLUGIN_OPTIONAL(t, save_checkpoint) != NULL &&                                   \
      DTB_PLUGIN_OPTIONAL(t, load_checkpoint) != NULL)
 
+/* Python implementations (docs/python.md): `--impl py:NAME` is
+ * <plugins>/python/peers/NAME.py; a path ending in .py is run by
+ * <plugins>/python/python-bridge.so. */
+#define PLUGIN_PYTHON_PREFIX "py:"
+#define PLUGIN_PYTHON_PEERS "python/peers"
+#define PLUGIN_PYTHON_BRIDGE "python/python-bridge.so"
+
 typedef struct dtb_loaded_plugin {
     const dtb_plugin *table;
     void *handle;              /* dlopen handle; never dlclosed (see plugin_loader.c) */
-    char path[PATH_MAX];       /* absolute path of the shared object */
+    char path[PATH_MAX];       /* absolute path of the shared object (or .py module) */
+    /* A Python module's: the torch.distributed traffic the bridge counted
+     * during create and train_step, in dtb_counters' sizes; NULL for a C
+     * plugin. 0, or -1 when it could not count. */
+    int (*traffic)(dtb_counters *out);
 } dtb_loaded_plugin;
 
 /* Where dtbench's own plugins are: plugin_dir_for(<directory of
@@ -58,8 +69,9 @@ int plugin_dir(char *out, size_t out_len, char *err, size_t err_len);
 int plugin_dir_for(const char *exe_dir, char *out, size_t out_len, char *err, size_t err_len);
 
 /* Turns an --impl value into an absolute path: a value containing '/' or
- * ending in ".so" is a path (relative to the working directory); anything
- * else is a name looked up as <plugins_dir>/<name>.so. Fails when the file
+ * ending in ".so" or ".py" is a path (relative to the working directory);
+ * py:NAME is <plugins_dir>/python/peers/NAME.py; anything else is a name
+ * looked up as <plugins_dir>/<name>.so. Fails when the file
  * does not exist or is not a regular file. */
 int plugin_resolve(const char *impl, const char *plugins_dir, char *path, size_t path_len,
                    char *err, size_t err_len);

@@ -12,12 +12,21 @@
 #include "model.h"
 #include "theory_neutral.h"
 
-/* The counters a volume is judged on: the worker's own measurement when it
- * counted (PMPI), else what the plugin reported. */
-static const dtb_counters *judged_counters(const rank_result *r, const char **source)
+/* The counters a volume is judged on: the worker's own measurement of the
+ * training steps when it counted (PMPI, and the Python bridge's counting
+ * group): what create moved once is setup, not per-step traffic, and is
+ * shown, not judged. Else what the plugin reported, create included. */
+static dtb_counters judged_counters(const rank_result *r, const char **source)
 {
-    *source = r->measured_valid ? "measured" : "reported";
-    return r->measured_valid ? &r->measured : &r->counters;
+    *source = r->measured_valid ? "measured (train_step)" : "reported (create and train_step)";
+    if (!r->measured_valid)
+        return r->counters;
+    dtb_counters k = r->measured;
+    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++) {
+        k.calls[i] -= r->measured_create.calls[i] <= k.calls[i] ? r->measured_create.calls[i] : k.calls[i];
+        k.bytes[i] -= r->measured_create.bytes[i] <= k.bytes[i] ? r->measured_create.bytes[i] : k.bytes[i];
+    }
+    return k;
 }
 
 static void diag_calls(tap_diag *d, const dtb_counters *k)
@@ -51,12 +60,12 @@ void check_communication_volume(const check_inputs *in, check_list *out)
     double worst_bus = -1;
     const char *source = "reported";
     for (int r = 0; r < in->world_size; r++) {
-        const dtb_counters *k = judged_counters(&in->run1[r], &source);
-        double bus = theory_bus_bytes_per_step(k, in->world_size, in->cfg->steps);
+        const dtb_counters k = judged_counters(&in->run1[r], &source);
+        double bus = theory_bus_bytes_per_step(&k, in->world_size, in->cfg->steps);
         if (bus > worst_bus)
             worst_bus = bus, worst = r;
     }
-    const dtb_counters *k = judged_counters(&in->run1[worst], &source);
+    const dtb_counters k = judged_counters(&in->run1[worst], &source);
     const double ratio = nb.min_bus_per_step > 0 ? worst_bus / nb.min_bus_per_step : 0;
     if (worst_bus > nb.allowed_bus_per_step) {
         char msg[256];
@@ -72,7 +81,13 @@ void check_communication_volume(const check_inputs *in, check_list *out)
     diag_int(&c->diag, "minimum_bus_bytes_per_step", llround(nb.min_bus_per_step));
     diag_int(&c->diag, "allowed_bus_bytes_per_step", llround(nb.allowed_bus_per_step));
     diag_real(&c->diag, "ratio_to_minimum", ratio);
-    diag_calls(&c->diag, k);
+    diag_calls(&c->diag, &k);
+    if (in->run1[worst].measured_valid) {
+        const dtb_counters *setup = &in->run1[worst].measured_create;
+        double setup_bus = theory_bus_bytes_per_step(setup, in->world_size, 1);
+        if (setup_bus > 0)
+            diag_int(&c->diag, "create_bus_bytes_not_judged", llround(setup_bus));
+    }
 }
 
 /* peak(PARAMS) + peak(GRADS) + peak(OPTIM) of one rank. */

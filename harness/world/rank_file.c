@@ -8,7 +8,7 @@
 
 #define HEADER_BYTES (8 + 4 + 4 + 8 + 8 + 4 + 4)
 #define TRAILER_BYTES                                                                     \
-    (4 * 8 * DTB_COLL_KIND_COUNT + 4 + 4 + 4 * 4 + 8 + 4 + 4 + 8 + 8 +                    \
+    (6 * 8 * DTB_COLL_KIND_COUNT + 4 + 4 + 4 * 4 + 8 + 4 + 4 + 8 + 8 +                    \
      8 * DTB_MEM_CATEGORY_COUNT + 8 + 8 + 8 + 8)
 
 /* ---- little-endian encoding into a byte buffer ---------------------------- */
@@ -178,6 +178,7 @@ static void encode(cursor *c, const rank_result *r)
     }
     put_counters(c, &r->counters);
     put_counters(c, &r->measured);
+    put_counters(c, &r->measured_create);
     put_i32(c, r->measured_valid);
     put_i32(c, 0);
     put_i32(c, r->facts.stage);
@@ -290,7 +291,9 @@ static void decode_body(cursor *c, rank_result *r)
     }
     get_counters(c, &r->counters);
     get_counters(c, &r->measured);
+    get_counters(c, &r->measured_create);
     r->counters.struct_size = r->measured.struct_size = sizeof(dtb_counters);
+    r->measured_create.struct_size = sizeof(dtb_counters);
     r->facts.struct_size = sizeof(dtb_facts);
     r->measured_valid = get_i32(c);
     (void)get_i32(c);

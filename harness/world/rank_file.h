@@ -3,7 +3,7 @@
  * rank-<r>.bin and the harness reads it back. All integers and floats are
  * little-endian; sizes in bytes:
  *
- *   8   magic "DTBRANK2"
+ *   8   magic "DTBRANK3"
  *   4   i32 rank            4  i32 world_size
  *   8   i64 steps           8  i64 n_params
  *   4   i32 n_checks        4  i32 compute_dtype (dtb_dtype, -1: not reported)
@@ -16,13 +16,14 @@
  *   w*n_checks*n_params  compute params: w = 4 (f32) or 2 (bf16 bits), 0 if none
  *   8*7 u64 counters.calls[7]   8*7 u64 counters.bytes[7]   (as reported)
  *   8*7 u64 measured.calls[7]   8*7 u64 measured.bytes[7]   (as the worker counted)
+ *   8*7 u64 measured_create.calls[7]   8*7 u64 measured_create.bytes[7]   (of it, in create)
  *   4   i32 measured_valid      4  i32 reserved (0)
  *   4*4 i32 facts.stage, precision, reduce_dtype, param_dtype
  *   8   i64 facts.bucket_bytes  4 i32 facts.prefetch_depth  4 i32 reserved (0)
  *   8   i64 facts.mem_padding_bytes   8 i64 facts.mem_working_bytes
  *   8*6 i64 mem_peak[6] (per dtb_mem_category)   8 i64 mem_total_peak
  *   8   i64 rss_base            8  i64 rss_hwm  (bytes; -1 unknown)
- *   8   end marker "DTBEND02"
+ *   8   end marker "DTBEND03"
  *
  * The file is written under a temporary name and renamed, so a rank that
  * dies leaves no rank file; the reader accepts only a file whose size is
@@ -36,8 +37,8 @@
 
 #include "dtbench/plugin.h"
 
-#define RANK_FILE_MAGIC "DTBRANK2"
-#define RANK_FILE_END "DTBEND02"
+#define RANK_FILE_MAGIC "DTBRANK3"
+#define RANK_FILE_END "DTBEND03"
 /* Sanity bounds the reader enforces before allocating. */
 #define RANK_FILE_MAX_STEPS 10000000ll
 #define RANK_FILE_MAX_CHECKS 1024
@@ -61,6 +62,9 @@ typedef struct rank_result {
     void *compute_params;
     dtb_counters counters;     /* as the plugin reported them */
     dtb_counters measured;     /* as the worker counted them (PMPI) */
+    /* The part of `measured` that create issued (a one-time setup, such as
+     * PyTorch DDP's broadcast of the initial parameters). */
+    dtb_counters measured_create;
     int32_t measured_valid;    /* 0: the worker could not count */
     dtb_facts facts;
     int64_t mem_peak[DTB_MEM_CATEGORY_COUNT];

@@ -355,6 +355,24 @@ static int resume(worker_ctx *w, int64_t *first_step)
     return 0;
 }
 
+/* The traffic counted so far: MPI (PMPI) and, for a Python module, the
+ * torch.distributed collectives the bridge counted. 0, or -1 when either
+ * could not count exactly. */
+static int read_measured(worker_ctx *w, dtb_counters *out)
+{
+    int rc = pmpi_count_read(out);
+    if (w->plugin.traffic) {
+        dtb_counters torch_traffic = {.struct_size = sizeof torch_traffic};
+        if (w->plugin.traffic(&torch_traffic) != 0)
+            rc = -1;
+        for (int kind = 0; kind < DTB_COLL_KIND_COUNT; kind++) {
+            out->calls[kind] += torch_traffic.calls[kind];
+            out->bytes[kind] += torch_traffic.bytes[kind];
+        }
+    }
+    return rc;
+}
+
 /* create, the steps (timed), get_params at check steps, counters, facts,
  * destroy. Returns 0, or the exit code after fail(). Every rank enters each
  * step through a barrier, so a step's time on each rank starts at the same
@@ -377,6 +395,7 @@ static int train(worker_ctx *w)
     pmpi_count_off();
     if (rc != 0)
         return fail_call(w, "create", rc);
+    read_measured(w, &w->result.measured_create);
     void *compute_scratch = w->compute_scratch;
     int k = 0;
     int64_t first_step = 1;
@@ -417,7 +436,7 @@ static int train(worker_ctx *w)
     char err[512];
     if (worker_ckpt_mark_trained(&w->ckpt, w->rank, err, sizeof err) != 0)
         return fail(w, err);
-    w->result.measured_valid = pmpi_count_read(&w->result.measured) == 0;
+    w->result.measured_valid = read_measured(w, &w->result.measured) == 0;
     /* Read back what was passed, whatever struct_size says on return. */
     dtb_counters counters = {.struct_size = sizeof counters};
     if ((rc = p->get_counters(w->state, &counters)) != 0)
