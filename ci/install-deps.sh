@@ -13,6 +13,7 @@ packages=(
   libcsv-dev                         # CSV export
   perl                               # prove, the TAP consumer
   python3 binutils                   # tests/layout: Debian's /usr/bin/python3, nm
+  python3-dev python3-venv           # the Python bridge embeds libpython3; the peers' venv (docs/python.md)
   python3-numpy                      # tests/trajectory: NumPy for Debian's /usr/bin/python3, which
                                      # the tests call by that path (not the pyenv python3 on PATH)
   python3-yaml                       # tests/harness/tap_prove.sh: a strict YAML reader, same python3

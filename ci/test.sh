@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/install-deps.sh
+# The Python peers' venv (torch, DeepSpeed; docs/python.md): its tests must
+# run here, not be skipped.
+bash ci/install-peers.sh
+export DTBENCH_REQUIRE_PEERS=1
 bash ci/build.sh release
 bash ci/build.sh sanitize
 

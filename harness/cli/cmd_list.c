@@ -72,9 +72,10 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted, malloc'd names of the *.so files in dir; NULL and *n = 0 if none. */
-static char **plugin_files(const char *dir, int *n)
+/* Sorted, malloc'd names of the *<suffix> files in dir; NULL and *n = 0 if none. */
+static char **plugin_files(const char *dir, const char *suffix, int *n)
 {
+    const size_t suffix_len = strlen(suffix);
     *n = 0;
     DIR *d = opendir(dir);
     if (!d)
@@ -84,7 +85,7 @@ static char **plugin_files(const char *dir, int *n)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
+        if (len <= suffix_len || strcmp(e->d_name + len - suffix_len, suffix) != 0)
             continue;
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;
@@ -113,7 +114,8 @@ static void caps_summary(uint64_t caps, char *out, size_t len)
     plugin_caps_format(caps & shown, out, len);
 }
 
-static void list_one(FILE *f, const char *dir, const char *file)
+/* label: the column's name; NULL: the plugin's own name. */
+static void list_one(FILE *f, const char *dir, const char *file, const char *label)
 {
     char path[PATH_MAX], err[1024], caps[256];
     int w = snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -127,13 +129,34 @@ static void list_one(FILE *f, const char *dir, const char *file)
         return;
     }
     caps_summary(p.caps, caps, sizeof caps);
-    fprintf(f, "  %-22s %-10s %-36s %s\n", p.name, p.version, caps, p.description);
+    fprintf(f, "  %-22s %-10s %-36s %s\n", label ? label : p.name, p.version, caps,
+            p.description);
+}
+
+/* The Python peers (docs/python.md), each probed through the bridge. */
+static void list_python(FILE *f, const char *dir)
+{
+    char peers[PATH_MAX];
+    int w = snprintf(peers, sizeof peers, "%s/" PLUGIN_PYTHON_PEERS, dir);
+    int n = 0;
+    char **files = w > 0 && (size_t)w < sizeof peers ? plugin_files(peers, ".py", &n) : NULL;
+    if (n == 0)
+        return;
+    fprintf(f, "Python implementations (--impl py:NAME; %s, through the Python bridge):\n", peers);
+    for (int i = 0; i < n; i++) {
+        char label[DTB_NAME_LEN + 8];
+        snprintf(label, sizeof label, PLUGIN_PYTHON_PREFIX "%.*s", (int)(strlen(files[i]) - 3),
+                 files[i]);
+        list_one(f, peers, files[i], label);
+        free(files[i]);
+    }
+    free(files);
 }
 
 static void list_impls(FILE *f, const char *dir)
 {
     int n = 0;
-    char **files = plugin_files(dir, &n);
+    char **files = plugin_files(dir, ".so", &n);
     fprintf(f, "implementations (%s):\n", dir);
     if (n == 0)
         fprintf(f, "  (none)\n");
@@ -144,8 +167,10 @@ static void list_impls(FILE *f, const char *dir)
                 continue;
             if (zoo && !shown++)
                 fprintf(f, "zoo (deliberately broken):\n");
-            list_one(f, dir, files[i]);
+            list_one(f, dir, files[i], NULL);
         }
+        if (!zoo)
+            list_python(f, dir);
     }
     for (int i = 0; i < n; i++)
         free(files[i]);

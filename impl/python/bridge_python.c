@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#ifndef DTB_PYTHON_EXECUTABLE
+#define DTB_PYTHON_EXECUTABLE "/usr/bin/python3"
+#endif
 #ifndef DTB_PYTHON_VENV_DEFAULT
 #define DTB_PYTHON_VENV_DEFAULT "/opt/dtbench-peers"
 #endif
@@ -79,6 +82,18 @@ static int set_path(const char *bridge_dir, char *err, size_t err_len)
         }
         Py_DECREF(s);
     }
+    /* sys.executable: the interpreter a subprocess of the module would run
+     * (empty in an embedded interpreter otherwise). */
+    char exe[4096];
+    snprintf(exe, sizeof exe, "%s", DTB_PYTHON_EXECUTABLE);
+    if (use_venv)
+        snprintf(exe, sizeof exe, "%s/bin/python", venv_dir());
+    PyObject *e = PyUnicode_FromString(exe);
+    if (!e || PySys_SetObject("executable", e) != 0) {
+        Py_XDECREF(e);
+        goto py_error;
+    }
+    Py_DECREF(e);
     PyObject *b = PyUnicode_FromString(bridge_dir);
     if (!b || PyList_Insert(sys_path, 0, b) != 0) {
         Py_XDECREF(b);
