@@ -18,6 +18,15 @@
  *   samples/s        B / t_step
  *   achieved GFLOP/s 6 B sum(in*out) / t_step   (mlp_step_flops)
  *   peak_fraction    achieved / median(peak at N)
+ * Several implementations are measured side by side: their step worlds run
+ * in ROUNDS interleaved rounds per model, precision and N (A B C, A B C,
+ * ...), each round warmup + reps steps, the timed steps of all rounds
+ * pooled, so a machine that slows down for a while slows every
+ * implementation alike. Beside the times, per implementation:
+ *   states/formula   the largest rank's peak model states (params + grads +
+ *                    optim) over the stage's formula (theory_neutral.h)
+ *   bus/minimum      the largest rank's bus bytes per training step (what
+ *                    create moved once left out) over the stage's minimum
  * and from medians, the overlap of communication with computation:
  *   overlap_ratio    t_step / (t_compute + t_comm)   (< 1: some overlap)
  *   hidden_fraction  (t_compute + t_comm - t_step) / min(t_compute, t_comm)
@@ -33,6 +42,7 @@
 #include "bench_train.h"
 #include "comm_bench.h"
 #include "theory.h"
+#include "theory_neutral.h"
 
 #define PEAK_N 1024
 
@@ -63,11 +73,16 @@ const dtb_suite dtb_suite_throughput = {
     .seed = 2024,
 };
 
+/* Interleaved rounds of the step worlds when several implementations are
+ * compared; one round for one implementation. */
+#define ROUNDS 3
+
 /* One row of the closing table. */
 typedef struct throughput_row {
     char label[256];
     bench_summary step;
     double samples_per_s, gflops, peak_fraction, overlap_ratio;
+    double states_over_formula, bus_over_minimum; /* NAN: not measured */
 } throughput_row;
 
 /* The peak case of world size np; *median_gflops 0 when it failed. */
@@ -137,15 +152,55 @@ static void timed_steps(const world_outcome *w, int warmup, int reps, double *ou
         out[i] = bench_world_step_seconds(w, warmup + i);
 }
 
-/* samples[i] for every repetition (warm-ups flagged) of f(step seconds). */
-static void per_rep(const world_outcome *w, int warmup, int reps, double scale, int invert,
-                    results_sample *out)
+/* The timed repetitions of every round, pooled: rounds x reps. */
+static void pooled_steps(const world_outcome *w, int rounds, int warmup, int reps, double *out)
 {
-    for (int i = 0; i < warmup + reps; i++) {
-        double t = bench_world_step_seconds(w, i);
-        out[i] = (results_sample){i, RESULTS_NONE, i + 1, i < warmup,
-                                  invert ? scale / t : scale * t};
+    for (int r = 0; r < rounds; r++)
+        timed_steps(&w[r], warmup, reps, out + (size_t)r * (size_t)reps);
+}
+
+/* samples[i] for every repetition of every round (warm-ups flagged) of
+ * f(step seconds); sample r * S + i is step i + 1 of round r. */
+static void per_rep(const world_outcome *w, int rounds, int warmup, int reps, double scale,
+                    int invert, results_sample *out)
+{
+    const int S = warmup + reps;
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < S; i++) {
+            double t = bench_world_step_seconds(&w[r], i);
+            out[r * S + i] = (results_sample){r * S + i, RESULTS_NONE, i + 1, i < warmup,
+                                              invert ? scale / t : scale * t};
+        }
+}
+
+/* The largest rank's model states over the formula, and its bus bytes per
+ * training step over the stage's minimum (NAN at N = 1, where the minimum
+ * is 0), by the neutral checks' rules. */
+static void theory_ratios(const case_config *cfg, const world_outcome *w, throughput_row *row)
+{
+    row->states_over_formula = row->bus_over_minimum = NAN;
+    double states = 0, bus = 0, formula = 0, minimum = 0;
+    for (int r = 0; r < w->world_size; r++) {
+        const rank_result *rr = &w->ranks[r];
+        theory_case tc;
+        theory_neutral nb;
+        case_config_theory(cfg, w->world_size, rr->facts.prefetch_depth, &tc);
+        if (theory_neutral_bounds(&tc, &nb) != 0)
+            return;
+        const double st = (double)(rr->mem_peak[DTB_MEM_PARAMS] + rr->mem_peak[DTB_MEM_GRADS] +
+                                   rr->mem_peak[DTB_MEM_OPTIM]);
+        if (st / nb.formula > (formula > 0 ? states / formula : -1))
+            states = st, formula = nb.formula;
+        int measured;
+        const dtb_counters k = rank_step_traffic(rr, &measured);
+        const double b = theory_bus_bytes_per_step(&k, w->world_size, cfg->steps);
+        if (b >= bus)
+            bus = b, minimum = nb.min_bus_per_step;
     }
+    if (formula > 0)
+        row->states_over_formula = states / formula;
+    if (minimum > 0)
+        row->bus_over_minimum = bus / minimum;
 }
 
 /* The compute-only world: the baseline, solo on each of np ranks. */
@@ -160,8 +215,33 @@ static int compute_only(bench_context *ctx, const case_config *train, int np, wo
     return world_run(&ctx->env, ctx->opt.baseline_path, &c, np, w);
 }
 
+/* The step worlds of one implementation at one model, precision and N: a
+ * round each (world_outcome, zeroed until run). */
+typedef struct impl_worlds {
+    world_outcome rounds[ROUNDS];
+    int n_run, completed;
+} impl_worlds;
+
+/* Round `round` of an implementation's step world, when it can run. */
+static void run_round(bench_context *ctx, const bench_impl *impl, const mlp_config *model,
+                      int32_t precision, int np, impl_worlds *w)
+{
+    const int S = ctx->opt.warmup + ctx->opt.reps;
+    case_config cfg;
+    bench_train_config(ctx, impl, model, precision, S, &cfg);
+    /* what bench_skip_unrunnable reports is not run; a failed round ends them */
+    const int unrunnable = (cfg.required_caps & ~impl->caps) != 0 ||
+                           (impl->stage == DTB_STAGE_SINGLE && np > 1);
+    if (unrunnable || (w->n_run > 0 && !w->completed))
+        return;
+    world_outcome *o = &w->rounds[w->n_run++];
+    world_run(&ctx->env, impl->path, &cfg, np, o);
+    w->completed = o->completed;
+}
+
 static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_config *model,
-                      int32_t precision, int np, double peak, throughput_row *row)
+                      int32_t precision, int np, double peak, impl_worlds *worlds,
+                      throughput_row *row)
 {
     const int W = ctx->opt.warmup, R = ctx->opt.reps, S = W + R;
     case_config cfg;
@@ -170,45 +250,63 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
     bench_train_case_begin(ctx, &bc, impl, &cfg, np);
     snprintf(row->label, sizeof row->label, "%s", bc.label);
     row->step.n = 0;
+    row->states_over_formula = row->bus_over_minimum = NAN;
     if (bench_skip_unrunnable(&bc, impl, cfg.required_caps, np, "completed")) {
         bench_case_end(&bc);
         return;
     }
-    world_outcome step, compute;
+    world_outcome compute;
     memset(&compute, 0, sizeof compute);
-    world_run(&ctx->env, impl->path, &cfg, np, &step);
-    bc.completed = bench_check_world(&bc, "completed", &step);
-    /* samples of one metric: every repetition, or one per rank */
-    results_sample *s = calloc((size_t)(S > np ? S : np) + 1, sizeof *s);
-    double *t_step = calloc((size_t)S, sizeof *t_step), *t_comp = calloc((size_t)S, sizeof *t_comp);
-    double *t_comm = calloc((size_t)S, sizeof *t_comm);
+    /* the first round that failed (or the last) speaks for the case */
+    const int K = worlds->n_run;
+    const world_outcome *last = &worlds->rounds[K > 0 ? K - 1 : 0];
+    const world_outcome *step0 = &worlds->rounds[0];
+    bc.completed = K > 0 && bench_check_world(&bc, "completed", last);
+    /* samples of one metric: every repetition of every round, or one per rank */
+    const int KS = K * S > np ? K * S : np;
+    results_sample *s = calloc((size_t)KS + 1, sizeof *s);
+    double *t_step = calloc((size_t)(K * R) + 1, sizeof *t_step);
+    double *t_comp = calloc((size_t)S, sizeof *t_comp), *t_comm = calloc((size_t)S, sizeof *t_comm);
     if (bc.completed && (!s || !t_step || !t_comp || !t_comm)) {
         bench_case_check(&bc, "overlap measured", RESULTS_FAIL, NULL, -1, NULL);
         bc.oom = 1;
     } else if (bc.completed) {
+        const world_outcome *step = worlds->rounds;
         const double B = (double)cfg.global_batch, flops = mlp_step_flops(model, cfg.global_batch);
-        per_rep(&step, W, R, 1.0, 0, s);
-        bench_case_metric(&bc, "step_seconds", "s", RESULTS_TIMING, 0, s, S);
-        per_rep(&step, W, R, B, 1, s);
-        bench_case_metric(&bc, "samples_per_second", "samples/s", RESULTS_TIMING, 1, s, S);
-        per_rep(&step, W, R, flops * 1e-9, 1, s);
-        bench_case_metric(&bc, "achieved_gflops", "GFLOP/s", RESULTS_TIMING, 1, s, S);
+        per_rep(step, K, W, R, 1.0, 0, s);
+        bench_case_metric(&bc, "step_seconds", "s", RESULTS_TIMING, 0, s, K * S);
+        per_rep(step, K, W, R, B, 1, s);
+        bench_case_metric(&bc, "samples_per_second", "samples/s", RESULTS_TIMING, 1, s, K * S);
+        per_rep(step, K, W, R, flops * 1e-9, 1, s);
+        bench_case_metric(&bc, "achieved_gflops", "GFLOP/s", RESULTS_TIMING, 1, s, K * S);
         if (peak > 0) {
-            per_rep(&step, W, R, flops * 1e-9 / peak, 1, s);
-            bench_case_metric(&bc, "peak_fraction", "ratio", RESULTS_TIMING, 1, s, S);
+            per_rep(step, K, W, R, flops * 1e-9 / peak, 1, s);
+            bench_case_metric(&bc, "peak_fraction", "ratio", RESULTS_TIMING, 1, s, K * S);
         }
-        /* Bus bytes per step of rank 0 (every rank the same for ours). */
-        const dtb_counters *cnt = &step.ranks[0].counters;
+        theory_ratios(&cfg, step0, row);
+        s[0] = (results_sample){RESULTS_NONE, RESULTS_NONE, RESULTS_NONE, 0,
+                                row->states_over_formula};
+        if (!isnan(row->states_over_formula))
+            bench_case_metric(&bc, "model_states_over_formula", "ratio", RESULTS_EXACT, 0, s, 1);
+        s[0].value = row->bus_over_minimum;
+        if (!isnan(row->bus_over_minimum))
+            bench_case_metric(&bc, "bus_bytes_over_minimum", "ratio", RESULTS_EXACT, 0, s, 1);
+        /* Bus bytes per step of rank 0 (every rank the same for ours): the
+         * steps' traffic, without what create moved once (PyTorch DDP's
+         * broadcast of the initial parameters). */
+        int measured;
+        const dtb_counters traffic = rank_step_traffic(&step0->ranks[0], &measured);
+        const dtb_counters *cnt = &traffic;
         s[0] = (results_sample){RESULTS_NONE, 0, RESULTS_NONE, 0,
                                 theory_bus_bytes_per_step(cnt, np, S)};
         bench_case_metric(&bc, "comm_bus_bytes", "B", RESULTS_EXACT, 0, s, 1);
         for (int r = 0; r < np; r++)
             s[r] = (results_sample){RESULTS_NONE, r, RESULTS_NONE, 0,
-                                    (double)step.ranks[r].mem_total_peak};
+                                    (double)step0->ranks[r].mem_total_peak};
         bench_case_metric(&bc, "mem_peak.total", "B", RESULTS_EXACT, 0, s, np);
 
-        timed_steps(&step, W, R, t_step);
-        row->step = bench_summarise(t_step, R);
+        pooled_steps(step, K, W, R, t_step);
+        row->step = bench_summarise(t_step, K * R);
         row->samples_per_s = B / row->step.median;
         row->gflops = flops * 1e-9 / row->step.median;
         row->peak_fraction = peak > 0 ? row->gflops / peak : NAN;
@@ -222,9 +320,12 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
         dtb_counters per_step;
         memset(&per_step, 0, sizeof per_step);
         int has_comm = 0;
+        /* The average step's calls, rounded: a collective issued less than
+         * once every two steps (PyTorch DDP's first-step broadcasts) is not
+         * part of the average step and is left out of the replay. */
         for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
-            per_step.calls[k] = cnt->calls[k] / (uint64_t)S;
-            per_step.bytes[k] = cnt->bytes[k] / (uint64_t)S;
+            per_step.calls[k] = (cnt->calls[k] + (uint64_t)S / 2) / (uint64_t)S;
+            per_step.bytes[k] = per_step.calls[k] ? cnt->bytes[k] / (uint64_t)S : 0;
             has_comm |= per_step.calls[k] > 0;
         }
         if (ok && has_comm && np > 1 &&
@@ -279,24 +380,25 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
         }
     }
     free(s), free(t_step), free(t_comp), free(t_comm);
-    world_outcome_free(&step);
     world_outcome_free(&compute);
     bench_case_end(&bc);
 }
 
 static void print_table(const throughput_row *rows, int n)
 {
-    fprintf(stderr, "\n%-36s %10s %10s %10s %11s %9s %7s %8s\n", "case", "step ms", "min ms",
-            "max ms", "samples/s", "GFLOP/s", "%peak", "overlap");
+    fprintf(stderr, "\n%-36s %10s %10s %10s %11s %9s %7s %8s %8s %8s\n", "case", "step ms",
+            "min ms", "max ms", "samples/s", "GFLOP/s", "%peak", "overlap", "states/f",
+            "bus/min");
     for (int i = 0; i < n; i++) {
         const throughput_row *r = &rows[i];
         if (r->step.n == 0) {
             fprintf(stderr, "%-36s %10s\n", r->label, "-");
             continue;
         }
-        fprintf(stderr, "%-36s %10.2f %10.2f %10.2f %11.0f %9.2f %6.0f%% %8.2f\n", r->label,
-                1e3 * r->step.median, 1e3 * r->step.min, 1e3 * r->step.max, r->samples_per_s,
-                r->gflops, 100.0 * r->peak_fraction, r->overlap_ratio);
+        fprintf(stderr, "%-36s %10.2f %10.2f %10.2f %11.0f %9.2f %6.0f%% %8.2f %8.2f %8.2f\n",
+                r->label, 1e3 * r->step.median, 1e3 * r->step.min, 1e3 * r->step.max,
+                r->samples_per_s, r->gflops, 100.0 * r->peak_fraction, r->overlap_ratio,
+                r->states_over_formula, r->bus_over_minimum);
     }
 }
 
@@ -314,14 +416,36 @@ static int throughput_main(bench_context *ctx)
     }
     for (int w = 0; w < o->n_world_sizes; w++)
         peak_case(ctx, o->world_sizes[w], &peaks[w]);
-    int k = 0;
+    /* Per model, precision and N: the implementations' step worlds in
+     * interleaved rounds, then each one's case; rows stay in the order
+     * model, precision, implementation, N. */
+    const int rounds = o->n_impls > 1 ? ROUNDS : 1;
+    impl_worlds *worlds = calloc((size_t)o->n_impls, sizeof *worlds);
+    if (!worlds) {
+        free(rows), free(peaks);
+        fprintf(stderr, "dtbench: throughput: out of memory\n");
+        return -1;
+    }
     for (int m = 0; m < o->n_sizes; m++)
         for (int p = 0; p < o->n_precisions; p++)
-            for (int i = 0; i < o->n_impls; i++)
-                for (int w = 0; w < o->n_world_sizes; w++, k++)
-                    impl_case(ctx, &o->impls[i], o->sizes[m], o->precisions[p],
-                              o->world_sizes[w], peaks[w], &rows[k]);
+            for (int w = 0; w < o->n_world_sizes; w++) {
+                const int np = o->world_sizes[w];
+                memset(worlds, 0, (size_t)o->n_impls * sizeof *worlds);
+                for (int r = 0; r < rounds; r++)
+                    for (int i = 0; i < o->n_impls; i++)
+                        run_round(ctx, &o->impls[i], o->sizes[m], o->precisions[p], np,
+                                  &worlds[i]);
+                for (int i = 0; i < o->n_impls; i++) {
+                    const int k = ((m * o->n_precisions + p) * o->n_impls + i) *
+                                      o->n_world_sizes + w;
+                    impl_case(ctx, &o->impls[i], o->sizes[m], o->precisions[p], np, peaks[w],
+                              &worlds[i], &rows[k]);
+                    for (int r = 0; r < worlds[i].n_run; r++)
+                        world_outcome_free(&worlds[i].rounds[r]);
+                }
+            }
     print_table(rows, n_rows);
+    free(worlds);
     free(rows);
     free(peaks);
     return 0;

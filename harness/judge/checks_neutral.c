@@ -18,14 +18,9 @@
  * shown, not judged. Else what the plugin reported, create included. */
 static dtb_counters judged_counters(const rank_result *r, const char **source)
 {
-    *source = r->measured_valid ? "measured (train_step)" : "reported (create and train_step)";
-    if (!r->measured_valid)
-        return r->counters;
-    dtb_counters k = r->measured;
-    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++) {
-        k.calls[i] -= r->measured_create.calls[i] <= k.calls[i] ? r->measured_create.calls[i] : k.calls[i];
-        k.bytes[i] -= r->measured_create.bytes[i] <= k.bytes[i] ? r->measured_create.bytes[i] : k.bytes[i];
-    }
+    int measured;
+    dtb_counters k = rank_step_traffic(r, &measured);
+    *source = measured ? "measured (train_step)" : "reported (create and train_step)";
     return k;
 }
 

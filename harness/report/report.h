@@ -59,6 +59,10 @@ typedef struct report_case {
     int completed;
     int n_checks, n_failed, n_skipped;
     double worst_ratio;            /* largest error/tolerance; NAN: none */
+    /* Throughput cases: the implementation's latest conformance run of the
+     * suite of its stage in the same database, "PASS 99/112 (run 7)", "FAIL
+     * 8/112 (run 9)" (failed points of all), or "" when none is recorded. */
+    char verdict[64];
     report_metric *metrics;
     int n_metrics, cap_metrics;
 } report_case;

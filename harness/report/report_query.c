@@ -474,6 +474,41 @@ static int case_order(const void *pa, const void *pb)
     return a->index - b->index;
 }
 
+/* report_case.verdict of every throughput case of r. */
+static int load_verdicts(results_db *db, report_run *r, char *err, size_t err_len)
+{
+    sqlite3_stmt *st;
+    if (results_prepare(db,
+                        "SELECT r.id, count(*), sum(k.status = 'fail'), "
+                        "sum(k.status = 'skip') FROM runs r JOIN cases c ON c.run_id = r.id "
+                        "JOIN checks k ON k.case_id = c.id WHERE r.id = (SELECT max(id) FROM "
+                        "runs WHERE suite = ?1 AND impl = ?2) GROUP BY r.id",
+                        &st, err, err_len))
+        return -1;
+    int rc = SQLITE_DONE;
+    for (int i = 0; i < r->n_cases; i++) {
+        report_case *c = &r->cases[i];
+        if (c->kind != REPORT_TP_STEP)
+            continue;
+        sqlite3_reset(st);
+        int b = SQLITE_OK;
+        results_bind_text(st, 1, c->stage, &b);
+        results_bind_text(st, 2, c->impl, &b);
+        rc = b == SQLITE_OK ? sqlite3_step(st) : b;
+        if (rc == SQLITE_ROW) {
+            const int points = sqlite3_column_int(st, 1), failed = sqlite3_column_int(st, 2);
+            const int skipped = sqlite3_column_int(st, 3);
+            snprintf(c->verdict, sizeof c->verdict, "%s %d/%d (run %lld)",
+                     failed ? "FAIL" : "PASS", failed ? failed : points - failed - skipped,
+                     points, (long long)sqlite3_column_int64(st, 0));
+            rc = SQLITE_DONE;
+        } else if (rc != SQLITE_DONE) {
+            break;
+        }
+    }
+    return finish(db, st, rc, "reading conformance verdicts", err, err_len);
+}
+
 int report_load_run(results_db *db, int64_t run_id, int machine_columns, report_run *out,
                     char *err, size_t err_len)
 {
@@ -481,7 +516,8 @@ int report_load_run(results_db *db, int64_t run_id, int machine_columns, report_
     out->worst_ratio = NAN;
     if (load_run_row(db, run_id, machine_columns, out, err, err_len) ||
         load_cases(db, out, err, err_len) || load_metrics(db, out, err, err_len) ||
-        load_checks(db, out, err, err_len)) {
+        load_checks(db, out, err, err_len) ||
+        (strcmp(out->suite, "throughput") == 0 && load_verdicts(db, out, err, err_len))) {
         report_run_free(out);
         return -1;
     }

@@ -239,7 +239,11 @@ static void throughput_row(build *b, const report_case *c)
     else
         snprintf(peak, sizeof peak, "%.1f%%", 100.0 * pf);
     fmt_ratio(median_of(c, "overlap_ratio"), ov, sizeof ov);
-    const char *row[] = {c->impl, c->stage, np, step, sps, gf, peak, ov};
+    char states[32], bus[32];
+    fmt_ratio(max_of(c, "model_states_over_formula"), states, sizeof states);
+    fmt_ratio(max_of(c, "bus_bytes_over_minimum"), bus, sizeof bus);
+    const char *row[] = {c->impl, c->stage, np, step, sps, gf, peak, ov, states, bus,
+                         c->verdict[0] ? c->verdict : "-"};
     report_doc_row(b->doc, row);
 }
 
@@ -300,8 +304,9 @@ static void throughput_section(build *b, const report_run *r)
                 report_doc_heading(b->doc, 3, text);
                 static const char *const h[] = {
                     "implementation", "stage",   "ranks",   "step time (median [min, max])",
-                    "samples/s",      "GFLOP/s", "of peak", "overlap ratio"};
-                report_doc_table(b->doc, 8, h, "llrrrrrr");
+                    "samples/s",      "GFLOP/s", "of peak", "overlap ratio",
+                    "model states / formula", "bus bytes / minimum", "conformance (latest run)"};
+                report_doc_table(b->doc, 11, h, "llrrrrrrrrl");
             }
             throughput_row(b, c);
             char sname[192];

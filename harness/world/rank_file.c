@@ -85,6 +85,20 @@ size_t rank_compute_bytes(const rank_result *r)
     return r->compute_dtype == DTB_DTYPE_FP32 ? 4 : r->compute_dtype == DTB_DTYPE_BF16 ? 2 : 0;
 }
 
+dtb_counters rank_step_traffic(const rank_result *r, int *measured)
+{
+    *measured = r->measured_valid != 0;
+    if (!r->measured_valid)
+        return r->counters;
+    dtb_counters k = r->measured;
+    for (int i = 0; i < DTB_COLL_KIND_COUNT; i++) {
+        const uint64_t c = r->measured_create.calls[i], b = r->measured_create.bytes[i];
+        k.calls[i] -= c <= k.calls[i] ? c : k.calls[i];
+        k.bytes[i] -= b <= k.bytes[i] ? b : k.bytes[i];
+    }
+    return k;
+}
+
 /* Total file size implied by the header fields (already bounds-checked). */
 static size_t file_bytes(const rank_result *h)
 {

@@ -74,6 +74,11 @@ typedef struct rank_result {
     int64_t rss_base, rss_hwm;
 } rank_result;
 
+/* The traffic of r's training steps: the worker's measurement less what
+ * create moved (a one-time setup) when the worker counted; else what the
+ * plugin reported, create included. *measured says which (1 measured). */
+dtb_counters rank_step_traffic(const rank_result *r, int *measured);
+
 /* Bytes of one compute parameter of r (0 when it has none). */
 size_t rank_compute_bytes(const rank_result *r);
 

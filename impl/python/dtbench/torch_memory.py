@@ -45,11 +45,15 @@ class Tracker:
             self.host.mem_track(category, delta)
         self.now[category] = nbytes
 
-    def model_states(self, params, optimizer):
+    def model_states(self, params, optimizer, compute=None):
         """PARAMS, GRADS and OPTIM from the parameters' storages, their .grad
-        and the optimizer's state."""
+        and the optimizer's state. With `compute` (bf16-mixed: the bf16
+        compute copies), PARAMS is those and the fp32 masters count in OPTIM,
+        as the ABI's categories say."""
         params = list(params)
-        self.set(MEM_PARAMS, tensor_bytes(params))
+        masters = tensor_bytes(params)
+        self.set(MEM_PARAMS, tensor_bytes(compute) if compute else masters)
         self.set(MEM_GRADS, tensor_bytes([p.grad for p in params]))
-        self.set(MEM_OPTIM, tensor_bytes(optimizer_state_tensors(optimizer)))
+        self.set(MEM_OPTIM, tensor_bytes(optimizer_state_tensors(optimizer)) +
+                 (masters if compute else 0))
         self.set(MEM_OTHER, tensor_bytes(optimizer_state_tensors(optimizer, scalars=True)))

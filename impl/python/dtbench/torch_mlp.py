@@ -15,21 +15,58 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .abi import MODEL_MLP, OPT_ADAMW, OPT_SGD_MOMENTUM, TENSOR_DECAY, split_range
+from .abi import MODEL_MLP, OPT_ADAMW, OPT_SGD_MOMENTUM, PREC_BF16_MIXED, TENSOR_DECAY, split_range
+
+
+class _Widened(torch.autograd.Function):
+    """The bf16-mixed recipe's compute parameter (docs/zero.md): the forward
+    reads the bf16 copy widened to fp32 (exact), the gradient goes to the
+    fp32 master unchanged, in fp32 (never rounded to bf16)."""
+
+    @staticmethod
+    def forward(ctx, master, compute):
+        return compute.to(torch.float32)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
 
 
 class MLP(torch.nn.Module):
     """Linear dims[0] -> ... -> dims[L], GELU (tanh) between: W_l is
-    Linear(dims[l], dims[l+1]).weight, [out x in] row-major, as canonical."""
+    Linear(dims[l], dims[l+1]).weight, [out x in] row-major, as canonical.
 
-    def __init__(self, dims):
+    bf16: the parameters are the fp32 masters, and `compute` holds their
+    bf16 copies (round to nearest even), refreshed by refresh_compute()
+    after every optimizer step; the forward computes in fp32 with the
+    widened copies and the gradients reach the masters in fp32."""
+
+    def __init__(self, dims, bf16=False):
         super().__init__()
         self.layers = torch.nn.ModuleList(
             torch.nn.Linear(dims[i], dims[i + 1]) for i in range(len(dims) - 1))
+        self.bf16 = bf16
+        self.compute = []
+
+    @torch.no_grad()
+    def refresh_compute(self):
+        """compute = bf16(master) for every parameter, in canonical order."""
+        if not self.bf16:
+            return
+        masters = canonical_params(self)
+        if not self.compute:
+            self.compute = [torch.empty_like(p, dtype=torch.bfloat16) for p in masters]
+        for c, p in zip(self.compute, masters):
+            c.copy_(p)
 
     def forward(self, x):
         for i, layer in enumerate(self.layers):
-            x = layer(x)
+            if self.bf16:
+                w = _Widened.apply(layer.weight, self.compute[2 * i])
+                b = _Widened.apply(layer.bias, self.compute[2 * i + 1])
+                x = F.linear(x, w, b)
+            else:
+                x = layer(x)
             if i + 1 < len(self.layers):
                 x = F.gelu(x, approximate="tanh")
         return x
@@ -44,14 +81,31 @@ def canonical_params(model):
 
 
 def build(spec, host):
-    """The MLP with the harness's initial values (fp32, CPU)."""
+    """The MLP with the harness's initial values (CPU): fp32, or fp32
+    masters with their bf16 compute copies under bf16-mixed."""
     if spec.model.kind != MODEL_MLP:
         raise ValueError(f"model {spec.model.name}: only the MLP family is implemented here")
-    model = MLP(spec.model.dims)
+    model = MLP(spec.model.dims, bf16=spec.precision == PREC_BF16_MIXED)
     with torch.no_grad():
         for p, t in zip(canonical_params(model), spec.model.tensors):
             host.init_params(t, p.view(-1))
+    model.refresh_compute()
     return model
+
+
+def copy_compute(model, out):
+    """get_compute_params: the bf16 copies' bits (bf16-mixed) or the fp32
+    parameters, canonical order, into `out` (float32 n_params)."""
+    if not model.bf16:
+        copy_flat(canonical_params(model), out)
+        return "fp32"
+    dst = torch.from_numpy(out.view(numpy.int16))
+    at = 0
+    for c in model.compute:
+        n = c.numel()
+        dst[at:at + n].copy_(c.reshape(-1).view(torch.int16))
+        at += n
+    return "bf16"
 
 
 def param_groups(spec, params):
@@ -135,6 +189,7 @@ class Trainer:
     def __init__(self, spec, host, model, params, optimizer, no_sync=None, clip=None,
                  mean_over_rank=False):
         self.spec, self.model, self.params, self.opt = spec, model, params, optimizer
+        self.mlp = getattr(model, "module", model)  # DDP's and FSDP's wrapped MLP
         self.batches = Batches(spec, host)
         self.no_sync = no_sync
         self.clip = clip or (lambda max_norm: torch.nn.utils.clip_grad_norm_(params, max_norm))
@@ -166,6 +221,7 @@ class Trainer:
         norm = float(self.clip(max_norm))
         coef = min(1.0, s.clip_norm / (norm + 1e-6)) if s.clip_norm > 0 else 1.0
         self.opt.step()
+        self.mlp.refresh_compute()  # bf16-mixed: the compute copies follow the masters
         if measure:
             measure()
         self.opt.zero_grad(set_to_none=True)

@@ -17,7 +17,7 @@ from dtbench.torch_memory import Tracker
 NAME = "torch-ddp"
 VERSION = f"torch {torch.__version__}"
 DESCRIPTION = "PyTorch DistributedDataParallel + torch.optim (Python bridge)"
-CAPS = ["ddp", "fp32", "sgd-momentum", "adamw", "grad-clip", "grad-accum", "uneven-batch",
+CAPS = ["ddp", "fp32", "bf16-mixed", "sgd-momentum", "adamw", "grad-clip", "grad-accum", "uneven-batch",
         "model-mlp", "cpu"]
 MEAN_OVER_RANK = False
 
@@ -27,9 +27,8 @@ class State:
 
 
 def create(spec, host):
-    if spec.stage != dtbench.STAGE_DDP or spec.precision != dtbench.PREC_FP32:
-        raise ValueError(f"{NAME} runs DDP in fp32 only (asked stage {spec.stage}, "
-                         f"precision {spec.precision})")
+    if spec.stage != dtbench.STAGE_DDP:
+        raise ValueError(f"{NAME} runs DDP only (asked stage {spec.stage})")
     torch_dist.init_process_group(spec)
     s = State()
     s.spec = spec
@@ -48,23 +47,29 @@ def create(spec, host):
         no_sync=s.model.no_sync if spec.world_size > 1 else None,
         mean_over_rank=MEAN_OVER_RANK)
     s.memory = Tracker(host)
-    s.memory.model_states(s.params, s.opt)
+    s.memory.model_states(s.params, s.opt, s.module.compute)
     return s
 
 
 def train_step(s, step):
-    return s.trainer.step(step, measure=lambda: s.memory.model_states(s.params, s.opt))
+    return s.trainer.step(step, measure=lambda: s.memory.model_states(s.params, s.opt, s.module.compute))
 
 
 def get_params(s, out):
     torch_mlp.copy_flat(s.params, out)
 
 
+def get_compute_params(s, out):
+    return torch_mlp.copy_compute(s.module, out)
+
+
 def get_facts(s):
     bucket = 0
     if s.spec.world_size > 1:
         bucket = int(s.model.bucket_bytes_cap)
-    return dtbench.Facts(stage=dtbench.STAGE_DDP, precision=dtbench.PREC_FP32, bucket_bytes=bucket)
+    return dtbench.Facts(stage=dtbench.STAGE_DDP, precision=s.spec.precision,
+                         param_dtype=dtbench.DTYPE_BF16 if s.module.bf16 else dtbench.DTYPE_FP32,
+                         bucket_bytes=bucket)
 
 
 def destroy(s):

@@ -18,7 +18,7 @@ from dtbench.torch_memory import Tracker
 NAME = "torch-zero1"
 VERSION = f"torch {torch.__version__}"
 DESCRIPTION = "PyTorch DDP + ZeroRedundancyOptimizer (ZeRO-1; Python bridge)"
-CAPS = ["zero1", "fp32", "sgd-momentum", "adamw", "grad-clip", "grad-accum", "uneven-batch",
+CAPS = ["zero1", "fp32", "bf16-mixed", "sgd-momentum", "adamw", "grad-clip", "grad-accum", "uneven-batch",
         "model-mlp", "cpu"]
 
 
@@ -27,9 +27,8 @@ class State:
 
 
 def create(spec, host):
-    if spec.stage != dtbench.STAGE_ZERO1 or spec.precision != dtbench.PREC_FP32:
-        raise ValueError(f"{NAME} runs ZeRO-1 in fp32 only (asked stage {spec.stage}, "
-                         f"precision {spec.precision})")
+    if spec.stage != dtbench.STAGE_ZERO1:
+        raise ValueError(f"{NAME} runs ZeRO-1 only (asked stage {spec.stage})")
     torch_dist.init_process_group(spec)
     s = State()
     s.spec = spec
@@ -50,21 +49,27 @@ def create(spec, host):
         no_sync = None
     s.trainer = torch_mlp.Trainer(spec, host, s.model, s.params, s.opt, no_sync=no_sync)
     s.memory = Tracker(host)
-    s.memory.model_states(s.params, s.opt)
+    s.memory.model_states(s.params, s.opt, s.module.compute)
     return s
 
 
 def train_step(s, step):
-    return s.trainer.step(step, measure=lambda: s.memory.model_states(s.params, s.opt))
+    return s.trainer.step(step, measure=lambda: s.memory.model_states(s.params, s.opt, s.module.compute))
 
 
 def get_params(s, out):
     torch_mlp.copy_flat(s.params, out)
 
 
+def get_compute_params(s, out):
+    return torch_mlp.copy_compute(s.module, out)
+
+
 def get_facts(s):
     bucket = int(s.model.bucket_bytes_cap) if s.spec.world_size > 1 else 0
-    return dtbench.Facts(stage=dtbench.STAGE_ZERO1, precision=dtbench.PREC_FP32, bucket_bytes=bucket)
+    return dtbench.Facts(stage=dtbench.STAGE_ZERO1, precision=s.spec.precision,
+                         param_dtype=dtbench.DTYPE_BF16 if s.module.bf16 else dtbench.DTYPE_FP32,
+                         bucket_bytes=bucket)
 
 
 def destroy(s):
