@@ -29,20 +29,42 @@ grep -q "^Result: PASS" prove.txt || fail "prove did not pass: $(tail -3 prove.t
 # 2 peak points + 4 impls x 2 worlds x (completed, overlap measured)
 [ "$(grep -c '^ok ' t1.tap)" -eq 18 ] || fail "want 18 ok points: $(grep -c '^ok ' t1.tap)"
 grep -q "^not ok" t1.tap && fail "a point failed: $(grep '^not ok' t1.tap)"
-for h in "step ms" "samples/s" "GFLOP/s" "%peak" "overlap"; do
+for h in "step ms" "samples/s" "GFLOP/s" "%peak" "overlap" "states/f" "bus/min"; do
     grep -qF "$h" t1.err || fail "the summary table lacks '$h'"
 done
 
 run=$(q "SELECT max(id) FROM runs")
 [ "$(q "SELECT count(*) FROM cases WHERE run_id=$run AND case_key LIKE 'throughput peak np=%'")" -eq 2 ] ||
     fail "want one peak case per world size"
-# Every timed metric: 1 warm-up + 5 timed samples, values positive.
+# Every timed metric: 1 warm-up + 5 timed samples, values positive; the
+# step's metrics of the 4 implementations, measured in 3 interleaved
+# rounds, 3 of each.
 bad=$(q "SELECT c.label || ' ' || m.name FROM cases c JOIN metrics m ON m.case_id=c.id
-         WHERE c.run_id=$run AND m.name IN ('peak_gflops','step_seconds','samples_per_second',
-               'achieved_gflops','peak_fraction','compute_only_seconds')
+         WHERE c.run_id=$run AND m.name IN ('peak_gflops','compute_only_seconds')
          AND ((SELECT count(*) FROM samples s WHERE s.metric_id=m.id AND s.warmup=1) != 1
            OR (SELECT count(*) FROM samples s WHERE s.metric_id=m.id AND s.warmup=0 AND s.value > 0) != 5)")
 [ -z "$bad" ] || fail "metrics without 1 warm-up + 5 positive timed samples: $bad"
+bad=$(q "SELECT c.label || ' ' || m.name FROM cases c JOIN metrics m ON m.case_id=c.id
+         WHERE c.run_id=$run AND m.name IN ('step_seconds','samples_per_second',
+               'achieved_gflops','peak_fraction')
+         AND ((SELECT count(*) FROM samples s WHERE s.metric_id=m.id AND s.warmup=1) != 3
+           OR (SELECT count(*) FROM samples s WHERE s.metric_id=m.id AND s.warmup=0 AND s.value > 0) != 15)")
+[ -z "$bad" ] || fail "step metrics without 3 rounds of 1 warm-up + 5 positive timed samples: $bad"
+# Side by side: every implementation's bus bytes per step at the stage's
+# minimum (N = 2; the references move exactly the minimum of their padded
+# partition, within the neutral slack), and its model states at the formula
+# (ZeRO-3 above it: the gathered layers its working memory declares).
+bad=$(q "SELECT c.label || ' ' || m.name FROM cases c JOIN metrics m ON m.case_id=c.id
+         JOIN samples s ON s.metric_id=m.id WHERE c.run_id=$run
+         AND ((m.name = 'bus_bytes_over_minimum' AND (s.value < 0.99 OR s.value > 1.1))
+           OR (m.name = 'model_states_over_formula' AND (s.value < 0.99 OR s.value > 1.1)
+               AND c.label NOT LIKE 'ref-zero3 %')
+           OR (m.name = 'model_states_over_formula' AND (s.value < 1.1 OR s.value > 2)
+               AND c.label LIKE 'ref-zero3 %'))")
+[ -z "$bad" ] || fail "ratios to the formula or minimum off [0.99, 1.1]: $bad"
+[ "$(q "SELECT count(*) FROM cases c JOIN metrics m ON m.case_id=c.id WHERE c.run_id=$run
+        AND m.name='bus_bytes_over_minimum'")" -eq 4 ] ||
+    fail "want bus_bytes_over_minimum for the 4 implementations at N = 2"
 # samples/s = 256 / step seconds, repetition by repetition.
 bad=$(q "SELECT count(*) FROM cases c JOIN metrics a ON a.case_id=c.id AND a.name='step_seconds'
          JOIN metrics b ON b.case_id=c.id AND b.name='samples_per_second'

@@ -41,6 +41,10 @@ static void fill(rank_result *r)
         r->measured.calls[k] = (uint64_t)k * 3 + 2;
         r->measured.bytes[k] = 777ull * (uint64_t)k + (1ull << 41);
     }
+    for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
+        r->measured_create.calls[k] = (uint64_t)k + 1;
+        r->measured_create.bytes[k] = 31ull * (uint64_t)k + 5;
+    }
     r->measured_valid = 1;
     r->rss_base = 1ll << 30;
     r->rss_hwm = (1ll << 31) + 5;
@@ -75,7 +79,9 @@ static int same(const rank_result *a, const rank_result *b)
            a->compute_dtype == b->compute_dtype &&
            memcmp(a->compute_params, b->compute_params, 14 * sizeof(uint16_t)) == 0 &&
            same_counters(&a->counters, &b->counters) &&
-           same_counters(&a->measured, &b->measured) && a->measured_valid == b->measured_valid &&
+           same_counters(&a->measured, &b->measured) &&
+           same_counters(&a->measured_create, &b->measured_create) &&
+           a->measured_valid == b->measured_valid &&
            same_facts(&a->facts, &b->facts) &&
            memcmp(a->mem_peak, b->mem_peak, sizeof a->mem_peak) == 0 &&
            a->mem_total_peak == b->mem_total_peak && a->rss_base == b->rss_base &&
@@ -121,9 +127,10 @@ int main(void)
     long size = ftell(f);
     fclose(f);
     /* header 40 + 5 steps * 4 f64 + 2 check steps * 8 + 14 f32 params + 14 bf16
-     * compute params + trailer: 4 * 7 counters * 8, 2 i32, 4 i32 + 8 + 2 i32 facts,
-     * 2 i64 allowances, 6 + 1 i64 memory, 2 i64 rss, 8 end marker */
-    const long trailer = 4 * 7 * 8 + 8 + 16 + 16 + 16 + 56 + 16 + 8;
+     * compute params + trailer: 6 * 7 counters * 8 (reported, measured,
+     * measured in create), 2 i32, 4 i32 + 8 + 2 i32 facts, 2 i64 allowances,
+     * 6 + 1 i64 memory, 2 i64 rss, 8 end marker */
+    const long trailer = 6 * 7 * 8 + 8 + 16 + 16 + 16 + 56 + 16 + 8;
     CHECK(size == 40 + 160 + 16 + 56 + 28 + trailer);
 
     long cuts[] = {0, 7, 39, 40, 100, size - 9, size - 1};
