@@ -147,7 +147,17 @@ static PyObject *host_bcast_int64(PyObject *self, PyObject *args)
     return PyLong_FromLongLong(v);
 }
 
+/* The address of the harness's dtb_host_api, for a module that hands it
+ * to C code (wrap_plugin.py); valid until destroy returns. */
+static PyObject *host_api_address(PyObject *self, PyObject *capsule)
+{
+    (void)self;
+    bridge_host *h = host_of(capsule);
+    return h ? PyLong_FromVoidPtr(&h->api) : NULL;
+}
+
 static PyMethodDef host_methods[] = {
+    {"api_address", host_api_address, METH_O, "api_address(host)"},
     {"sample_batch", host_sample_batch, METH_VARARGS,
      "sample_batch(host, step, first, count, inputs, targets)"},
     {"init_params", host_init_params, METH_VARARGS, "init_params(host, tensor, first, count, out)"},

@@ -102,7 +102,8 @@ PyObject *bridge_spec_to_python(const dtb_run_spec *s)
         put(d, "device_index", PyLong_FromLong(s->device_index)) ||
         put(d, "bucket_bytes", PyLong_FromLongLong(s->bucket_bytes)) ||
         put(d, "prefetch_depth", PyLong_FromLong(s->prefetch_depth)) ||
-        put(d, "stress_delay_us", PyLong_FromLong(s->stress_delay_us))) {
+        put(d, "stress_delay_us", PyLong_FromLong(s->stress_delay_us)) ||
+        put(d, "_address", PyLong_FromVoidPtr((void *)s))) {
         Py_DECREF(d);
         return NULL;
     }

@@ -1,7 +1,9 @@
 /*
  * dtb_run_spec and its dtb_model_desc as a Python dict (the keys are the C
  * field names; the model is a dict under "model" with its tensors as a list
- * of dicts). dtbench/spec.py turns it into the Spec object a module gets.
+ * of dicts), and "_address" the dtb_run_spec itself (valid until destroy
+ * returns), for a module that hands the call on to C code (wrap_plugin.py).
+ * dtbench/spec.py turns it into the Spec object a module gets.
  */
 #ifndef DTB_PYTHON_BRIDGE_SPEC_H
 #define DTB_PYTHON_BRIDGE_SPEC_H

@@ -36,6 +36,12 @@ class Host:
             count = self._spec.model.tensors[index].numel - first
         _dtbench_host.init_params(self._h, index, first, count, _buffer(out))
 
+    @property
+    def api_address(self):
+        """The harness's dtb_host_api (an address, for ctypes): a module that
+        hands the calls on to a C implementation passes it as its host."""
+        return _dtbench_host.api_address(self._h)
+
     def mem_track(self, category, delta_bytes):
         """Bytes of a dtbench.MEM_* category allocated (+) or freed (-)."""
         _dtbench_host.mem_track(self._h, category, int(delta_bytes))
