@@ -270,8 +270,8 @@ static int python_bridge_path(char *out, size_t out_len, char *err, size_t err_l
 
 /* Names the module for the bridge's entry point and picks up its traffic
  * counter (the bridge's private exports; see impl/python/bridge.c). */
-static int python_bridge_prepare(void *handle, const char *module, dtb_loaded_plugin *out,
-                                 char *err, size_t err_len)
+static int python_bridge_prepare(void *handle, const char *module, int to_train,
+                                 dtb_loaded_plugin *out, char *err, size_t err_len)
 {
     void *set = dlsym(handle, "dtbench_bridge_set_module");
     void *traffic = dlsym(handle, "dtbench_bridge_traffic");
@@ -279,10 +279,10 @@ static int python_bridge_prepare(void *handle, const char *module, dtb_loaded_pl
         snprintf(err, err_len, "the Python bridge lacks its dtbench_bridge_* exports");
         return -1;
     }
-    int (*set_module)(const char *);
+    int (*set_module)(const char *, int);
     memcpy(&set_module, &set, sizeof set_module);
     memcpy(&out->traffic, &traffic, sizeof out->traffic);
-    if (set_module(module) != 0) {
+    if (set_module(module, to_train) != 0) {
         snprintf(err, err_len, "Python module path too long: %s", module);
         return -1;
     }
@@ -302,8 +302,23 @@ static void python_bridge_refusal(void *handle, const char *module, char *err, s
         snprintf(err, err_len, "%s: the Python bridge could not load it", module);
 }
 
+static int load(const char *path, uint64_t required_caps, int to_train, dtb_loaded_plugin *out,
+                char *err, size_t err_len);
+
 int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out, char *err,
                 size_t err_len)
+{
+    return load(path, required_caps, 0, out, err, err_len);
+}
+
+int plugin_load_to_train(const char *path, uint64_t required_caps, dtb_loaded_plugin *out,
+                         char *err, size_t err_len)
+{
+    return load(path, required_caps, 1, out, err, err_len);
+}
+
+static int load(const char *path, uint64_t required_caps, int to_train, dtb_loaded_plugin *out,
+                char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
     if (strlen(path) >= sizeof out->path || path[0] != '/') {
@@ -326,7 +341,7 @@ int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out
         snprintf(err, err_len, "%s is not a loadable shared object: %s", object, msg);
         return -1;
     }
-    if (python && python_bridge_prepare(handle, path, out, err, err_len) != 0)
+    if (python && python_bridge_prepare(handle, path, to_train, out, err, err_len) != 0)
         return -1;
     /* ISO C forbids converting void* to a function pointer; copy the bits. */
     void *sym = dlsym(handle, DTB_PLUGIN_ENTRY_SYMBOL);

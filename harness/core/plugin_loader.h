@@ -90,6 +90,12 @@ int plugin_caps_require(const char *name, const char *path, uint64_t caps,
 int plugin_load(const char *path, uint64_t required_caps, dtb_loaded_plugin *out, char *err,
                 size_t err_len);
 
+/* The same in a rank worker, which trains it: a Python module's bridge
+ * then also warms up torch's lazy initialisation before the harness takes
+ * its memory base (docs/python.md); a probe skips that. */
+int plugin_load_to_train(const char *path, uint64_t required_caps, dtb_loaded_plugin *out,
+                         char *err, size_t err_len);
+
 /* Capability names ("ddp", "fp32", "grad-accum", ...): the name of one
  * DTB_CAP_* bit (NULL for an unknown bit); a comma list of the bits set in
  * caps, "none" when empty; and the parse of such a comma list. */

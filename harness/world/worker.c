@@ -212,7 +212,7 @@ static int setup_world(worker_ctx *w, char *err, size_t err_len)
     w->spec.mpi_comm_fortran = (int64_t)MPI_Comm_c2f(w->cfg.solo ? MPI_COMM_SELF : MPI_COMM_WORLD);
     if (w->cfg.solo)
         w->spec.local_rank = 0, w->spec.local_size = 1;
-    if (plugin_load(w->impl_path, w->cfg.required_caps, &w->plugin, err, err_len) != 0)
+    if (plugin_load_to_train(w->impl_path, w->cfg.required_caps, &w->plugin, err, err_len) != 0)
         return -1;
     uint64_t distributed = DTB_CAP_DDP | DTB_CAP_ZERO1 | DTB_CAP_ZERO2 | DTB_CAP_ZERO3;
     uint64_t caps = w->plugin.table->caps;

@@ -11,7 +11,9 @@
  *
  * Beyond the ABI this object exports three functions only dtbench's
  * loader and worker look up (never a plugin's business):
- *   dtbench_bridge_set_module(path)   which module the entry point imports
+ *   dtbench_bridge_set_module(path, to_train)
+ *                                     which module the entry point imports,
+ *                                     for a rank worker (1) or a probe (0)
  *   dtbench_bridge_error()            why the entry point returned NULL
  *   dtbench_bridge_traffic(&counters) the torch.distributed traffic the
  *                                     bridge's counting group measured
@@ -32,6 +34,7 @@
 #define EXPORT __attribute__((visibility("default")))
 
 static char module_path[PATH_MAX];
+static int module_trains; /* loaded by a rank worker (1) or a probe (0) */
 static char load_error[PATH_MAX + 1200];
 static char name_buf[DTB_NAME_LEN], version_buf[128], description_buf[256];
 static dtb_plugin table;
@@ -234,11 +237,12 @@ static void bridge_destroy(dtb_state *s)
 
 /* ---- loading ----------------------------------------------------------------- */
 
-EXPORT int dtbench_bridge_set_module(const char *path)
+EXPORT int dtbench_bridge_set_module(const char *path, int to_train)
 {
     if (!path || strlen(path) >= sizeof module_path)
         return -1;
     snprintf(module_path, sizeof module_path, "%s", path);
+    module_trains = to_train != 0;
     return 0;
 }
 
@@ -284,7 +288,7 @@ static int load_module(void)
     PyGILState_STATE g = bridge_python_enter();
     int rc = -1;
     runtime = PyImport_ImportModule("dtbench._runtime");
-    PyObject *r = runtime ? call("load", "(s)", module_path) : NULL;
+    PyObject *r = runtime ? call("load", "(si)", module_path, module_trains) : NULL;
     const char *name, *version, *description;
     unsigned long long caps;
     int compute;

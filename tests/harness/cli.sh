@@ -6,6 +6,10 @@ set -u
 DTBENCH=$1 BAD=$2 GOOD=$3
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-cli-XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
+# dtbench list probes the Python peers by importing torch and DeepSpeed
+# (seconds each; tests/python's python_list checks that listing): here the
+# bridge refuses them at once, with no venv.
+export DTBENCH_PYTHON_VENV="$TMP/no-venv"
 # a command that should have been refused and runs writes its database
 # here, and the directories of its worlds under it
 cd "$TMP" || exit 1

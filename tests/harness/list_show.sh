@@ -15,6 +15,10 @@ set -u
 MODE=$1 DTBENCH=$2 FAULT=$3
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dtbench-list-show-XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
+# dtbench list probes the Python peers by importing torch and DeepSpeed
+# (seconds each; tests/python's python_list checks that listing): here the
+# bridge refuses them at once, with no venv.
+export DTBENCH_PYTHON_VENV="$TMP/no-venv"
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 

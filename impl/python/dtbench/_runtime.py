@@ -19,8 +19,10 @@ _module = None
 _REQUIRED = ("create", "train_step", "get_params", "get_facts")
 
 
-def load(path):
-    """Imports the module at `path`; (name, version, description, caps, has_compute_params)."""
+def load(path, to_train=1):
+    """Imports the module at `path`; (name, version, description, caps,
+    has_compute_params). to_train: loaded by a rank worker, which will
+    train it (a probe only reads the table)."""
     global _module
     name = os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -43,7 +45,7 @@ def load(path):
     if caps & CAPS["checkpoint"]:
         raise ValueError("the Python bridge does not carry checkpoints yet: drop 'checkpoint' from CAPS")
     _module = module
-    if "torch" in sys.modules:
+    if to_train and "torch" in sys.modules:
         _warm_up_torch()
     return (str(module.NAME), str(module.VERSION), str(module.DESCRIPTION), caps,
             callable(getattr(module, "get_compute_params", None)))
