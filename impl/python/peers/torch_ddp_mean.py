@@ -2,7 +2,7 @@
 samples (divided by the micro-batches), averaged over ranks by DDP. Right
 only when every rank gets the same number of samples in every micro-batch;
 when N does not divide them it weights samples unequally, and dtbench's
-suites must fail it (tests/python/peers.sh asserts they do)."""
+suites must fail it (tests/python/peer.sh asserts they do)."""
 
 import os
 import sys
