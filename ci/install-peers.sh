@@ -4,7 +4,7 @@
 # bridge embeds; not the pyenv python3 first on PATH) with
 # ci/peers-requirements.txt, at $DTBENCH_PYTHON_VENV or /opt/dtbench-peers
 # (the bridge's default). Does nothing when the venv already has exactly
-# those versions. Cost on a fresh machine: ~3.2 GB downloaded from PyPI,
+# those versions. Cost on a fresh machine: 2.9 GiB downloaded from PyPI,
 # 5.2 GB on disk, about 1.5 minutes here (docs/python.md has the figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
