@@ -329,7 +329,7 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
     bc.world_size = np;
     *largest_params = 0;
 
-    uint64_t need = DTB_CASE_BASE_CAPS | bench_stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
+    uint64_t need = DTB_CASE_BASE_CAPS | stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
                     precision_cap(precision);
     if (bench_skip_unrunnable(&bc, impl, need, np, "largest model found")) {
         bench_case_end(&bc);

@@ -191,8 +191,7 @@ static void theory_ratios(const case_config *cfg, const world_outcome *w, throug
                                    rr->mem_peak[DTB_MEM_OPTIM]);
         if (st / nb.formula > (formula > 0 ? states / formula : -1))
             states = st, formula = nb.formula;
-        int measured;
-        const dtb_counters k = rank_step_traffic(rr, &measured);
+        const dtb_counters k = rank_step_traffic(rr, NULL);
         const double b = theory_bus_bytes_per_step(&k, w->world_size, cfg->steps);
         if (b >= bus)
             bus = b, minimum = nb.min_bus_per_step;
@@ -294,8 +293,7 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
         /* Bus bytes per step of rank 0 (every rank the same for ours): the
          * steps' traffic, without what create moved once (PyTorch DDP's
          * broadcast of the initial parameters). */
-        int measured;
-        const dtb_counters traffic = rank_step_traffic(&step0->ranks[0], &measured);
+        const dtb_counters traffic = rank_step_traffic(&step0->ranks[0], NULL);
         const dtb_counters *cnt = &traffic;
         s[0] = (results_sample){RESULTS_NONE, 0, RESULTS_NONE, 0,
                                 theory_bus_bytes_per_step(cnt, np, S)};

@@ -13,22 +13,6 @@ const dtb_recipe BENCH_RECIPE = {
     .clip_norm = 1.0,
 };
 
-uint64_t bench_stage_cap(int32_t stage)
-{
-    switch (stage) {
-    case DTB_STAGE_DDP:
-        return DTB_CAP_DDP;
-    case DTB_STAGE_ZERO1:
-        return DTB_CAP_ZERO1;
-    case DTB_STAGE_ZERO2:
-        return DTB_CAP_ZERO2;
-    case DTB_STAGE_ZERO3:
-        return DTB_CAP_ZERO3;
-    default:
-        return DTB_CAP_SINGLE_DEVICE;
-    }
-}
-
 const char *bench_precision_label(int32_t precision)
 {
     return precision == DTB_PREC_BF16_MIXED ? "bf16" : "fp32";
@@ -50,7 +34,7 @@ void bench_train_config(const bench_context *ctx, const bench_impl *impl,
     c->prefetch_depth = -1;
     c->stage = impl->stage;
     c->precision = precision;
-    c->required_caps = DTB_CASE_BASE_CAPS | bench_stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
+    c->required_caps = DTB_CASE_BASE_CAPS | stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
                        precision_cap(precision);
     c->n_checks = 0;
     c->solo = 0;

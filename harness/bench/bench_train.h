@@ -15,9 +15,6 @@
  * clipping at 1.0: the optimizer state (K) the ZeRO paper counts. */
 extern const dtb_recipe BENCH_RECIPE;
 
-/* DTB_CAP_DDP .. DTB_CAP_ZERO3 (DTB_CAP_SINGLE_DEVICE for the single stage). */
-uint64_t bench_stage_cap(int32_t stage);
-
 /* The config of `steps` steps of impl on model at precision: the suite's
  * global batch and seed, no check steps. */
 void bench_train_config(const bench_context *ctx, const bench_impl *impl,

@@ -87,7 +87,8 @@ size_t rank_compute_bytes(const rank_result *r)
 
 dtb_counters rank_step_traffic(const rank_result *r, int *measured)
 {
-    *measured = r->measured_valid != 0;
+    if (measured)
+        *measured = r->measured_valid != 0;
     if (!r->measured_valid)
         return r->counters;
     dtb_counters k = r->measured;

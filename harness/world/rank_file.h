@@ -76,7 +76,7 @@ typedef struct rank_result {
 
 /* The traffic of r's training steps: the worker's measurement less what
  * create moved (a one-time setup) when the worker counted; else what the
- * plugin reported, create included. *measured says which (1 measured). */
+ * plugin reported, create included. *measured (when not NULL) says which. */
 dtb_counters rank_step_traffic(const rank_result *r, int *measured);
 
 /* Bytes of one compute parameter of r (0 when it has none). */

@@ -8,6 +8,7 @@ weight decay only on the tensors flagged for it) around a scheme's own
 wrapping and optimizer.
 """
 
+import contextlib
 import math
 
 import numpy
@@ -193,7 +194,6 @@ class Trainer:
         self.batches = Batches(spec, host)
         self.no_sync = no_sync
         self.clip = clip or (lambda max_norm: torch.nn.utils.clip_grad_norm_(params, max_norm))
-        self.mean_over_rank = mean_over_rank
         self.weight = loss_weight(spec, mean_over_rank)
 
     def step(self, step, measure=None):
@@ -204,7 +204,7 @@ class Trainer:
         loss_sum = torch.zeros((), dtype=torch.float64)
         for m, (x, y) in enumerate(micro):
             last = m + 1 == len(micro)
-            ctx = self.no_sync() if (self.no_sync and not last) else _nothing()
+            ctx = self.no_sync() if (self.no_sync and not last) else contextlib.nullcontext()
             with ctx:
                 logits = self.model(x)
                 per_sample = F.cross_entropy(logits, y, reduction="none")
@@ -227,10 +227,3 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         return float(loss_sum) / s.global_batch, norm, coef
 
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
