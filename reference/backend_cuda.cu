@@ -12,7 +12,7 @@
  *     a*b+c into an FMA; scalar coefficients computed in double on the host
  *     and rounded once to float, as optim.c does);
  *   - within rounding: the sgemms (cuBLAS sums in another order; math mode
- *     default, i.e. plain fp32, no TF32), GELU (device tanhf), cross-entropy
+ *     default, i.e. plain fp32, no TF32), GELU (device expf), cross-entropy
  *     (device expf/logf, tree sums) and sum of squares (tree sum in double).
  * Every reduction has a fixed shape for a given size, so results are bitwise
  * reproducible run to run on the same GPU.
@@ -407,43 +407,44 @@ static int cuda_linear_backward(dtb_backend *be, const float *dZ, const float *X
     return 0;
 }
 
-/* ---- GELU (tanh form) ------------------------------------------------------ */
-/* The same float expressions in the same order as backend_cpu.c; only tanhf
- * (device vs libm) differs. */
+/* ---- GELU (sigmoid form) --------------------------------------------------- */
+/* The same float expressions in the same order as backend_cpu.c; only expf
+ * (device vs libm) differs. 0.5 (1 + tanh(u)) = s = 1 / (1 + e), e = exp(-2u). */
 #define GELU_SQRT_2_OVER_PI 0.7978845608028654f
 #define GELU_CUBIC 0.044715f
+#define GELU_MAX_EXPONENT 80.0f
 
-/* u = sqrt(2/pi) (z + 0.044715 z^3), evaluated as K * (z + ((C*z)*z)*z). */
-__device__ static float gelu_inner(float z)
+/* e = exp(min(-2u, 80)),  u = sqrt(2/pi) (z + 0.044715 z^3) evaluated as K * (z + ((C*z)*z)*z). */
+__device__ static float gelu_exp_neg_2u(float z)
 {
     const float cubic = __fmul_rn(__fmul_rn(__fmul_rn(GELU_CUBIC, z), z), z);
-    return __fmul_rn(GELU_SQRT_2_OVER_PI, __fadd_rn(z, cubic));
+    const float u = __fmul_rn(GELU_SQRT_2_OVER_PI, __fadd_rn(z, cubic));
+    return expf(fminf(__fmul_rn(-2.0f, u), GELU_MAX_EXPONENT));
 }
 
-/* A = 0.5 z (1 + tanh(u)). */
+/* A = z / (1 + e). */
 __global__ static void gelu_forward_kernel(const float *Z, float *A, int64_t n)
 {
     for (int64_t i = (int64_t)blockIdx.x * CUDA_THREADS + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * CUDA_THREADS) {
         const float z = Z[i];
-        const float t = tanhf(gelu_inner(z));
-        A[i] = __fmul_rn(__fmul_rn(0.5f, z), __fadd_rn(1.0f, t));
+        A[i] = __fdiv_rn(z, __fadd_rn(1.0f, gelu_exp_neg_2u(z)));
     }
 }
 
-/* dZ = dA * (0.5 (1 + t) + 0.5 z (1 - t^2) sqrt(2/pi) (1 + 3*0.044715 z^2)). */
+/* dZ = dA * (s + 2 z s (e s) sqrt(2/pi) (1 + 3*0.044715 z^2)),  s = 1 / (1 + e). */
 __global__ static void gelu_backward_kernel(const float *Z, const float *dA, float *dZ, int64_t n)
 {
     for (int64_t i = (int64_t)blockIdx.x * CUDA_THREADS + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * CUDA_THREADS) {
         const float z = Z[i];
-        const float t = tanhf(gelu_inner(z));
+        const float e = gelu_exp_neg_2u(z);
+        const float s = __fdiv_rn(1.0f, __fadd_rn(1.0f, e));
         const float z2 = __fmul_rn(__fmul_rn(__fmul_rn(3.0f, GELU_CUBIC), z), z);
         const float du_dz = __fmul_rn(GELU_SQRT_2_OVER_PI, __fadd_rn(1.0f, z2));
-        const float left = __fmul_rn(0.5f, __fadd_rn(1.0f, t));
-        const float right = __fmul_rn(
-            __fmul_rn(__fmul_rn(0.5f, z), __fadd_rn(1.0f, -__fmul_rn(t, t))), du_dz);
-        dZ[i] = __fmul_rn(dA[i], __fadd_rn(left, right));
+        const float right =
+            __fmul_rn(__fmul_rn(__fmul_rn(__fmul_rn(2.0f, z), s), __fmul_rn(e, s)), du_dz);
+        dZ[i] = __fmul_rn(dA[i], __fadd_rn(s, right));
     }
 }
 

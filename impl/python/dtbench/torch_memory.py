@@ -45,15 +45,18 @@ class Tracker:
             self.host.mem_track(category, delta)
         self.now[category] = nbytes
 
-    def model_states(self, params, optimizer, compute=None):
+    def model_states(self, params, optimizer, compute=None, masters=False):
         """PARAMS, GRADS and OPTIM from the parameters' storages, their .grad
         and the optimizer's state. With `compute` (bf16-mixed: the bf16
-        compute copies), PARAMS is those and the fp32 masters count in OPTIM,
-        as the ABI's categories say."""
+        compute copies), PARAMS is those and the fp32 parameters count in
+        OPTIM as masters, as the ABI's categories say; `masters`: the
+        parameters are bf16-mixed's masters though no copy is held (a model
+        that rounds on the fly)."""
         params = list(params)
-        masters = tensor_bytes(params)
-        self.set(MEM_PARAMS, tensor_bytes(compute) if compute else masters)
+        as_masters = masters or bool(compute)
+        fp32 = tensor_bytes(params)
+        self.set(MEM_PARAMS, tensor_bytes(compute or []) if as_masters else fp32)
         self.set(MEM_GRADS, tensor_bytes([p.grad for p in params]))
         self.set(MEM_OPTIM, tensor_bytes(optimizer_state_tensors(optimizer)) +
-                 (masters if compute else 0))
+                 (fp32 if as_masters else 0))
         self.set(MEM_OTHER, tensor_bytes(optimizer_state_tensors(optimizer, scalars=True)))

@@ -33,41 +33,69 @@ class _Widened(torch.autograd.Function):
         return grad, None
 
 
+class Linear(torch.nn.Linear):
+    """torch.nn.Linear that, under bf16-mixed, computes with bf16 copies of
+    its fp32 parameters (the masters) widened to fp32: the copies held in
+    `compute` (weight, bias), or rounded from the parameters in the forward
+    with round_on_the_fly. A Linear subclass, so that wrappers that gather
+    parameters around a module's forward (FSDP units, DeepSpeed stage 3)
+    see it as one."""
+
+    def __init__(self, n_in, n_out, bf16=False, round_on_the_fly=False):
+        super().__init__(n_in, n_out)
+        self.bf16 = bf16
+        self.round_on_the_fly = bf16 and round_on_the_fly
+        self.compute = None
+
+    def forward(self, x):
+        if not self.bf16:
+            return super().forward(x)
+        if self.round_on_the_fly:
+            compute = (self.weight.detach().to(torch.bfloat16),
+                       self.bias.detach().to(torch.bfloat16))
+        else:
+            compute = self.compute
+        return F.linear(x, _Widened.apply(self.weight, compute[0]),
+                        _Widened.apply(self.bias, compute[1]))
+
+
 class MLP(torch.nn.Module):
     """Linear dims[0] -> ... -> dims[L], GELU (tanh) between: W_l is
-    Linear(dims[l], dims[l+1]).weight, [out x in] row-major, as canonical.
+    layers[l].weight, [out x in] row-major, as canonical.
 
-    bf16: the parameters are the fp32 masters, and `compute` holds their
-    bf16 copies (round to nearest even), refreshed by refresh_compute()
-    after every optimizer step; the forward computes in fp32 with the
-    widened copies and the gradients reach the masters in fp32."""
+    bf16: the parameters are the fp32 masters and the forward computes in
+    fp32 with their bf16 copies (round to nearest even) widened; the
+    gradients reach the masters in fp32. The copies are either held in
+    `compute` (canonical order), refreshed by refresh_compute() after every
+    optimizer step (DDP, ZeroRedundancyOptimizer), or, with
+    round_on_the_fly, rounded from whatever the wrapper hands the forward
+    (FSDP's and DeepSpeed's gathered fp32 parameters): the same numbers,
+    since the masters change only in the optimizer step."""
 
-    def __init__(self, dims, bf16=False):
+    def __init__(self, dims, bf16=False, round_on_the_fly=False):
         super().__init__()
         self.layers = torch.nn.ModuleList(
-            torch.nn.Linear(dims[i], dims[i + 1]) for i in range(len(dims) - 1))
+            Linear(dims[i], dims[i + 1], bf16, round_on_the_fly) for i in range(len(dims) - 1))
         self.bf16 = bf16
+        self.round_on_the_fly = bf16 and round_on_the_fly
         self.compute = []
 
     @torch.no_grad()
     def refresh_compute(self):
         """compute = bf16(master) for every parameter, in canonical order."""
-        if not self.bf16:
+        if not self.bf16 or self.round_on_the_fly:
             return
         masters = canonical_params(self)
         if not self.compute:
             self.compute = [torch.empty_like(p, dtype=torch.bfloat16) for p in masters]
+            for i, layer in enumerate(self.layers):
+                layer.compute = (self.compute[2 * i], self.compute[2 * i + 1])
         for c, p in zip(self.compute, masters):
             c.copy_(p)
 
     def forward(self, x):
         for i, layer in enumerate(self.layers):
-            if self.bf16:
-                w = _Widened.apply(layer.weight, self.compute[2 * i])
-                b = _Widened.apply(layer.bias, self.compute[2 * i + 1])
-                x = F.linear(x, w, b)
-            else:
-                x = layer(x)
+            x = layer(x)
             if i + 1 < len(self.layers):
                 x = F.gelu(x, approximate="tanh")
         return x
@@ -81,12 +109,14 @@ def canonical_params(model):
     return out
 
 
-def build(spec, host):
+def build(spec, host, round_on_the_fly=False):
     """The MLP with the harness's initial values (CPU): fp32, or fp32
-    masters with their bf16 compute copies under bf16-mixed."""
+    masters with their bf16 compute copies (held, or rounded in the
+    forward with round_on_the_fly) under bf16-mixed."""
     if spec.model.kind != MODEL_MLP:
         raise ValueError(f"model {spec.model.name}: only the MLP family is implemented here")
-    model = MLP(spec.model.dims, bf16=spec.precision == PREC_BF16_MIXED)
+    model = MLP(spec.model.dims, bf16=spec.precision == PREC_BF16_MIXED,
+                round_on_the_fly=round_on_the_fly)
     with torch.no_grad():
         for p, t in zip(canonical_params(model), spec.model.tensors):
             host.init_params(t, p.view(-1))
@@ -94,15 +124,21 @@ def build(spec, host):
     return model
 
 
-def copy_compute(model, out):
-    """get_compute_params: the bf16 copies' bits (bf16-mixed) or the fp32
-    parameters, canonical order, into `out` (float32 n_params)."""
+def copy_compute(model, out, params=None):
+    """get_compute_params: the bf16 compute parameters' bits (bf16-mixed)
+    or the fp32 parameters, canonical order, into `out` (float32
+    n_params). `params`: the full canonical parameters when the wrapper
+    holds them elsewhere (gathered by the caller); the held copies, or
+    bf16(params) when the model rounds on the fly."""
+    params = canonical_params(model) if params is None else params
     if not model.bf16:
-        copy_flat(canonical_params(model), out)
+        copy_flat(params, out)
         return "fp32"
+    copies = model.compute if not model.round_on_the_fly else (
+        p.detach().to(torch.bfloat16) for p in params)
     dst = torch.from_numpy(out.view(numpy.int16))
     at = 0
-    for c in model.compute:
+    for c in copies:
         n = c.numel()
         dst[at:at + n].copy_(c.reshape(-1).view(torch.int16))
         at += n

@@ -1,4 +1,4 @@
-"""DeepSpeed ZeRO stages 1, 2 and 3 (fp32, CPU, gloo) as a dtbench implementation.
+"""DeepSpeed ZeRO stages 1, 2 and 3 (CPU, gloo) as a dtbench implementation.
 
 deepspeed.initialize wraps the MLP with the spec's stage; the optimizer is
 torch.optim's (zero_allow_untested_optimizer: DeepSpeed's own optimizers
@@ -19,8 +19,17 @@ norms through the group even then, and a world of one issues no collective.
 DeepSpeed keeps an fp32 master partition even in fp32 (a clone of the
 parameter partition), counted under OPTIM with the optimizer state: its
 model states exceed the ZeRO formulas by 4 bytes per element of the shard.
+
+bf16-mixed is dtbench's recipe (docs/zero.md), run with DeepSpeed's fp32
+engine: its parameters are fp32 and the MLP rounds them to bf16 in the
+forward (torch_mlp.MLP's round_on_the_fly), so activations and gradients
+stay fp32 and the master partition is the fp32 one. DeepSpeed's own
+"bf16" mode is another recipe (bf16 activations and parameter gradients).
+This way its parameters stay 4 bytes per element (counted under PARAMS)
+and stage 3 gathers fp32, twice the recipe's bf16 bytes.
 """
 
+import contextlib
 import math
 import os
 
@@ -46,7 +55,7 @@ from dtbench.torch_memory import Tracker, optimizer_state_tensors, tensor_bytes
 NAME = "deepspeed-zero"
 VERSION = f"deepspeed {deepspeed.__version__}, torch {torch.__version__}"
 DESCRIPTION = "DeepSpeed ZeRO stages 1-3 on the CPU with gloo (Python bridge)"
-CAPS = ["zero1", "zero2", "zero3", "fp32", "sgd-momentum", "adamw", "grad-clip", "grad-accum",
+CAPS = ["zero1", "zero2", "zero3", "fp32", "bf16-mixed", "sgd-momentum", "adamw", "grad-clip", "grad-accum",
         "uneven-batch", "model-mlp", "cpu"]
 
 STAGE = {dtbench.STAGE_ZERO1: 1, dtbench.STAGE_ZERO2: 2, dtbench.STAGE_ZERO3: 3}
@@ -57,15 +66,14 @@ class State:
 
 
 def create(spec, host):
-    if spec.stage not in STAGE or spec.precision != dtbench.PREC_FP32:
-        raise ValueError(f"{NAME} runs ZeRO-1, -2 or -3 in fp32 only (asked stage {spec.stage}, "
-                         f"precision {spec.precision})")
+    if spec.stage not in STAGE:
+        raise ValueError(f"{NAME} runs ZeRO-1, -2 or -3 only (asked stage {spec.stage})")
     if spec.device_kind != 0:
         raise ValueError(f"{NAME} runs on the CPU only")
     s = State()
     s.spec = spec
     s.stage = STAGE[spec.stage]
-    module = torch_mlp.build(spec, host)
+    module = torch_mlp.build(spec, host, round_on_the_fly=True)
     zero = {"stage": s.stage}
     if s.stage == 3:
         s.prefetch = 0 if spec.prefetch_depth == 0 else 1
@@ -103,7 +111,7 @@ def create(spec, host):
         # one rank; a world of one must issue no collective: the bare MLP.
         s.engine, s.module, s.params = None, module, params
         s.trainer = torch_mlp.Trainer(spec, host, module, params, s.opt)
-        s.memory.model_states(params, s.opt)
+        s.memory.model_states(params, s.opt, masters=module.bf16)
         s.padding = 0
         return s
     # The CPU accelerator's shared-memory op serves inference only; enabled,
@@ -178,7 +186,8 @@ def measure(s):
 def train_step(s, step):
     spec = s.spec
     if s.engine is None:
-        return s.trainer.step(step, measure=lambda: s.memory.model_states(s.params, s.opt))
+        return s.trainer.step(step, measure=lambda: s.memory.model_states(
+            s.params, s.opt, masters=s.module.bf16))
     loss_sum = torch.zeros((), dtype=torch.float64)
     for x, y in s.batches(step):
         per_sample = F.cross_entropy(s.engine(x), y, reduction="none")
@@ -196,15 +205,26 @@ def train_step(s, step):
     return float(loss_sum) / spec.global_batch, norm, coef
 
 
-def get_params(s, out):
+def full_params(s):
+    """A context in which s.params are the full parameters."""
     if s.engine is None or s.stage < 3:
-        return torch_mlp.copy_flat(s.params, out)
-    with deepspeed.zero.GatheredParameters(s.params):
+        return contextlib.nullcontext()
+    return deepspeed.zero.GatheredParameters(s.params)
+
+
+def get_params(s, out):
+    with full_params(s):
         torch_mlp.copy_flat(s.params, out)
 
 
+def get_compute_params(s, out):
+    with full_params(s):
+        return torch_mlp.copy_compute(s.module, out, s.params)
+
+
 def get_facts(s):
-    return dtbench.Facts(stage=s.spec.stage, precision=dtbench.PREC_FP32,
+    return dtbench.Facts(stage=s.spec.stage, precision=s.spec.precision,
+                         param_dtype=dtbench.DTYPE_BF16 if s.module.bf16 else dtbench.DTYPE_FP32,
                          bucket_bytes=4 * s.bucket if s.engine is not None else 0,
                          prefetch_depth=s.prefetch if s.stage == 3 else -1,
                          mem_padding_bytes=s.padding)

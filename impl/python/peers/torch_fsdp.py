@@ -8,8 +8,16 @@ micro-batch's backward (no no_sync: that would keep unsharded gradients)
 and accumulated in the shards; FSDP's own clip_grad_norm_ computes the
 global norm over the shards. On the CPU FSDP needs device_id=cpu and gloo,
 which torch 2.5 supports; FSDP2's fully_shard needs CUDA streams there.
+
+bf16-mixed is dtbench's recipe (docs/zero.md): FSDP's flat parameters are
+the fp32 masters and the MLP rounds what FSDP gathers to bf16 in the
+forward (torch_mlp.MLP's round_on_the_fly), so activations and gradients
+stay fp32. FSDP's own MixedPrecision(param_dtype=bfloat16) is another
+recipe: it computes activations and the parameters' gradients in bf16.
+Its all-gathers therefore carry fp32, twice the recipe's bf16 bytes.
 """
 
+import contextlib
 import math
 
 import torch
@@ -24,7 +32,7 @@ from dtbench.torch_memory import Tracker
 NAME = "torch-fsdp"
 VERSION = f"torch {torch.__version__}"
 DESCRIPTION = "PyTorch FSDP: SHARD_GRAD_OP as ZeRO-2, FULL_SHARD as ZeRO-3 (Python bridge)"
-CAPS = ["zero2", "zero3", "fp32", "sgd-momentum", "adamw", "grad-clip", "grad-accum",
+CAPS = ["zero2", "zero3", "fp32", "bf16-mixed", "sgd-momentum", "adamw", "grad-clip", "grad-accum",
         "uneven-batch", "model-mlp", "cpu"]
 
 STRATEGY = {dtbench.STAGE_ZERO2: ShardingStrategy.SHARD_GRAD_OP,
@@ -36,15 +44,14 @@ class State:
 
 
 def create(spec, host):
-    if spec.stage not in STRATEGY or spec.precision != dtbench.PREC_FP32:
-        raise ValueError(f"{NAME} runs ZeRO-2 or ZeRO-3 in fp32 only (asked stage {spec.stage}, "
-                         f"precision {spec.precision})")
+    if spec.stage not in STRATEGY:
+        raise ValueError(f"{NAME} runs ZeRO-2 or ZeRO-3 only (asked stage {spec.stage})")
     if spec.prefetch_depth > 1:
         raise ValueError(f"FSDP prefetches at most one unit ahead (asked {spec.prefetch_depth})")
     torch_dist.init_process_group(spec)
     s = State()
     s.spec = spec
-    module = torch_mlp.build(spec, host)
+    module = torch_mlp.build(spec, host, round_on_the_fly=True)
     s.sharded = spec.world_size > 1  # one rank: nothing to shard, no collectives
     # Prefetch depth 1 (FSDP's default, -1 asked): the next unit's all-gather
     # is issued before the current one's backward (and forward) computes.
@@ -67,7 +74,7 @@ def create(spec, host):
     s.opt = opt_class(torch_mlp.param_groups(spec, s.params), **opt_kwargs)
     s.trainer = torch_mlp.Trainer(spec, host, s.model, s.params, s.opt, clip=clip)
     s.memory = Tracker(host)
-    s.memory.model_states(s.model.parameters(), s.opt)
+    measure(s)
     s.padding = padding_bytes(s) if s.sharded else 0
     return s
 
@@ -84,19 +91,34 @@ def padding_bytes(s):
     return max(0, math.ceil(excess * per_element))
 
 
+def measure(s):
+    s.memory.model_states(s.model.parameters(), s.opt, masters=s.module.bf16)
+
+
 def train_step(s, step):
-    return s.trainer.step(step, measure=lambda: s.memory.model_states(s.model.parameters(), s.opt))
+    return s.trainer.step(step, measure=lambda: measure(s))
+
+
+def full_params(s):
+    """A context in which canonical_params(s.module) are the full parameters."""
+    if not s.sharded:
+        return contextlib.nullcontext()
+    return FSDP.summon_full_params(s.model, writeback=False)
 
 
 def get_params(s, out):
-    if not s.sharded:
-        return torch_mlp.copy_flat(s.params, out)
-    with FSDP.summon_full_params(s.model, writeback=False):
+    with full_params(s):
         torch_mlp.copy_flat(torch_mlp.canonical_params(s.module), out)
 
 
+def get_compute_params(s, out):
+    with full_params(s):
+        return torch_mlp.copy_compute(s.module, out)
+
+
 def get_facts(s):
-    return dtbench.Facts(stage=s.spec.stage, precision=dtbench.PREC_FP32,
+    return dtbench.Facts(stage=s.spec.stage, precision=s.spec.precision,
+                         param_dtype=dtbench.DTYPE_BF16 if s.module.bf16 else dtbench.DTYPE_FP32,
                          prefetch_depth=s.prefetch if s.spec.stage == dtbench.STAGE_ZERO3 else -1,
                          mem_padding_bytes=s.padding)
 
