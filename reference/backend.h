@@ -34,10 +34,14 @@ typedef struct dtb_backend_ops {
      * dX[B x in] = dZ W (overwritten; skipped when dX is NULL). */
     int (*linear_backward)(dtb_backend *be, const float *dZ, const float *X, const float *W,
                            float *dX, float *dW, float *db, int64_t B, int64_t in, int64_t out);
-    /* A = gelu(Z) = 0.5 Z (1 + tanh(sqrt(2/pi) (Z + 0.044715 Z^3))). */
-    int (*gelu_forward)(dtb_backend *be, const float *Z, float *A, int64_t n);
-    /* dZ = dA * gelu'(Z). */
-    int (*gelu_backward)(dtb_backend *be, const float *Z, const float *dA, float *dZ, int64_t n);
+    /* A = gelu(Z) = 0.5 Z (1 + t),  t = tanh(sqrt(2/pi) (Z + 0.044715 Z^3)).
+     * T: NULL, or where t is stored for gelu_backward. */
+    int (*gelu_forward)(dtb_backend *be, const float *Z, float *A, float *T, int64_t n);
+    /* dZ = dA * gelu'(Z). T: NULL, or the t that gelu_forward stored for
+     * this Z: the backward then skips recomputing tanh, with bit for bit
+     * the same result. */
+    int (*gelu_backward)(dtb_backend *be, const float *Z, const float *T, const float *dA,
+                         float *dZ, int64_t n);
     /* Softmax cross-entropy of logits [B x C] against labels y:
      * *loss_sum = sum_j (logsumexp(z_j) - z_j[y_j]), accumulated in double;
      * dlogits = (softmax(z) - onehot(y)) * scale. */

@@ -12,7 +12,7 @@
  *     a*b+c into an FMA; scalar coefficients computed in double on the host
  *     and rounded once to float, as optim.c does);
  *   - within rounding: the sgemms (cuBLAS sums in another order; math mode
- *     default, i.e. plain fp32, no TF32), GELU (device expf), cross-entropy
+ *     default, i.e. plain fp32, no TF32), GELU (device tanhf), cross-entropy
  *     (device expf/logf, tree sums) and sum of squares (tree sum in double).
  * Every reduction has a fixed shape for a given size, so results are bitwise
  * reproducible run to run on the same GPU.
@@ -407,48 +407,51 @@ static int cuda_linear_backward(dtb_backend *be, const float *dZ, const float *X
     return 0;
 }
 
-/* ---- GELU (sigmoid form) --------------------------------------------------- */
-/* The same float expressions in the same order as backend_cpu.c; only expf
- * (device vs libm) differs. 0.5 (1 + tanh(u)) = s = 1 / (1 + e), e = exp(-2u). */
+/* ---- GELU (tanh form) ------------------------------------------------------ */
+/* The same float expressions in the same order as backend_cpu.c; only tanhf
+ * (device vs libm) differs. */
 #define GELU_SQRT_2_OVER_PI 0.7978845608028654f
 #define GELU_CUBIC 0.044715f
-#define GELU_MAX_EXPONENT 80.0f
 
-/* e = exp(min(-2u, 80)),  u = sqrt(2/pi) (z + 0.044715 z^3) evaluated as K * (z + ((C*z)*z)*z). */
-__device__ static float gelu_exp_neg_2u(float z)
+/* u = sqrt(2/pi) (z + 0.044715 z^3), evaluated as K * (z + ((C*z)*z)*z). */
+__device__ static float gelu_inner(float z)
 {
     const float cubic = __fmul_rn(__fmul_rn(__fmul_rn(GELU_CUBIC, z), z), z);
-    const float u = __fmul_rn(GELU_SQRT_2_OVER_PI, __fadd_rn(z, cubic));
-    return expf(fminf(__fmul_rn(-2.0f, u), GELU_MAX_EXPONENT));
+    return __fmul_rn(GELU_SQRT_2_OVER_PI, __fadd_rn(z, cubic));
 }
 
-/* A = z / (1 + e). */
-__global__ static void gelu_forward_kernel(const float *Z, float *A, int64_t n)
+/* A = 0.5 z (1 + tanh(u)); T (optional) keeps t for the backward. */
+__global__ static void gelu_forward_kernel(const float *Z, float *A, float *T, int64_t n)
 {
     for (int64_t i = (int64_t)blockIdx.x * CUDA_THREADS + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * CUDA_THREADS) {
         const float z = Z[i];
-        A[i] = __fdiv_rn(z, __fadd_rn(1.0f, gelu_exp_neg_2u(z)));
+        const float t = tanhf(gelu_inner(z));
+        A[i] = __fmul_rn(__fmul_rn(0.5f, z), __fadd_rn(1.0f, t));
+        if (T != NULL) {
+            T[i] = t;
+        }
     }
 }
 
-/* dZ = dA * (s + 2 z s (e s) sqrt(2/pi) (1 + 3*0.044715 z^2)),  s = 1 / (1 + e). */
-__global__ static void gelu_backward_kernel(const float *Z, const float *dA, float *dZ, int64_t n)
+/* dZ = dA * (0.5 (1 + t) + 0.5 z (1 - t^2) sqrt(2/pi) (1 + 3*0.044715 z^2)). */
+__global__ static void gelu_backward_kernel(const float *Z, const float *T, const float *dA,
+                                            float *dZ, int64_t n)
 {
     for (int64_t i = (int64_t)blockIdx.x * CUDA_THREADS + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * CUDA_THREADS) {
         const float z = Z[i];
-        const float e = gelu_exp_neg_2u(z);
-        const float s = __fdiv_rn(1.0f, __fadd_rn(1.0f, e));
+        const float t = T != NULL ? T[i] : tanhf(gelu_inner(z));
         const float z2 = __fmul_rn(__fmul_rn(__fmul_rn(3.0f, GELU_CUBIC), z), z);
         const float du_dz = __fmul_rn(GELU_SQRT_2_OVER_PI, __fadd_rn(1.0f, z2));
-        const float right =
-            __fmul_rn(__fmul_rn(__fmul_rn(__fmul_rn(2.0f, z), s), __fmul_rn(e, s)), du_dz);
-        dZ[i] = __fmul_rn(dA[i], __fadd_rn(s, right));
+        const float left = __fmul_rn(0.5f, __fadd_rn(1.0f, t));
+        const float right = __fmul_rn(
+            __fmul_rn(__fmul_rn(0.5f, z), __fadd_rn(1.0f, -__fmul_rn(t, t))), du_dz);
+        dZ[i] = __fmul_rn(dA[i], __fadd_rn(left, right));
     }
 }
 
-static int cuda_gelu_forward(dtb_backend *be, const float *Z, float *A, int64_t n)
+static int cuda_gelu_forward(dtb_backend *be, const float *Z, float *A, float *T, int64_t n)
 {
     if (check_count(be, "gelu_forward", n) != 0) {
         return -1;
@@ -459,12 +462,12 @@ static int cuda_gelu_forward(dtb_backend *be, const float *Z, float *A, int64_t 
     if (enter(be, "gelu_forward") != 0) {
         return -1;
     }
-    gelu_forward_kernel<<<grid_for(n), CUDA_THREADS, 0, impl_of(be)->stream>>>(Z, A, n);
+    gelu_forward_kernel<<<grid_for(n), CUDA_THREADS, 0, impl_of(be)->stream>>>(Z, A, T, n);
     return launch_check(be, "gelu_forward");
 }
 
-static int cuda_gelu_backward(dtb_backend *be, const float *Z, const float *dA, float *dZ,
-                              int64_t n)
+static int cuda_gelu_backward(dtb_backend *be, const float *Z, const float *T, const float *dA,
+                              float *dZ, int64_t n)
 {
     if (check_count(be, "gelu_backward", n) != 0) {
         return -1;
@@ -475,7 +478,8 @@ static int cuda_gelu_backward(dtb_backend *be, const float *Z, const float *dA, 
     if (enter(be, "gelu_backward") != 0) {
         return -1;
     }
-    gelu_backward_kernel<<<grid_for(n), CUDA_THREADS, 0, impl_of(be)->stream>>>(Z, dA, dZ, n);
+    gelu_backward_kernel<<<grid_for(n), CUDA_THREADS, 0, impl_of(be)->stream>>>(Z, T, dA, dZ,
+                                                                                n);
     return launch_check(be, "gelu_backward");
 }
 

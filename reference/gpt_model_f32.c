@@ -173,7 +173,7 @@ static int forward(dtb_backend *be, gpt_acts_f32 *a, const float *P, const int32
         gpt_layernorm_forward_f32(mid, P + bi.ln_2_w, P + bi.ln_2_b, ln2, a->ln2_mean + l * N,
                                   a->ln2_rstd + l * N, N, C, eps);
         CHECK(ops->linear_forward(be, ln2, P + bi.fc_w, P + bi.fc_b, fch, N, C, 4 * C));
-        CHECK(ops->gelu_forward(be, fch, fchg, N * 4 * C));
+        CHECK(ops->gelu_forward(be, fch, fchg, NULL, N * 4 * C));
         CHECK(ops->linear_forward(be, fchg, P + bi.mlp_proj_w, P + bi.mlp_proj_b, next, N, 4 * C,
                                   C));
         gpt_residual_add_f32(next, mid, N * C);
@@ -234,7 +234,7 @@ static int backward(dtb_backend *be, gpt_acts_f32 *a, const float *P, const int3
         /* MLP: dres is the gradient at the block's output. */
         CHECK(ops->linear_backward(be, a->dres, fchg, P + bi.mlp_proj_w, a->dfch_gelu,
                                    G + bi.mlp_proj_w, G + bi.mlp_proj_b, N, 4 * C, C));
-        CHECK(ops->gelu_backward(be, fch, a->dfch_gelu, a->dfch, N * 4 * C));
+        CHECK(ops->gelu_backward(be, fch, NULL, a->dfch_gelu, a->dfch, N * 4 * C));
         CHECK(ops->linear_backward(be, a->dfch, ln2, P + bi.fc_w, a->dln, G + bi.fc_w,
                                    G + bi.fc_b, N, C, 4 * C));
         gpt_layernorm_backward_f32(a->dln, mid, P + bi.ln_2_w, a->ln2_mean + l * N,

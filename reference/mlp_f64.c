@@ -67,32 +67,22 @@ void linear_backward_f64(const double *dZ, const double *X, const double *W, dou
 static const double SQRT_2_OVER_PI = 0.79788456080286535588; /* sqrt(2/pi) */
 static const double GELU_CUBIC = 0.044715;
 
-/* The sigmoid form of backend_cpu.c: 0.5 (1 + tanh(u)) = s = 1 / (1 + e), e = exp(-2u),
- * with -2u capped at 700 (exp overflows past 709.78). */
-static double gelu_exp_neg_2u_f64(double z)
-{
-    const double u = SQRT_2_OVER_PI * (z + GELU_CUBIC * z * z * z);
-    return exp(fmin(-2.0 * u, 700.0));
-}
-
 void gelu_forward_f64(const double *Z, double *A, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         const double z = Z[i];
-        A[i] = z / (1.0 + gelu_exp_neg_2u_f64(z));
+        A[i] = 0.5 * z * (1.0 + tanh(SQRT_2_OVER_PI * (z + GELU_CUBIC * z * z * z)));
     }
 }
 
-/* gelu'(z) = 0.5 (1 + t) + 0.5 z (1 - t^2) sqrt(2/pi) (1 + 3*0.044715 z^2)
- *          = s + 2 z s (e s) sqrt(2/pi) (1 + 3*0.044715 z^2). */
+/* gelu'(z) = 0.5 (1 + t) + 0.5 z (1 - t^2) sqrt(2/pi) (1 + 3*0.044715 z^2). */
 void gelu_backward_f64(const double *Z, const double *dA, double *dZ, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         const double z = Z[i];
-        const double e = gelu_exp_neg_2u_f64(z);
-        const double s = 1.0 / (1.0 + e);
+        const double t = tanh(SQRT_2_OVER_PI * (z + GELU_CUBIC * z * z * z));
         const double du_dz = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * z * z);
-        dZ[i] = dA[i] * (s + 2.0 * z * s * (e * s) * du_dz);
+        dZ[i] = dA[i] * (0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * du_dz);
     }
 }
 

@@ -62,6 +62,10 @@ int mlp_workspace_create(dtb_backend *be, const mlp_config *cfg, int64_t max_bat
             rc = workspace_alloc(be, ws, rows * cfg->dims[l + 1], sizeof(float),
                                  (void **)&ws->a[l + 1]);
         }
+        if (rc == 0 && l + 1 < L) {
+            rc = workspace_alloc(be, ws, rows * cfg->dims[l + 1], sizeof(float),
+                                 (void **)&ws->t[l]);
+        }
     }
     const int64_t widest = max_width(cfg);
     rc = rc != 0 ? rc : workspace_alloc(be, ws, rows * widest, sizeof(float), (void **)&ws->dz);
@@ -85,6 +89,9 @@ void mlp_workspace_destroy(dtb_backend *be, mlp_workspace *ws)
         be->ops->release(be, ws->z[l]);
         if (l > 0) {
             be->ops->release(be, ws->a[l]);
+        }
+        if (l + 1 < ws->cfg.n_linear) {
+            be->ops->release(be, ws->t[l]);
         }
     }
     be->ops->release(be, ws->dz);
@@ -120,8 +127,8 @@ static int forward(dtb_backend *be, mlp_workspace *ws, const mlp_hooks *hooks, i
             (rc = hooks->put_layer_params(hooks->ctx, l, 0)) != 0) {
             return hook_failed(be, "put_layer_params", l, rc);
         }
-        if (l + 1 < L &&
-            be->ops->gelu_forward(be, ws->z[l], ws->a[l + 1], batch * cfg->dims[l + 1]) != 0) {
+        if (l + 1 < L && be->ops->gelu_forward(be, ws->z[l], ws->a[l + 1], ws->t[l],
+                                               batch * cfg->dims[l + 1]) != 0) {
             return -1;
         }
     }
@@ -158,7 +165,8 @@ static int backward(dtb_backend *be, mlp_workspace *ws, const mlp_hooks *hooks, 
         }
         /* dz_{l-1} = da_l * gelu'(z_{l-1}); dz is free again after linear_backward. */
         if (l > 0 &&
-            be->ops->gelu_backward(be, ws->z[l - 1], ws->da, ws->dz, batch * cfg->dims[l]) != 0) {
+            be->ops->gelu_backward(be, ws->z[l - 1], ws->t[l - 1], ws->da, ws->dz,
+                                   batch * cfg->dims[l]) != 0) {
             return -1;
         }
     }

@@ -44,6 +44,8 @@ typedef struct mlp_workspace {
     int32_t *y;                        /* labels (backend memory) */
     float *z[DTB_MAX_LINEAR];          /* pre-activations [max_batch x dims[l+1]] */
     float *a[DTB_MAX_LINEAR];          /* a[0] = x; a[l] = gelu(z[l-1]) */
+    float *t[DTB_MAX_LINEAR];          /* t[l] = tanh of GELU's argument at z[l], l < L-1,
+                                          kept by the forward for the backward */
     float *dz;                         /* scratch [max_batch x max dim] */
     float *da;                         /* scratch [max_batch x max dim] */
     int64_t bytes;                     /* total bytes held, for memory accounting */

@@ -213,34 +213,39 @@ static int ens_linear_backward(dtb_backend *be, const float *dZ, const float *X,
 static const float K_BETA = 0.7978845608028654f;  /* sqrt(2/pi) */
 static const float K_KAPPA = 0.044715f;
 
-/* aten: inner = kBeta (x + kKappa (x*x*x));  0.5 x (1 + tanh(inner)). */
-static int ens_gelu_forward(dtb_backend *be, const float *Z, float *A, int64_t n)
+/* aten: inner = kBeta (x + kKappa (x*x*x));  0.5 x (1 + tanh(inner)). The
+ * backward's t is the same float expression, so keeping it in T changes no bit. */
+static int ens_gelu_forward(dtb_backend *be, const float *Z, float *A, float *T, int64_t n)
 {
     ens_impl *p = impl_of(be);
     if (p->arith.elementwise == ENS_EW_REF)
-        return p->cpu->ops->gelu_forward(p->cpu, Z, A, n) ? cpu_failed(be) : 0;
+        return p->cpu->ops->gelu_forward(p->cpu, Z, A, T, n) ? cpu_failed(be) : 0;
     for (int64_t i = 0; i < n; i++) {
         const float x = Z[i];
         const float x_cube = x * x * x;
         const float inner = K_BETA * (x + K_KAPPA * x_cube);
-        A[i] = 0.5f * x * (1.0f + tanhf(inner));
+        const float t = tanhf(inner);
+        A[i] = 0.5f * x * (1.0f + t);
+        if (T != NULL) {
+            T[i] = t;
+        }
     }
     return 0;
 }
 
 /* aten: x_sq = x*x; t = tanh(kBeta (x + kKappa (x_sq x)));
  * dZ = dA ((0.5 (1 + t)) + ((0.5 x) (1 - t*t)) (kBeta (1 + 3 kKappa x_sq))). */
-static int ens_gelu_backward(dtb_backend *be, const float *Z, const float *dA, float *dZ,
-                             int64_t n)
+static int ens_gelu_backward(dtb_backend *be, const float *Z, const float *T, const float *dA,
+                             float *dZ, int64_t n)
 {
     ens_impl *p = impl_of(be);
     if (p->arith.elementwise == ENS_EW_REF)
-        return p->cpu->ops->gelu_backward(p->cpu, Z, dA, dZ, n) ? cpu_failed(be) : 0;
+        return p->cpu->ops->gelu_backward(p->cpu, Z, T, dA, dZ, n) ? cpu_failed(be) : 0;
     for (int64_t i = 0; i < n; i++) {
         const float x = Z[i];
         const float x_sq = x * x;
         const float x_cube = x_sq * x;
-        const float t = tanhf(K_BETA * (x + K_KAPPA * x_cube));
+        const float t = T != NULL ? T[i] : tanhf(K_BETA * (x + K_KAPPA * x_cube));
         const float left = 0.5f * x;
         const float left_derivative = 0.5f * (1.0f + t);
         const float tanh_derivative = 1.0f - t * t;

@@ -381,14 +381,14 @@ static void check_backend_ops(ref_checker *c, dtb_backend *be, ref_rand *r)
     widen(Z, Zd, n);
     float *A = dX;
     double *Ad = dXd;
-    rc = ops->gelu_forward(be, Z, A, n);
+    rc = ops->gelu_forward(be, Z, A, NULL, n);
     gelu_forward_f64(Zd, Ad, n);
     double r_a = 0.0;
     for (int64_t k = 0; k < n; k++) {
         r_a = fmax(r_a, fabs(A[k] - Ad[k]) / (U32 * (1.0 + fabs(Zd[k]))));
     }
     ref_check(c, rc == 0 && r_a <= 8.0, "cpu gelu_forward: max |err| / (u (1+|z|)) = %.2f <= 8", r_a);
-    rc = ops->gelu_backward(be, Z, dZ, A, n);
+    rc = ops->gelu_backward(be, Z, NULL, dZ, A, n);
     gelu_backward_f64(Zd, dZd, Ad, n);
     double r_g = 0.0;
     for (int64_t k = 0; k < n; k++) {
@@ -396,6 +396,25 @@ static void check_backend_ops(ref_checker *c, dtb_backend *be, ref_rand *r)
         r_g = fmax(r_g, fabs(A[k] - Ad[k]) / (U32 * fabs(dZd[k]) * (1.0 + z * z * z)));
     }
     ref_check(c, rc == 0 && r_g <= 8.0, "cpu gelu_backward: max |err| / (u |dA| (1+|z|^3)) = %.2f <= 8", r_g);
+    /* The forward's t kept in T: the same A, and the backward reading T gives
+     * the same bits as the backward recomputing tanh. */
+    float *T = malloc(sizeof(float) * (size_t)n), *Akept = malloc(sizeof(float) * (size_t)n);
+    float *Afresh = malloc(sizeof(float) * (size_t)n), *Gkept = malloc(sizeof(float) * (size_t)n);
+    if (ref_check(c, T != NULL && Akept != NULL && Afresh != NULL && Gkept != NULL,
+                  "buffers for the kept tanh")) {
+        rc = ops->gelu_forward(be, Z, Akept, T, n) | ops->gelu_forward(be, Z, Afresh, NULL, n);
+        rc |= ops->gelu_backward(be, Z, T, dZ, Gkept, n); /* A holds the backward without T */
+        int same_t = 1;
+        for (int64_t k = 0; k < n; k++) {
+            const float z = Z[k];
+            same_t &= T[k] == tanhf(0.7978845608028654f * (z + 0.044715f * z * z * z));
+        }
+        ref_check(c, rc == 0 && same_t && memcmp(Akept, Afresh, sizeof(float) * (size_t)n) == 0 &&
+                         memcmp(Gkept, A, sizeof(float) * (size_t)n) == 0,
+                  "cpu gelu: T keeps tanhf(u), the same A, and gelu_backward reading T gives "
+                  "the bits of recomputing it");
+    }
+    free(T), free(Akept), free(Afresh), free(Gkept);
 
     /* Softmax cross-entropy, logits in [-10, 10] and one row near 80. */
     const int64_t C = 7, Bx = 9;
