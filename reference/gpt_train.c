@@ -41,51 +41,69 @@ static int in_range(double x, double lo, double hi)
     return x >= lo && x <= hi && isfinite(x);
 }
 
-/* 0, or -1 with the reason in be->error. */
-static int check_settings(dtb_backend *be, const gpt_config *cfg, int64_t batch,
-                          int32_t micro, const gpt_train_optim *opt)
+int gpt_train_settings_check(const gpt_config *cfg, int64_t batch, int32_t micro,
+                             const gpt_train_optim *opt, int64_t pass_batch, char *why,
+                             size_t why_len)
 {
-    char why[200];
-    if (strcmp(be->ops->name, "cpu") != 0) {
-        return backend_error(be, "gpt train: runs on the cpu backend only, not %s",
-                             be->ops->name);
-    }
-    if (gpt_config_validate(cfg, why, sizeof why) != 0) {
-        return backend_error(be, "gpt train: %s", why);
+    char inner[160];
+    if (gpt_config_validate(cfg, inner, sizeof inner) != 0) {
+        snprintf(why, why_len, "%s", inner);
+        return -1;
     }
     if (opt->precision != DTB_PREC_FP32 && opt->precision != DTB_PREC_BF16_MIXED) {
-        return backend_error(be, "gpt train: unknown precision %d", (int)opt->precision);
+        snprintf(why, why_len, "unknown precision %d (fp32 %d, bf16-mixed %d)",
+                 (int)opt->precision, DTB_PREC_FP32, DTB_PREC_BF16_MIXED);
+        return -1;
     }
     if (batch < 1 || micro < 1 || micro > batch) {
-        return backend_error(be,
-                             "gpt train: global batch %lld and %d micro-batches: need batch >= 1 "
-                             "and 1 <= micro-batches <= batch",
-                             (long long)batch, (int)micro);
+        snprintf(why, why_len,
+                 "global batch %lld and %d micro-batches: need batch >= 1 and 1 <= "
+                 "micro-batches <= batch",
+                 (long long)batch, (int)micro);
+        return -1;
     }
-    const int64_t max_micro = (batch + micro - 1) / micro;
-    if (gpt_batch_validate(cfg, max_micro, why, sizeof why) != 0) {
-        return backend_error(be, "gpt train: %s", why);
+    if (gpt_batch_validate(cfg, pass_batch, inner, sizeof inner) != 0) {
+        snprintf(why, why_len, "%s", inner);
+        return -1;
     }
     if (opt->optimizer != DTB_OPT_SGD_MOMENTUM && opt->optimizer != DTB_OPT_ADAMW) {
-        return backend_error(be, "gpt train: unknown optimizer %d (SGD-momentum %d, AdamW %d)",
-                             (int)opt->optimizer, DTB_OPT_SGD_MOMENTUM, DTB_OPT_ADAMW);
+        snprintf(why, why_len, "unknown optimizer %d (SGD-momentum %d, AdamW %d)",
+                 (int)opt->optimizer, DTB_OPT_SGD_MOMENTUM, DTB_OPT_ADAMW);
+        return -1;
     }
     if (!in_range(opt->lr, 0.0, HUGE_VAL) || !in_range(opt->weight_decay, 0.0, HUGE_VAL) ||
         !in_range(opt->clip_norm, 0.0, HUGE_VAL)) {
-        return backend_error(be,
-                             "gpt train: lr %g, weight decay %g and clip norm %g must be finite "
-                             "and >= 0",
-                             opt->lr, opt->weight_decay, opt->clip_norm);
+        snprintf(why, why_len, "lr %g, weight decay %g and clip norm %g must be finite and >= 0",
+                 opt->lr, opt->weight_decay, opt->clip_norm);
+        return -1;
     }
     if (opt->optimizer == DTB_OPT_SGD_MOMENTUM && !in_range(opt->momentum, 0.0, 1.0)) {
-        return backend_error(be, "gpt train: SGD momentum %g outside 0..1", opt->momentum);
+        snprintf(why, why_len, "SGD momentum %g outside 0..1", opt->momentum);
+        return -1;
     }
     if (opt->optimizer == DTB_OPT_ADAMW &&
         (!in_range(opt->beta1, 0.0, 1.0) || opt->beta1 == 1.0 || !in_range(opt->beta2, 0.0, 1.0) ||
          opt->beta2 == 1.0 || !in_range(opt->eps, 0.0, HUGE_VAL) || opt->eps == 0.0)) {
-        return backend_error(be,
-                             "gpt train: AdamW needs betas in [0, 1) and eps > 0, not %g, %g, %g",
-                             opt->beta1, opt->beta2, opt->eps);
+        snprintf(why, why_len, "AdamW needs betas in [0, 1) and eps > 0, not %g, %g, %g",
+                 opt->beta1, opt->beta2, opt->eps);
+        return -1;
+    }
+    return 0;
+}
+
+/* 0, or -1 with the reason in be->error. */
+static int check_settings(dtb_backend *be, const gpt_config *cfg, int64_t batch,
+                          int32_t micro, const gpt_train_optim *opt)
+{
+    char why[240];
+    if (strcmp(be->ops->name, "cpu") != 0) {
+        return backend_error(be, "gpt train: runs on the cpu backend only, not %s",
+                             be->ops->name);
+    }
+    /* Activations hold the largest micro-batch. */
+    const int64_t max_micro = micro >= 1 ? (batch + micro - 1) / micro : batch;
+    if (gpt_train_settings_check(cfg, batch, micro, opt, max_micro, why, sizeof why) != 0) {
+        return backend_error(be, "gpt train: %s", why);
     }
     return 0;
 }

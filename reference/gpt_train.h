@@ -54,6 +54,15 @@ typedef struct gpt_trainer gpt_trainer;
  * parameters, gradients, optimizer state (AdamW m and v; SGD one buffer),
  * activations for the largest micro-batch (ceil(B / M) sequences) and its
  * token buffers. 0, or -1 with a message in be->error (*out = NULL). */
+/* The settings gpt_trainer_create and the fp64 oracle accept: a valid
+ * config, a known precision and optimizer, 1 <= micro <= batch, activations
+ * for pass_batch sequences within gpt_batch_validate's limits, finite
+ * non-negative lr, weight decay and clip norm, SGD momentum in 0..1, AdamW
+ * betas in [0, 1) and eps > 0. 0, or -1 with the reason in why (no prefix). */
+int gpt_train_settings_check(const gpt_config *cfg, int64_t batch, int32_t micro,
+                             const gpt_train_optim *opt, int64_t pass_batch, char *why,
+                             size_t why_len);
+
 int gpt_trainer_create(dtb_backend *be, const gpt_config *cfg, uint64_t seed, int64_t batch,
                        int32_t micro_batches, const gpt_train_optim *opt, gpt_trainer **out);
 /* One training step s (1, 2, ...; the optimizer's t = s; s < 2^32 as the data

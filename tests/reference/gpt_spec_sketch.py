@@ -1,5 +1,5 @@
 """ref_gpt_spec_sketch: runs docs/model-spec.md's numpy sketches (sections 14
-and 16.7) as written and compares gpt-odd's initial values and a batch bit
+and 16.8) as written and compares gpt-odd's initial values and a batch bit
 for bit with reference/ (the dump of ref_gpt_init_data --dump). A third
 party who copies the page gets exactly dtbench's numbers.
 
@@ -18,9 +18,9 @@ V, T, L, C = 67, 7, 2, 35                           # gpt-odd
 
 
 def sketch_blocks(md):
-    """The python blocks of sections 14 and 16.7."""
+    """The python blocks of sections 14 and 16.8."""
     blocks = {}
-    for title in ("## 14. Sketch", "### 16.7 Sketch"):
+    for title in ("## 14. Sketch", "### 16.8 Sketch"):
         at = md.index(title)
         m = re.compile(r"```python\n(.*?)```", re.S).search(md, at)
         blocks[title] = m.group(1)

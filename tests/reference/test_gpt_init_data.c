@@ -46,7 +46,7 @@ static float *init_tensor(uint64_t seed, int64_t n_layer, int32_t t, int64_t num
 static void check_reference_values(ref_checker *c)
 {
     /* Seed 1, gpt-odd; recorded from this implementation and reproduced by
-     * the numpy sketch of docs/model-spec.md (section 16.7). */
+     * the numpy sketch of docs/model-spec.md (section 16.8). */
     static const float wte0[4] = {0x1.33081p-5f, 0x1.80b1ep-6f, 0x1.f1e276p-7f, -0x1.1e3822p-5f};
     float got[4];
     int ok = gpt_init_values(1, ODD_L, 0, odd_numel(0), 0, 4, got) == 0;
