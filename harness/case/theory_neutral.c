@@ -76,7 +76,7 @@ int theory_buffer_bounds(const theory_case *c, int64_t share, theory_buffers *ou
     const int64_t u_max = n * ((n_max + n - 1) / n);
     const int bf16 = c->precision == DTB_PREC_BF16_MIXED;
     const int zero = c->stage >= DTB_STAGE_ZERO1;
-    out->activations = 4 * r * (d0 + 1 + widths + inner + 2 * w) + r * (4 * d0 + 4);
+    out->activations = 4 * r * (d0 + 1 + widths + 2 * inner + 2 * w) + r * (4 * d0 + 4);
     out->comm = c->stage == DTB_STAGE_ZERO1 ? b.g * shard_total
                 : c->stage >= DTB_STAGE_ZERO2 ? 2 * b.g * u_max : 0;
     out->other = zero ? 4 * u_max * (bf16 ? 2 : 1) : bf16 ? 4 * n_max : 0;

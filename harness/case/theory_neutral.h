@@ -56,9 +56,10 @@ int theory_neutral_bounds(const theory_case *c, theory_neutral *out);
  * reference's largest padded unit (N ceil(n_max / N)), Psi_s its shard total:
  *
  *   the reference (strict: exact)
- *     activations  4 r (d_0 + 1 + sum_{l=1..L} d_l + sum_{l=1..L-1} d_l + 2 w)
+ *     activations  4 r (d_0 + 1 + sum_{l=1..L} d_l + 2 sum_{l=1..L-1} d_l + 2 w)
  *                  + r (4 d_0 + 4)     workspace (input, labels, pre- and post-
- *                  activations, two backward scratch rows) and the batch staging
+ *                  activations, GELU's tanh kept for the backward, two backward
+ *                  scratch rows) and the batch staging
  *     comm         DDP 0 (buckets are views of the gradient); ZeRO-1 g Psi_s
  *                  (the reduce-scatter output); ZeRO-2/3 2 g U_max (two buckets)
  *     other        DDP 4 n_max under bf16-mixed (one layer widened), else 0;
