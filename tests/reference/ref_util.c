@@ -2,6 +2,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "gpt_configs.h"
 
 int ref_check(ref_checker *c, int ok, const char *fmt, ...)
 {
@@ -49,4 +52,14 @@ void ref_fill_f32(ref_rand *r, float *x, int64_t n, double lo, double hi)
     for (int64_t i = 0; i < n; i++) {
         x[i] = (float)ref_rand_uniform(r, lo, hi);
     }
+}
+
+const gpt_config *ref_gpt_config(const char *name)
+{
+    const gpt_named_config *n = gpt_config_find(name);
+    if (n == NULL) {
+        fprintf(stderr, "%s is not in the GPT table\n", name);
+        exit(1);
+    }
+    return &n->cfg;
 }

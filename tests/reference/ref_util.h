@@ -33,4 +33,9 @@ int64_t ref_rand_below(ref_rand *r, int64_t n);
 /* Fills x[0..n) with float-representable values uniform in [lo, hi). */
 void ref_fill_f32(ref_rand *r, float *x, int64_t n, double lo, double hi);
 
+/* The named GPT configuration (reference/gpt_configs.h); exits with a message
+ * when the table lacks it. */
+struct gpt_config;
+const struct gpt_config *ref_gpt_config(const char *name);
+
 #endif

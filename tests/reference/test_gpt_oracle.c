@@ -100,16 +100,6 @@ static const double ADAMW_LOSS_B = 2e-7, ADAMW_NORM_B = 5e-6, ADAMW_PARAMS_B = 5
 static const double BF16_LOSS_B = 5e-5, BF16_NORM_B = 5e-3, BF16_PARAMS_B = 1e-2;
 static const int64_t BF16_FLIPS_B = 8000;
 
-static const gpt_config *odd_config(void)
-{
-    const gpt_named_config *n = gpt_config_find("gpt-odd");
-    if (n == NULL) {
-        fprintf(stderr, "gpt-odd is not in the table\n");
-        exit(1);
-    }
-    return &n->cfg;
-}
-
 /* Canonical index of the tensor called name; -1 if none. */
 static int64_t tensor_named(const gpt_tensor_info *tab, int64_t nt, const char *name)
 {
@@ -226,7 +216,7 @@ static int64_t count_flips(const gpt_tensor_info *tab, int64_t nt, int64_t C, co
 static follow run_pair(dtb_backend *be, const gpt_train_optim *opt, const gpt_train_optim *oopt,
                        const char *what, int verbose)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     const int64_t nt = gpt_tensor_count(cfg), C = cfg->d_model;
     const int bf16 = opt->precision == DTB_PREC_BF16_MIXED &&
                      oopt->precision == DTB_PREC_BF16_MIXED;
@@ -333,7 +323,7 @@ static void check_fp32(ref_checker *c, dtb_backend *be, const gpt_train_optim *o
                        const char *what, double loss_b, double norm_b, double params_b)
 {
     gpt_tensor_info tab[MAX_TENSORS];
-    gpt_tensor_table(odd_config(), tab);
+    gpt_tensor_table(ref_gpt_config("gpt-odd"), tab);
     const follow f = run_pair(be, opt, opt, what, 1);
     if (!ref_check(c, f.ok, "%s: trainer and oracle run %d steps", what, STEPS)) {
         return;
@@ -351,7 +341,7 @@ static void check_fp32(ref_checker *c, dtb_backend *be, const gpt_train_optim *o
 static void check_bf16(ref_checker *c, dtb_backend *be)
 {
     gpt_tensor_info tab[MAX_TENSORS];
-    gpt_tensor_table(odd_config(), tab);
+    gpt_tensor_table(ref_gpt_config("gpt-odd"), tab);
     gpt_train_optim bf = ADAMW;
     bf.precision = DTB_PREC_BF16_MIXED;
     const char *what = "adamw bf16";
@@ -411,7 +401,7 @@ static double fd_compare(ref_checker *c, gpt_acts_f64 *a, double *w, const doubl
                          double coef, const int32_t *tok, const int32_t *tgt, const char *what,
                          double *smallest)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     const int64_t nt = gpt_tensor_count(cfg);
     const double positions = (double)(BATCH * cfg->context);
     gpt_tensor_info tab[MAX_TENSORS];
@@ -449,7 +439,7 @@ static double fd_compare(ref_checker *c, gpt_acts_f64 *a, double *w, const doubl
  * same forward), and its gradient / coef matches central differences. */
 static void check_gradient(ref_checker *c, const gpt_train_optim *opt, const char *what)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     const int64_t T = cfg->context, n = gpt_param_count(cfg), nt = gpt_tensor_count(cfg);
     gpt_tensor_info tab[MAX_TENSORS];
     gpt_tensor_table(cfg, tab);
@@ -509,7 +499,7 @@ static void check_gradient(ref_checker *c, const gpt_train_optim *opt, const cha
 
 static void check_deterministic(ref_checker *c, const gpt_train_optim *opt, const char *what)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     const int64_t n = gpt_param_count(cfg);
     gpt_oracle *x = NULL, *y = NULL;
     char err[256] = "";
@@ -531,7 +521,7 @@ static void check_deterministic(ref_checker *c, const gpt_train_optim *opt, cons
 
 static void check_refusals(ref_checker *c)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     gpt_config bad_cfg = *cfg;
     bad_cfg.n_head = 4;
     static const struct {
@@ -575,8 +565,8 @@ int main(void)
 {
     ref_checker c = {.test = "ref_gpt_oracle"};
     dtb_backend *be = NULL;
-    if (ref_check(&c, gpt_tensor_count(odd_config()) == MAX_TENSORS &&
-                          gpt_param_count(odd_config()) == 32970 && backend_cpu_create(&be) == 0,
+    if (ref_check(&c, gpt_tensor_count(ref_gpt_config("gpt-odd")) == MAX_TENSORS &&
+                          gpt_param_count(ref_gpt_config("gpt-odd")) == 32970 && backend_cpu_create(&be) == 0,
                   "gpt-odd: %d tensors, 32,970 parameters; cpu backend", MAX_TENSORS)) {
         check_fp32(&c, be, &SGD_CLIP, "sgd+clip", SGD_LOSS_B, SGD_NORM_B, SGD_PARAMS_B);
         check_fp32(&c, be, &ADAMW, "adamw", ADAMW_LOSS_B, ADAMW_NORM_B, ADAMW_PARAMS_B);

@@ -42,16 +42,6 @@ static const gpt_train_optim ADAMW = {.optimizer = DTB_OPT_ADAMW, .lr = 5e-3, .m
                                       .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8,
                                       .weight_decay = 0.1, .clip_norm = 1.0};
 
-static const gpt_config *odd_config(void)
-{
-    const gpt_named_config *n = gpt_config_find("gpt-odd");
-    if (n == NULL) {
-        fprintf(stderr, "gpt-odd is not in the table\n");
-        exit(1);
-    }
-    return &n->cfg;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -88,7 +78,7 @@ static void check_configs(ref_checker *c)
     ref_check(c, ok && gpt_config_find("gpt-2m") == NULL && gpt_config_find(NULL) == NULL,
               "6 named configurations in order with the spec's sizes and parameter counts "
               "(32,970 .. 1,557,611,200), each valid; unknown names give NULL %s", why);
-    const gpt_config *odd = odd_config();
+    const gpt_config *odd = ref_gpt_config("gpt-odd");
     const int64_t sizes[4] = {odd->vocab, odd->context, odd->n_head, odd->d_model};
     int odd_ok = 1;
     for (int k = 0; k < 4; k++) {
@@ -134,7 +124,7 @@ static void chain_entropy(const gpt_config *cfg, double *h)
 
 static void check_training(ref_checker *c, dtb_backend *be)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     const int64_t V = cfg->vocab, T = cfg->context;
     gpt_trainer *tr = NULL;
     if (!ref_check(c, V == ODD_V && T == ODD_T &&
@@ -204,7 +194,7 @@ static void check_training(ref_checker *c, dtb_backend *be)
  * rounding of u = 6e-8 at most amplified). */
 static void check_micro_split(ref_checker *c, dtb_backend *be)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     gpt_train_optim o = ADAMW;
     o.clip_norm = 0.0; /* compare the raw gradients */
     gpt_trainer *one = NULL, *three = NULL;
@@ -259,7 +249,7 @@ static void check_micro_split(ref_checker *c, dtb_backend *be)
  *   |norm_after - c| <= c (1e-6 / n + 3 u)   (2 u, and one u of slack). */
 static void check_clipping(ref_checker *c, dtb_backend *be)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     gpt_train_optim o = ADAMW;
     o.clip_norm = 0.01;
     gpt_trainer *tr = NULL;
@@ -289,7 +279,7 @@ static void check_clipping(ref_checker *c, dtb_backend *be)
  * compared bit for bit with its formula. */
 static void check_weight_decay(ref_checker *c, dtb_backend *be)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     const gpt_train_optim o = {.optimizer = DTB_OPT_SGD_MOMENTUM, .lr = 0.1, .momentum = 0.0,
                                .weight_decay = 0.25, .clip_norm = 0.0};
     const int64_t n = gpt_param_count(cfg), nt = gpt_tensor_count(cfg);
@@ -339,7 +329,7 @@ static void check_weight_decay(ref_checker *c, dtb_backend *be)
 
 static void check_refusals(ref_checker *c, dtb_backend *be)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     static const struct {
         int64_t batch;
         int32_t micro;
@@ -384,7 +374,7 @@ static void check_refusals(ref_checker *c, dtb_backend *be)
  * to nearest even, every element. */
 static void check_bf16_mixed(ref_checker *c, dtb_backend *be)
 {
-    const gpt_config *cfg = odd_config();
+    const gpt_config *cfg = ref_gpt_config("gpt-odd");
     gpt_train_optim o = ADAMW;
     o.clip_norm = 0.0;
     gpt_train_optim ob = o;
