@@ -1,7 +1,8 @@
 /*
  * The single-device baseline as a plugin ("baseline"): one replica, the
  * whole global batch in one forward/backward per step (micro_batches is
- * ignored: accumulation would only change rounding), dlogits scaled by 1/B,
+ * ignored: accumulation would only change rounding), dlogits scaled by 1/B
+ * (1/(B T) for a GPT: the loss is the mean over every position),
  * global-norm clipping, then the optimizer. fp32 arithmetic throughout; under
  * bf16-mixed the replica's recipe (bf16 compute parameters, fp32 masters,
  * moments and gradients; replica.h). The conformance tolerance is built from
@@ -45,13 +46,14 @@ static int baseline_train_step(dtb_state *s, int64_t step, dtb_step_report *repo
 {
     replica *r = &s->r;
     const int64_t B = r->spec.global_batch;
+    const double positions = replica_step_positions(r);
     double loss_sum = 0.0, norm = 0.0, coef = 1.0;
     if (replica_zero_grads(r) != 0 ||
-        replica_forward_backward(r, NULL, step, 0, B, (float)(1.0 / (double)B), &loss_sum) != 0 ||
+        replica_forward_backward(r, NULL, step, 0, B, (float)(1.0 / positions), &loss_sum) != 0 ||
         replica_grad_norm(r, &norm) != 0 || replica_clip(r, norm, r->spec.clip_norm, &coef) != 0 ||
         replica_optimizer_step(r, step) != 0)
         return -1;
-    report->loss = loss_sum / (double)B;
+    report->loss = loss_sum / positions;
     report->grad_norm = norm;
     report->clip_coef = coef;
     return 0;
@@ -118,7 +120,7 @@ const dtb_plugin *dtbench_plugin_entry(void)
         .caps = DTB_CAP_SINGLE_DEVICE | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED |
                 DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |
                 DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH |
-                DTB_CAP_MODEL_MLP | DTB_CAP_CPU | DTB_CAP_CHECKPOINT,
+                DTB_CAP_MODEL_MLP | DTB_CAP_MODEL_GPT | DTB_CAP_CPU | DTB_CAP_CHECKPOINT,
         .create = baseline_create,
         .train_step = baseline_train_step,
         .get_params = baseline_get_params,

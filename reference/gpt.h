@@ -27,6 +27,7 @@
 
 #include "backend.h"
 #include "dtbench/plugin.h"
+#include "unit_hooks.h"
 
 typedef struct gpt_config {
     int64_t vocab;     /* V */
@@ -145,6 +146,24 @@ void gpt_acts_f32_destroy(dtb_backend *be, gpt_acts_f32 *acts);
 int gpt_f32_forward_backward(dtb_backend *be, gpt_acts_f32 *acts, const float *params,
                              const int32_t *tok, const int32_t *tgt, int64_t B, float scale,
                              float *grads, double *loss_sum);
+/* The same pass through unit hooks (unit_hooks.h): unit 0 is wte, wpe and
+ * ln_f (canonical offset 0), unit 1 + l is block l (from h{l}.ln_1.weight).
+ * The hooks are called in this order:
+ *   forward   get_params(0, 0) embedding put_params(0, 0);
+ *             l = 0 .. L-1: get_params(1+l, 0) block put_params(1+l, 0)
+ *   head      get_params(0, 1) ln_f, get_grads(0), logits, loss, the head's
+ *             share of wte's gradient, ln_f backward, put_params(0, 1)
+ *   backward  l = L-1 .. 0: get_params(1+l, 1) get_grads(1+l) block
+ *             grads_ready(1+l) put_params(1+l, 1)
+ *   embedding its share of wte's (and wpe's) gradient, grads_ready(0).
+ * Unit 0's gradient is open from the head to the end of the pass (both uses
+ * of wte add into it before it is ready); every other unit's only within
+ * its own backward. B = 0 still calls every hook. */
+int gpt_f32_pass(dtb_backend *be, gpt_acts_f32 *acts, const unit_hooks *hooks,
+                 const int32_t *tok, const int32_t *tgt, int64_t B, float scale,
+                 double *loss_sum);
+/* Canonical offset of unit u (0 .. L). */
+int64_t gpt_unit_offset(const gpt_config *cfg, int unit);
 /* Forward only: loss_sum. */
 int gpt_f32_loss(dtb_backend *be, gpt_acts_f32 *acts, const float *params, const int32_t *tok,
                  const int32_t *tgt, int64_t B, double *loss_sum);

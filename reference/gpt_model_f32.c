@@ -148,8 +148,54 @@ static int check_inputs(dtb_backend *be, const gpt_acts_f32 *a, const int32_t *t
     return 0;
 }
 
-/* Embedding, the blocks and ln_f: fills every activation up to a->lnf. */
-static int forward(dtb_backend *be, gpt_acts_f32 *a, const float *P, const int32_t *tok,
+/* Offsets of a block's tensors from the block's first element (ln_1.weight). */
+static gpt_block_index block_local(const gpt_config *cfg)
+{
+    gpt_block_index bi = gpt_block_index_of(cfg, 0);
+    const int64_t at = bi.ln_1_w;
+    int64_t *f = &bi.ln_1_w;
+    for (size_t k = 0; k < sizeof bi / sizeof *f; k++) {
+        f[k] -= at;
+    }
+    return bi;
+}
+
+static int hook_failed(dtb_backend *be, const char *hook, int unit, int rc)
+{
+    if (be->error[0] == '\0') {
+        backend_error(be, "gpt pass: %s(unit %d) failed with %d", hook, unit, rc);
+    }
+    return -1;
+}
+
+static int get_params(dtb_backend *be, const unit_hooks *h, int unit, int backward,
+                      const float **P)
+{
+    const int rc = h->get_unit_params(h->ctx, unit, backward, P);
+    return rc != 0 ? hook_failed(be, "get_unit_params", unit, rc) : 0;
+}
+
+static int put_params(dtb_backend *be, const unit_hooks *h, int unit, int backward)
+{
+    const int rc = h->put_unit_params != NULL ? h->put_unit_params(h->ctx, unit, backward) : 0;
+    return rc != 0 ? hook_failed(be, "put_unit_params", unit, rc) : 0;
+}
+
+static int get_grads(dtb_backend *be, const unit_hooks *h, int unit, float **G)
+{
+    const int rc = h->get_unit_grads(h->ctx, unit, G);
+    return rc != 0 ? hook_failed(be, "get_unit_grads", unit, rc) : 0;
+}
+
+static int grads_ready(dtb_backend *be, const unit_hooks *h, int unit)
+{
+    const int rc = h->unit_grads_ready != NULL ? h->unit_grads_ready(h->ctx, unit) : 0;
+    return rc != 0 ? hook_failed(be, "unit_grads_ready", unit, rc) : 0;
+}
+
+/* The embedding (unit 0's wte and wpe) and the blocks (P of unit 1 + l, at
+ * block-local offsets): fills every activation up to the last block's output. */
+static int forward(dtb_backend *be, gpt_acts_f32 *a, const unit_hooks *h, const int32_t *tok,
                    int64_t B)
 {
     const dtb_backend_ops *ops = be->ops;
@@ -157,13 +203,17 @@ static int forward(dtb_backend *be, gpt_acts_f32 *a, const float *P, const int32
     const int64_t T = cfg->context, N = B * T, C = cfg->d_model, NH = cfg->n_head;
     const float eps = (float)cfg->eps;
     const gpt_index gi = gpt_index_of(cfg);
+    const gpt_block_index bi = block_local(cfg);
+    const float *P = NULL;
+    CHECK(get_params(be, h, 0, 0, &P));
     gpt_embed_forward_f32(tok, P + gi.wte, P + gi.wpe, a->resid, B, T, C);
+    CHECK(put_params(be, h, 0, 0));
     for (int64_t l = 0; l < cfg->n_layer; l++) {
-        const gpt_block_index bi = gpt_block_index_of(cfg, l);
         float *x = a->resid + l * N * C, *ln1 = a->ln1 + l * N * C, *qkv = a->qkv + l * N * 3 * C;
         float *atty = a->atty + l * N * C, *mid = a->resid_mid + l * N * C;
         float *ln2 = a->ln2 + l * N * C, *fch = a->fch + l * N * 4 * C;
         float *fchg = a->fch_gelu + l * N * 4 * C, *next = a->resid + (l + 1) * N * C;
+        CHECK(get_params(be, h, (int)(1 + l), 0, &P));
         gpt_layernorm_forward_f32(x, P + bi.ln_1_w, P + bi.ln_1_b, ln1, a->ln1_mean + l * N,
                                   a->ln1_rstd + l * N, N, C, eps);
         CHECK(ops->linear_forward(be, ln1, P + bi.attn_w, P + bi.attn_b, qkv, N, C, 3 * C));
@@ -177,9 +227,8 @@ static int forward(dtb_backend *be, gpt_acts_f32 *a, const float *P, const int32
         CHECK(ops->linear_forward(be, fchg, P + bi.mlp_proj_w, P + bi.mlp_proj_b, next, N, 4 * C,
                                   C));
         gpt_residual_add_f32(next, mid, N * C);
+        CHECK(put_params(be, h, (int)(1 + l), 0));
     }
-    gpt_layernorm_forward_f32(a->resid + cfg->n_layer * N * C, P + gi.ln_f_w, P + gi.ln_f_b,
-                              a->lnf, a->lnf_mean, a->lnf_rstd, N, C, eps);
     return 0;
 }
 
@@ -213,24 +262,55 @@ static int head(dtb_backend *be, gpt_acts_f32 *a, const float *wte, const int32_
     return 0;
 }
 
-/* From dln = gradient at ln_f's output down to the embeddings. */
-static int backward(dtb_backend *be, gpt_acts_f32 *a, const float *P, const int32_t *tok,
-                    int64_t B, float *G)
+/* Unit 0's backward-phase work: ln_f, the loss and, with gradients, the
+ * head's share of wte's gradient and ln_f's backward into dres (the gradient
+ * at the last block's output). *G0 gets unit 0's gradient view (NULL
+ * without gradients); the embedding adds its share at the end of the pass. */
+static int final_norm_and_head(dtb_backend *be, gpt_acts_f32 *a, const unit_hooks *h,
+                               const int32_t *tgt, int64_t B, float scale, int with_grads,
+                               float **G0, double *loss_sum)
+{
+    const gpt_config *cfg = &a->cfg;
+    const int64_t N = B * cfg->context, C = cfg->d_model, L = cfg->n_layer;
+    const gpt_index gi = gpt_index_of(cfg);
+    const float *P = NULL;
+    *G0 = NULL;
+    CHECK(get_params(be, h, 0, 1, &P));
+    gpt_layernorm_forward_f32(a->resid + L * N * C, P + gi.ln_f_w, P + gi.ln_f_b, a->lnf,
+                              a->lnf_mean, a->lnf_rstd, N, C, (float)cfg->eps);
+    if (with_grads) {
+        CHECK(get_grads(be, h, 0, G0));
+    }
+    /* The head adds its share of wte's gradient first, the embedding its own last. */
+    CHECK(head(be, a, P + gi.wte, tgt, N, scale, with_grads ? *G0 + gi.wte : NULL, loss_sum));
+    if (with_grads) {
+        memset(a->dres, 0, (size_t)(N * C) * sizeof(float));
+        gpt_layernorm_backward_f32(a->dln, a->resid + L * N * C, P + gi.ln_f_w, a->lnf_mean,
+                                   a->lnf_rstd, a->dres, *G0 + gi.ln_f_w, *G0 + gi.ln_f_b, N, C);
+    }
+    return put_params(be, h, 0, 1);
+}
+
+/* From dres = gradient at the last block's output down through the blocks;
+ * then the embedding's share of unit 0's gradient G0. */
+static int backward(dtb_backend *be, gpt_acts_f32 *a, const unit_hooks *h, const int32_t *tok,
+                    int64_t B, float *G0)
 {
     const dtb_backend_ops *ops = be->ops;
     const gpt_config *cfg = &a->cfg;
     const int64_t T = cfg->context, N = B * T, C = cfg->d_model, NH = cfg->n_head;
-    const int64_t L = cfg->n_layer;
     const gpt_index gi = gpt_index_of(cfg);
-    memset(a->dres, 0, (size_t)(N * C) * sizeof(float));
-    gpt_layernorm_backward_f32(a->dln, a->resid + L * N * C, P + gi.ln_f_w, a->lnf_mean,
-                               a->lnf_rstd, a->dres, G + gi.ln_f_w, G + gi.ln_f_b, N, C);
-    for (int64_t l = L - 1; l >= 0; l--) {
-        const gpt_block_index bi = gpt_block_index_of(cfg, l);
+    const gpt_block_index bi = block_local(cfg);
+    for (int64_t l = cfg->n_layer - 1; l >= 0; l--) {
         const float *x = a->resid + l * N * C, *ln1 = a->ln1 + l * N * C;
         const float *qkv = a->qkv + l * N * 3 * C, *atty = a->atty + l * N * C;
         const float *mid = a->resid_mid + l * N * C, *ln2 = a->ln2 + l * N * C;
         const float *fch = a->fch + l * N * 4 * C, *fchg = a->fch_gelu + l * N * 4 * C;
+        const int unit = (int)(1 + l);
+        const float *P = NULL;
+        float *G = NULL;
+        CHECK(get_params(be, h, unit, 1, &P));
+        CHECK(get_grads(be, h, unit, &G));
         /* MLP: dres is the gradient at the block's output. */
         CHECK(ops->linear_backward(be, a->dres, fchg, P + bi.mlp_proj_w, a->dfch_gelu,
                                    G + bi.mlp_proj_w, G + bi.mlp_proj_b, N, 4 * C, C));
@@ -250,39 +330,81 @@ static int backward(dtb_backend *be, gpt_acts_f32 *a, const float *P, const int3
         gpt_layernorm_backward_f32(a->dln, x, P + bi.ln_1_w, a->ln1_mean + l * N,
                                    a->ln1_rstd + l * N, a->dres, G + bi.ln_1_w, G + bi.ln_1_b, N,
                                    C);
+        CHECK(grads_ready(be, h, unit));
+        CHECK(put_params(be, h, unit, 1));
     }
-    gpt_embed_backward_f32(a->dres, tok, G + gi.wte, G + gi.wpe, B, T, C);
+    gpt_embed_backward_f32(a->dres, tok, G0 + gi.wte, G0 + gi.wpe, B, T, C);
+    return grads_ready(be, h, 0);
+}
+
+static int pass(dtb_backend *be, gpt_acts_f32 *a, const unit_hooks *h, const int32_t *tok,
+                const int32_t *tgt, int64_t B, float scale, int with_grads, double *loss_sum)
+{
+    *loss_sum = 0.0;
+    if (h->get_unit_params == NULL || (with_grads && h->get_unit_grads == NULL)) {
+        return backend_error(be, "gpt pass: get_unit_params and get_unit_grads are required");
+    }
+    CHECK(check_inputs(be, a, tok, tgt, B));
+    /* No rows: every hook still runs (a scheme's collectives are in them),
+     * over empty activations. */
+    float *G0 = NULL;
+    CHECK(forward(be, a, h, tok, B));
+    CHECK(final_norm_and_head(be, a, h, tgt, B, scale, with_grads, &G0, loss_sum));
+    return with_grads ? backward(be, a, h, tok, B, G0) : 0;
+}
+
+int gpt_f32_pass(dtb_backend *be, gpt_acts_f32 *acts, const unit_hooks *hooks,
+                 const int32_t *tok, const int32_t *tgt, int64_t B, float scale,
+                 double *loss_sum)
+{
+    return pass(be, acts, hooks, tok, tgt, B, scale, 1, loss_sum);
+}
+
+/* ---- flat buffers ------------------------------------------------------------ */
+
+typedef struct flat_ctx {
+    const gpt_config *cfg;
+    const float *params;
+    float *grads;
+} flat_ctx;
+
+int64_t gpt_unit_offset(const gpt_config *cfg, int unit)
+{
+    return unit == 0 ? 0 : gpt_block_index_of(cfg, unit - 1).ln_1_w;
+}
+
+static int flat_params(void *ctx, int unit, int backward, const float **P)
+{
+    (void)backward;
+    const flat_ctx *f = ctx;
+    *P = f->params + gpt_unit_offset(f->cfg, unit);
     return 0;
 }
 
-static int pass(dtb_backend *be, gpt_acts_f32 *a, const float *P, const int32_t *tok,
-                const int32_t *tgt, int64_t B, float scale, float *G, double *loss_sum)
+static int flat_grads(void *ctx, int unit, float **G)
 {
-    *loss_sum = 0.0;
-    CHECK(check_inputs(be, a, tok, tgt, B));
-    if (B == 0) {
-        return 0;
-    }
-    const int64_t N = B * a->cfg.context;
-    const gpt_index gi = gpt_index_of(&a->cfg);
-    CHECK(forward(be, a, P, tok, B));
-    /* The head adds its share of wte's gradient first, the embedding its own last. */
-    CHECK(head(be, a, P + gi.wte, tgt, N, scale, G != NULL ? G + gi.wte : NULL, loss_sum));
-    if (G != NULL) {
-        CHECK(backward(be, a, P, tok, B, G));
-    }
+    const flat_ctx *f = ctx;
+    *G = f->grads + gpt_unit_offset(f->cfg, unit);
     return 0;
+}
+
+static int flat_pass(dtb_backend *be, gpt_acts_f32 *a, const float *params, const int32_t *tok,
+                     const int32_t *tgt, int64_t B, float scale, float *grads, double *loss_sum)
+{
+    flat_ctx f = {.cfg = &a->cfg, .params = params, .grads = grads};
+    const unit_hooks h = {.ctx = &f, .get_unit_params = flat_params, .get_unit_grads = flat_grads};
+    return pass(be, a, &h, tok, tgt, B, scale, grads != NULL, loss_sum);
 }
 
 int gpt_f32_forward_backward(dtb_backend *be, gpt_acts_f32 *acts, const float *params,
                              const int32_t *tok, const int32_t *tgt, int64_t B, float scale,
                              float *grads, double *loss_sum)
 {
-    return pass(be, acts, params, tok, tgt, B, scale, grads, loss_sum);
+    return flat_pass(be, acts, params, tok, tgt, B, scale, grads, loss_sum);
 }
 
 int gpt_f32_loss(dtb_backend *be, gpt_acts_f32 *acts, const float *params, const int32_t *tok,
                  const int32_t *tgt, int64_t B, double *loss_sum)
 {
-    return pass(be, acts, params, tok, tgt, B, 0.0f, NULL, loss_sum);
+    return flat_pass(be, acts, params, tok, tgt, B, 0.0f, NULL, loss_sum);
 }

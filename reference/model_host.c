@@ -7,13 +7,13 @@ static int host_sample_batch(void *ctx, int64_t step, int64_t first, int64_t cou
                              int32_t *targets)
 {
     model_host *h = ctx;
-    return mlp_sample_batch(h->seed, &h->cfg, step, first, count, inputs, targets);
+    return net_sample_batch(h->seed, &h->model, step, first, count, inputs, targets);
 }
 
 static int host_init_params(void *ctx, int32_t tensor, int64_t first, int64_t count, float *out)
 {
     model_host *h = ctx;
-    return mlp_init_values(h->seed, &h->cfg, tensor, first, count, out);
+    return net_init_values(h->seed, &h->model, tensor, first, count, out);
 }
 
 /* An unknown category is counted as OTHER rather than dropped. */
@@ -42,7 +42,7 @@ int model_host_init(model_host *host, const dtb_run_spec *spec, dtb_host_api *ap
     memset(host, 0, sizeof *host);
     memset(api, 0, sizeof *api);
     host->seed = spec->seed;
-    if (mlp_config_from_spec(spec, &host->cfg, host->error, sizeof host->error) != 0)
+    if (net_config_from_spec(spec, &host->model, host->error, sizeof host->error) != 0)
         return -1;
     *api = (dtb_host_api){.struct_size = sizeof *api,
                           .ctx = host,

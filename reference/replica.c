@@ -64,14 +64,14 @@ static void free_tracked(replica *r, void *p, size_t bytes, int category)
 static int alloc_floats(replica *r, int category, float **out)
 {
     void *p = NULL;
-    const int rc = alloc_tracked(r, (size_t)r->layout.n_params * sizeof(float), category, &p);
+    const int rc = alloc_tracked(r, (size_t)r->net.n_params * sizeof(float), category, &p);
     *out = p;
     return rc;
 }
 
 static void free_floats(replica *r, float *p, int category)
 {
-    free_tracked(r, p, (size_t)r->layout.n_params * sizeof(float), category);
+    free_tracked(r, p, (size_t)r->net.n_params * sizeof(float), category);
 }
 
 /* The fp32 parameters: the compute parameters under fp32 (PARAMS), the
@@ -81,31 +81,20 @@ static int params_category(const replica *r)
     return r->bf16_mixed ? DTB_MEM_OPTIM : DTB_MEM_PARAMS;
 }
 
-/* n_l = out*in + out, the elements of layer l (W_l then b_l, adjacent). */
-static int64_t largest_layer(const mlp_layout *layout)
-{
-    int64_t most = 0;
-    for (int t = 0; t + 1 < layout->n_tensors; t += 2) {
-        const int64_t n = layout->numel[t] + layout->numel[t + 1];
-        most = n > most ? n : most;
-    }
-    return most;
-}
-
 static int load_initial_params(replica *r)
 {
-    for (int t = 0; t < r->layout.n_tensors; t++) {
-        if (r->host.init_params(r->host.ctx, t, 0, r->layout.numel[t],
-                                r->params + r->layout.offset[t]) != 0)
-            return replica_fail(r, "host refused initial values of tensor %s",
-                                r->layout.name[t]);
+    char why[256];
+    for (int u = 0; u < r->net.n_units; u++) {
+        if (net_unit_init(&r->net, &r->host, u, 0, net_unit_numel(&r->net, u),
+                          r->params + r->net.unit_offset[u], why, sizeof why) != 0)
+            return replica_fail(r, "%s", why);
     }
     return 0;
 }
 
 static int allocate(replica *r)
 {
-    const int64_t n = r->layout.n_params;
+    const int64_t n = r->net.n_params;
     if (alloc_floats(r, params_category(r), &r->params) != 0 ||
         alloc_floats(r, DTB_MEM_GRADS, &r->grads) != 0 ||
         alloc_floats(r, DTB_MEM_OPTIM, &r->opt_a) != 0)
@@ -114,7 +103,7 @@ static int allocate(replica *r)
         return -1;
     if (r->bf16_mixed) {
         void *bf = NULL, *layer = NULL;
-        r->layer_fp32_count = largest_layer(&r->layout);
+        r->layer_fp32_count = r->net.max_unit;
         if (alloc_tracked(r, (size_t)n * sizeof(uint16_t), DTB_MEM_PARAMS, &bf) != 0)
             return -1;
         r->params_bf16 = bf;
@@ -129,57 +118,52 @@ static int allocate(replica *r)
         (r->opt_b && r->backend->ops->zero(r->backend, r->opt_b, bytes) != 0))
         return replica_fail(r, "%s", r->backend->error);
 
-    if (mlp_workspace_create(r->backend, &r->cfg, r->max_batch, &r->workspace) != 0)
+    if (net_workspace_create(r->backend, &r->net, r->max_batch, &r->workspace) != 0)
         return replica_fail(r, "cannot create the activation workspace: %s", r->backend->error);
     r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, r->workspace->bytes);
     const int64_t rows = r->max_batch > 0 ? r->max_batch : 1;
-    r->x = malloc((size_t)rows * (size_t)r->cfg.dims[0] * sizeof(float));
-    r->y = malloc((size_t)rows * sizeof(int32_t));
+    const int64_t in_bytes = rows * r->net.c.input_bytes;
+    const int64_t tgt_bytes = rows * r->net.c.positions * (int64_t)sizeof(int32_t);
+    r->x = malloc((size_t)in_bytes);
+    r->y = malloc((size_t)tgt_bytes);
     if (r->x == NULL || r->y == NULL)
         return replica_fail(r, "out of memory for a batch of %lld samples", (long long)rows);
-    r->sample_bytes = rows * (r->cfg.dims[0] * (int64_t)sizeof(float) + (int64_t)sizeof(int32_t));
+    r->sample_bytes = in_bytes + tgt_bytes;
     r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, r->sample_bytes);
     return 0;
 }
 
-/* ---- layer hooks over the replica (mlp_train.h) ---------------------------
- * fp32: layer l's W_l and b_l are views into params.
- * bf16-mixed: layer l's compute parameters params_bf16[offset(W_l) ..
- * offset(b_l) + n(b_l)) are widened (exactly) into layer_fp32, W_l first, and
- * the views point there. One layer at a time: the pass never holds two
- * layers' parameters at once (each get is followed by its layer's work before
- * the next get), so one max-layer-sized scratch suffices. */
-static int replica_get_layer_params(void *ctx, int layer, int backward_phase, const float **W,
-                                    const float **b)
+/* ---- unit hooks over the replica (unit_hooks.h) ---------------------------
+ * fp32: unit u's view is params from its canonical offset.
+ * bf16-mixed: unit u's compute parameters params_bf16[offset(u) .. +n_u)
+ * are widened (exactly) into layer_fp32 and the view points there. One unit
+ * at a time suffices: every pass finishes with a unit's parameters before
+ * it gets the next unit's (unit_hooks.h). */
+static int replica_get_unit_params(void *ctx, int unit, int backward_phase, const float **P)
 {
     (void)backward_phase;
     replica *r = ctx;
-    const int64_t w0 = r->layout.offset[2 * layer];
-    const int64_t nW = r->layout.numel[2 * layer];
+    const int64_t at = r->net.unit_offset[unit];
     if (!r->bf16_mixed) {
-        *W = r->params + w0;
-        *b = r->params + r->layout.offset[2 * layer + 1];
+        *P = r->params + at;
         return 0;
     }
-    const int64_t n = nW + r->layout.numel[2 * layer + 1];
-    bf16_widen(r->params_bf16 + w0, r->layer_fp32, n);
-    *W = r->layer_fp32;
-    *b = r->layer_fp32 + nW;
+    bf16_widen(r->params_bf16 + at, r->layer_fp32, net_unit_numel(&r->net, unit));
+    *P = r->layer_fp32;
     return 0;
 }
 
-static int replica_get_layer_grads(void *ctx, int layer, float **dW, float **db)
+static int replica_get_unit_grads(void *ctx, int unit, float **G)
 {
     replica *r = ctx;
-    *dW = r->grads + r->layout.offset[2 * layer];
-    *db = r->grads + r->layout.offset[2 * layer + 1];
+    *G = r->grads + r->net.unit_offset[unit];
     return 0;
 }
 
 void replica_refresh_compute_params(replica *r)
 {
     if (r->bf16_mixed)
-        bf16_narrow(r->params, r->params_bf16, r->layout.n_params);
+        bf16_narrow(r->params, r->params_bf16, r->net.n_params);
 }
 
 int replica_param_bytes(const replica *r)
@@ -198,19 +182,18 @@ int replica_init(replica *r, const char *who, const dtb_run_spec *spec, const dt
         return -1;
     r->bf16_mixed = spec->precision == DTB_PREC_BF16_MIXED;
     char why[512];
-    if (mlp_config_from_spec(&r->spec, &r->cfg, why, sizeof why) != 0)
+    if (net_model_init(&r->spec, &r->net, why, sizeof why) != 0)
         return replica_fail(r, "%s", why);
-    mlp_layout_init(&r->cfg, &r->layout);
     if (backend_cpu_create(&r->backend) != 0)
         return replica_fail(r, "cannot create the CPU backend");
     if (allocate(r) != 0 || load_initial_params(r) != 0)
         return -1;
     replica_refresh_compute_params(r);
-    r->hooks = (mlp_hooks){.ctx = r,
-                           .get_layer_params = replica_get_layer_params,
-                           .put_layer_params = NULL,
-                           .get_layer_grads = replica_get_layer_grads,
-                           .layer_grads_ready = NULL};
+    r->hooks = (unit_hooks){.ctx = r,
+                            .get_unit_params = replica_get_unit_params,
+                            .put_unit_params = NULL,
+                            .get_unit_grads = replica_get_unit_grads,
+                            .unit_grads_ready = NULL};
     return 0;
 }
 
@@ -221,13 +204,13 @@ void replica_release(replica *r)
         free_floats(r, r->grads, DTB_MEM_GRADS);
         free_floats(r, r->opt_a, DTB_MEM_OPTIM);
         free_floats(r, r->opt_b, DTB_MEM_OPTIM);
-        free_tracked(r, r->params_bf16, (size_t)r->layout.n_params * sizeof(uint16_t),
+        free_tracked(r, r->params_bf16, (size_t)r->net.n_params * sizeof(uint16_t),
                      DTB_MEM_PARAMS);
         free_tracked(r, r->layer_fp32, (size_t)r->layer_fp32_count * sizeof(float),
                      DTB_MEM_OTHER);
         if (r->workspace) {
             r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, -r->workspace->bytes);
-            mlp_workspace_destroy(r->backend, r->workspace);
+            net_workspace_destroy(r->backend, r->workspace);
         }
         backend_destroy(r->backend);
     }
@@ -235,17 +218,18 @@ void replica_release(replica *r)
     free(r->y);
     if (r->sample_bytes)
         r->host.mem_track(r->host.ctx, DTB_MEM_ACTIVATIONS, -r->sample_bytes);
+    net_model_free(&r->net);
     *r = (replica){0};
 }
 
 int replica_zero_grads(replica *r)
 {
-    if (r->backend->ops->zero(r->backend, r->grads, (size_t)r->layout.n_params * sizeof(float)) != 0)
+    if (r->backend->ops->zero(r->backend, r->grads, (size_t)r->net.n_params * sizeof(float)) != 0)
         return replica_fail(r, "%s", r->backend->error);
     return 0;
 }
 
-int replica_forward_backward(replica *r, const mlp_hooks *hooks, int64_t step, int64_t first,
+int replica_forward_backward(replica *r, const unit_hooks *hooks, int64_t step, int64_t first,
                              int64_t count, float dlogit_scale, double *loss_sum)
 {
     if (count > r->max_batch)
@@ -254,17 +238,22 @@ int replica_forward_backward(replica *r, const mlp_hooks *hooks, int64_t step, i
     if (count > 0 && r->host.sample_batch(r->host.ctx, step, first, count, r->x, r->y) != 0)
         return replica_fail(r, "host refused samples %lld..%lld of step %lld", (long long)first,
                             (long long)(first + count - 1), (long long)step);
-    if (mlp_forward_backward(r->backend, r->workspace, hooks ? hooks : &r->hooks, r->x, r->y,
-                             count, dlogit_scale, loss_sum) != 0)
+    if (net_pass(r->backend, r->workspace, &r->net, hooks ? hooks : &r->hooks, r->x, r->y,
+                 count, dlogit_scale, loss_sum) != 0)
         return replica_fail(r, "forward/backward of step %lld failed: %s", (long long)step,
                             r->backend->error);
     return 0;
 }
 
+double replica_step_positions(const replica *r)
+{
+    return (double)r->spec.global_batch * (double)r->net.c.positions;
+}
+
 int replica_grad_norm(replica *r, double *norm)
 {
     double sumsq = 0.0;
-    if (r->backend->ops->sum_squares(r->backend, r->grads, r->layout.n_params, &sumsq) != 0)
+    if (r->backend->ops->sum_squares(r->backend, r->grads, r->net.n_params, &sumsq) != 0)
         return replica_fail(r, "%s", r->backend->error);
     *norm = sqrt(sumsq);
     return 0;
@@ -272,7 +261,7 @@ int replica_grad_norm(replica *r, double *norm)
 
 int replica_scale_grads(replica *r, double coef)
 {
-    if (r->backend->ops->scale(r->backend, r->grads, r->layout.n_params, (float)coef) != 0)
+    if (r->backend->ops->scale(r->backend, r->grads, r->net.n_params, (float)coef) != 0)
         return replica_fail(r, "%s", r->backend->error);
     return 0;
 }
@@ -287,17 +276,8 @@ int replica_clip(replica *r, double norm, double clip_norm, double *coef_out)
 
 int replica_optimizer_step(replica *r, int64_t t)
 {
-    const dtb_run_spec *p = &r->spec;
-    const dtb_backend_ops *ops = r->backend->ops;
-    int rc;
-    if (p->optimizer == DTB_OPT_ADAMW)
-        rc = ops->adamw_step(r->backend, r->params, r->grads, r->opt_a, r->opt_b,
-                             r->layout.n_params, p->lr, p->beta1, p->beta2, p->eps,
-                             p->weight_decay, t);
-    else
-        rc = ops->sgd_momentum_step(r->backend, r->params, r->grads, r->opt_a, r->layout.n_params,
-                                    p->lr, p->momentum, p->weight_decay, t);
-    if (rc != 0)
+    if (net_optimizer_range(r->backend, &r->net, &r->spec, 0, r->net.n_params, r->params,
+                            r->grads, r->opt_a, r->opt_b, t) != 0)
         return replica_fail(r, "optimizer step failed: %s", r->backend->error);
     replica_refresh_compute_params(r);
     return 0;
@@ -305,9 +285,9 @@ int replica_optimizer_step(replica *r, int64_t t)
 
 int replica_get_compute_params(replica *r, void *out, int64_t n, int32_t *dtype)
 {
-    if (n != r->layout.n_params)
+    if (n != r->net.n_params)
         return replica_fail(r, "get_compute_params asked for %lld values, the model has %lld",
-                            (long long)n, (long long)r->layout.n_params);
+                            (long long)n, (long long)r->net.n_params);
     if (!r->bf16_mixed) {
         *dtype = DTB_DTYPE_FP32;
         return replica_get_params(r, out, n);
@@ -319,9 +299,9 @@ int replica_get_compute_params(replica *r, void *out, int64_t n, int32_t *dtype)
 
 int replica_get_params(replica *r, float *out, int64_t n)
 {
-    if (n != r->layout.n_params)
+    if (n != r->net.n_params)
         return replica_fail(r, "get_params asked for %lld values, the model has %lld",
-                            (long long)n, (long long)r->layout.n_params);
+                            (long long)n, (long long)r->net.n_params);
     if (r->backend->ops->copy_out(r->backend, out, r->params, (size_t)n * sizeof(float)) != 0)
         return replica_fail(r, "%s", r->backend->error);
     return 0;

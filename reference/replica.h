@@ -14,9 +14,9 @@
  *               OPTIM is SGD 8, AdamW 12 bytes/param), and params_bf16 holds
  *               the compute parameters bf16(params), rounded to nearest even,
  *               refreshed after init and after every optimizer step (PARAMS
- *               2 bytes/param). The forward/backward read a layer's compute
- *               parameters widened (exactly) to fp32 in layer_fp32, one layer
- *               at a time (OTHER, 4 * max_l n_l bytes), so the BLAS runs fp32.
+ *               2 bytes/param). The forward/backward read a unit's compute
+ *               parameters widened (exactly) to fp32 in layer_fp32, one unit
+ *               at a time (OTHER, 4 * max_u n_u bytes), so the BLAS runs fp32.
  *   Both        gradients are fp32 (GRADS 4 bytes/param), accumulated and
  *               clipped in fp32; the optimizer runs in fp32 on params.
  * Under fp32 nothing of the bf16 path runs: results are bitwise those of the
@@ -33,35 +33,33 @@
 
 #include "backend.h"
 #include "dtbench/plugin.h"
-#include "mlp_train.h"
-#include "model.h"
+#include "net.h"
 
 typedef struct replica {
     const char *who;             /* plugin name, prefix of every message */
     dtb_host_api host;
-    dtb_run_spec spec;           /* own copy: cfg.name points into it */
-    mlp_config cfg;
-    mlp_layout layout;
+    dtb_run_spec spec;           /* own copy */
+    net_model net;               /* the spec's model: kind, units, tensor table */
     dtb_backend *backend;
     int bf16_mixed;              /* spec.precision == DTB_PREC_BF16_MIXED */
     float *params;               /* [n_params] canonical layout: the fp32 parameters,
                                     or under bf16-mixed the fp32 masters */
     uint16_t *params_bf16;       /* [n_params] bf16 compute parameters = bf16(params)
                                     under bf16-mixed; NULL under fp32 */
-    float *layer_fp32;           /* [max_l n_l] one layer's compute parameters widened
-                                    (W_l then b_l); NULL under fp32 */
-    int64_t layer_fp32_count;    /* max_l n_l (0 under fp32) */
+    float *layer_fp32;           /* [max_u n_u] one unit's compute parameters widened;
+                                    NULL under fp32 */
+    int64_t layer_fp32_count;    /* max_u n_u (0 under fp32) */
     float *grads;                /* [n_params] fp32 */
     float *opt_a;                /* SGD momentum buffer, or AdamW m */
     float *opt_b;                /* AdamW v; NULL for SGD */
-    mlp_workspace *workspace;
+    net_workspace *workspace;
     int64_t max_batch;           /* samples per forward/backward call */
-    float *x;                    /* host samples [max_batch x dims[0]] */
-    int32_t *y;
+    void *x;                     /* host inputs of max_batch samples */
+    int32_t *y;                  /* host targets [max_batch x positions] */
     int64_t sample_bytes;        /* bytes of x and y, as tracked */
-    mlp_hooks hooks;             /* layer views of the compute parameters and the
+    unit_hooks hooks;            /* unit views of the compute parameters and the
                                     gradients (ctx = this replica); wrap them to add
-                                    work per layer (DDP's bucket launches) */
+                                    work per unit (DDP's bucket launches) */
 } replica;
 
 /* host->error("<who>: <message>"); returns -1. */
@@ -79,9 +77,12 @@ void replica_release(replica *r);
 int replica_zero_grads(replica *r);
 /* Fetches samples first..first+count-1 of `step` and runs forward and
  * backward over them with `hooks` (NULL: r->hooks), adding into the
- * gradients; *loss_sum gets the batch's loss sum. */
-int replica_forward_backward(replica *r, const mlp_hooks *hooks, int64_t step, int64_t first,
+ * gradients; *loss_sum gets the batch's loss sum over its positions. */
+int replica_forward_backward(replica *r, const unit_hooks *hooks, int64_t step, int64_t first,
                              int64_t count, float dlogit_scale, double *loss_sum);
+/* Positions the loss is averaged over in one step: B * positions per sample
+ * (net.h); passes over part of the batch scale by fl32(1 / this). */
+double replica_step_positions(const replica *r);
 /* Copies the fp32 parameters (the masters under bf16-mixed) out to host
  * memory; n must be n_params. */
 int replica_get_params(replica *r, float *out, int64_t n);

@@ -24,7 +24,7 @@ static int arrays_of(const replica *r, int32_t arrays[3], float *values[3])
 int replica_save_checkpoint(replica *r, const dtb_checkpoint_io *io, int rank, int world)
 {
     int64_t first, count;
-    split_range(r->layout.n_params, world, rank, &first, &count);
+    split_range(r->net.n_params, world, rank, &first, &count);
     int32_t arrays[3];
     float *values[3];
     const int n = arrays_of(r, arrays, values);
@@ -43,7 +43,7 @@ int replica_load_checkpoint(replica *r, const dtb_checkpoint_io *io)
     float *values[3];
     const int n = arrays_of(r, arrays, values);
     for (int a = 0; a < n; a++)
-        if (io->read(io->ctx, arrays[a], 0, r->layout.n_params, values[a]) != 0)
+        if (io->read(io->ctx, arrays[a], 0, r->net.n_params, values[a]) != 0)
             return replica_fail(r, "the harness refused array %d of the checkpoint",
                                 (int)arrays[a]);
     replica_refresh_compute_params(r);

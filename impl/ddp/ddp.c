@@ -37,7 +37,15 @@ int ddp_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *n
         return -1;
     }
     s->bucket_bytes = spec->bucket_bytes > 0 ? spec->bucket_bytes : DDP_DEFAULT_BUCKET_BYTES;
-    s->n_buckets = ddp_plan_buckets(&s->r.layout, s->bucket_bytes, s->buckets);
+    const size_t most = (size_t)s->r.net.n_tensors;
+    s->buckets = calloc(most, sizeof *s->buckets);
+    s->requests = calloc(most, sizeof *s->requests);
+    if (s->buckets == NULL || s->requests == NULL) {
+        replica_fail(&s->r, "out of memory for %zu buckets", most);
+        ddp_destroy(s);
+        return -1;
+    }
+    s->n_buckets = ddp_plan_buckets(&s->r.net, s->bucket_bytes, s->buckets);
     ddp_build_hooks(s);
     *out = s;
     return 0;
@@ -57,7 +65,7 @@ int ddp_save_checkpoint(dtb_state *s, const dtb_checkpoint_io *io)
 {
     const int rc = replica_save_checkpoint(&s->r, io, s->rank, s->world);
     if (rc == 0 && s->bug == DDP_BUG_CKPT_SCRATCH && s->rank > 0)
-        memset(s->r.opt_a, 0, (size_t)s->r.layout.n_params * sizeof *s->r.opt_a);
+        memset(s->r.opt_a, 0, (size_t)s->r.net.n_params * sizeof *s->r.opt_a);
     return rc;
 }
 
@@ -99,5 +107,7 @@ void ddp_destroy(dtb_state *s)
         comm_destroy(s->comm);
     }
     replica_release(&s->r);
+    free(s->buckets);
+    free(s->requests);
     free(s);
 }

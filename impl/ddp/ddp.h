@@ -65,6 +65,7 @@ typedef enum ddp_bug {
 #define DDP_CAPS                                                                          \
     (DTB_CAP_DDP | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW | \
      DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_MODEL_MLP |     \
+     DTB_CAP_MODEL_GPT |                                                                  \
      DTB_CAP_CPU | DTB_CAP_CHECKPOINT)
 #define DDP_VERSION "0.1.0"
 #define DDP_DEFAULT_BUCKET_BYTES (25ll << 20)

@@ -16,11 +16,11 @@ struct dtb_state {
 
     int64_t bucket_bytes;
     int n_buckets;
-    ddp_bucket buckets[DTB_MAX_TENSORS];
-    comm_request requests[DTB_MAX_TENSORS];
+    ddp_bucket *buckets;       /* [n_tensors] at most */
+    comm_request *requests;    /* one per bucket */
     int next_bucket;           /* first bucket not yet launched this step */
     int reduce_in_backward;    /* launch buckets from the backward hooks */
-    mlp_hooks hooks;           /* the replica's layer hooks + bucket launches (ctx = this) */
+    unit_hooks hooks;          /* the replica's unit hooks + bucket launches (ctx = this) */
 };
 
 void ddp_build_hooks(dtb_state *s); /* ddp_step.c */

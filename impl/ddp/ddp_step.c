@@ -19,8 +19,10 @@ static int launch_bucket(dtb_state *s, int b)
 {
     const ddp_bucket *bk = &s->buckets[b];
     int64_t first = bk->first, count = bk->count;
-    if (s->bug == DDP_BUG_BUCKET_TOP_LAYER && bk->first_tensor / 2 != bk->last_tensor / 2) {
-        first = s->r.layout.offset[bk->last_tensor - bk->last_tensor % 2];
+    const net_model *m = &s->r.net;
+    const int top = m->tensor_unit[bk->last_tensor];
+    if (s->bug == DDP_BUG_BUCKET_TOP_LAYER && m->tensor_unit[bk->first_tensor] != top) {
+        first = m->unit_offset[top];
         count = bk->first + bk->count - first;
     }
     stress_pause(s);
@@ -30,18 +32,18 @@ static int launch_bucket(dtb_state *s, int b)
     return 0;
 }
 
-/* Layer `layer` finished its backward, so every layer >= layer is final:
- * launch each bucket whose lowest layer is among them, in backward order,
+/* Unit `unit`'s gradient is final, so every unit >= unit is (unit_hooks.h):
+ * launch each bucket whose lowest unit is among them, in backward order,
  * and give MPI a chance to progress the ones already in flight. */
-static int hook_layer_grads_ready(void *ctx, int layer)
+static int hook_unit_grads_ready(void *ctx, int unit)
 {
     dtb_state *s = ctx;
-    if (s->r.hooks.layer_grads_ready != NULL &&
-        s->r.hooks.layer_grads_ready(s->r.hooks.ctx, layer) != 0)
+    if (s->r.hooks.unit_grads_ready != NULL &&
+        s->r.hooks.unit_grads_ready(s->r.hooks.ctx, unit) != 0)
         return -1;
     if (!s->reduce_in_backward)
         return 0;
-    while (s->next_bucket < s->n_buckets && s->buckets[s->next_bucket].ready_layer >= layer) {
+    while (s->next_bucket < s->n_buckets && s->buckets[s->next_bucket].ready_unit >= unit) {
         if (launch_bucket(s, s->next_bucket) != 0)
             return -1;
         s->next_bucket++;
@@ -55,35 +57,34 @@ static int hook_layer_grads_ready(void *ctx, int layer)
     return 0;
 }
 
-/* Parameters and gradients by layer are the replica's (its hooks widen the
+/* Parameters and gradients by unit are the replica's (its hooks widen the
  * bf16 compute parameters under bf16-mixed); DDP only adds the bucket
  * launches. The wrappers forward to the replica's hooks with their context. */
-static int hook_get_layer_params(void *ctx, int layer, int backward, const float **W,
-                                 const float **b)
+static int hook_get_unit_params(void *ctx, int unit, int backward, const float **P)
 {
-    const mlp_hooks *h = &((dtb_state *)ctx)->r.hooks;
-    return h->get_layer_params(h->ctx, layer, backward, W, b);
+    const unit_hooks *h = &((dtb_state *)ctx)->r.hooks;
+    return h->get_unit_params(h->ctx, unit, backward, P);
 }
 
-static int hook_put_layer_params(void *ctx, int layer, int backward)
+static int hook_put_unit_params(void *ctx, int unit, int backward)
 {
-    const mlp_hooks *h = &((dtb_state *)ctx)->r.hooks;
-    return h->put_layer_params != NULL ? h->put_layer_params(h->ctx, layer, backward) : 0;
+    const unit_hooks *h = &((dtb_state *)ctx)->r.hooks;
+    return h->put_unit_params != NULL ? h->put_unit_params(h->ctx, unit, backward) : 0;
 }
 
-static int hook_get_layer_grads(void *ctx, int layer, float **dW, float **db)
+static int hook_get_unit_grads(void *ctx, int unit, float **G)
 {
-    const mlp_hooks *h = &((dtb_state *)ctx)->r.hooks;
-    return h->get_layer_grads(h->ctx, layer, dW, db);
+    const unit_hooks *h = &((dtb_state *)ctx)->r.hooks;
+    return h->get_unit_grads(h->ctx, unit, G);
 }
 
 void ddp_build_hooks(dtb_state *s)
 {
-    s->hooks = (mlp_hooks){.ctx = s,
-                           .get_layer_params = hook_get_layer_params,
-                           .put_layer_params = hook_put_layer_params,
-                           .get_layer_grads = hook_get_layer_grads,
-                           .layer_grads_ready = hook_layer_grads_ready};
+    s->hooks = (unit_hooks){.ctx = s,
+                            .get_unit_params = hook_get_unit_params,
+                            .put_unit_params = hook_put_unit_params,
+                            .get_unit_grads = hook_get_unit_grads,
+                            .unit_grads_ready = hook_unit_grads_ready};
 }
 
 static int launch_remaining_and_wait(dtb_state *s)
@@ -120,10 +121,11 @@ static int accumulate_micro_batches(dtb_state *s, int64_t step, double *loss_sum
 {
     const int64_t B = s->r.spec.global_batch;
     const int M = s->r.spec.micro_batches;
-    double dlogit_scale = 1.0 / (double)B;
+    const double per = (double)s->r.net.c.positions; /* targets per sample */
+    double dlogit_scale = 1.0 / replica_step_positions(&s->r);
     if (s->bug == DDP_BUG_SUM_NOT_AVERAGE) {
         const int64_t mine = local_samples_per_step(s);
-        dlogit_scale = 1.0 / (double)(mine > 0 ? mine : 1);
+        dlogit_scale = 1.0 / ((double)(mine > 0 ? mine : 1) * per);
     }
 
     *loss_sum = 0.0;
@@ -139,7 +141,7 @@ static int accumulate_micro_batches(dtb_state *s, int64_t step, double *loss_sum
         s->reduce_in_backward = (m == M - 1) && s->comm != NULL && s->bug != DDP_BUG_LOCAL_CLIP;
         double part = 0.0;
         if (s->bug == DDP_BUG_MICRO_MEAN)
-            dlogit_scale = 1.0 / ((double)M * (double)mc);
+            dlogit_scale = 1.0 / ((double)M * (double)mc * per);
         if (replica_forward_backward(&s->r, &s->hooks, step, mf + rf, rc, (float)dlogit_scale,
                                      &part) != 0)
             return -1;
@@ -185,7 +187,7 @@ int ddp_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
     stress_pause(s);
     if (replica_optimizer_step(r, step) != 0)
         return -1;
-    report->loss = loss_sum / (double)r->spec.global_batch;
+    report->loss = loss_sum / replica_step_positions(r);
     report->grad_norm = norm;
     report->clip_coef = coef;
     return 0;

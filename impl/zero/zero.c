@@ -36,25 +36,14 @@ static int check_spec(dtb_state *s, const dtb_run_spec *spec, int stage)
 }
 
 /* Initial values of unit elements [first, first + count) (host API, which
- * any rank may ask for any range): the range may straddle W_l and b_l. */
+ * any rank may ask for any range): the range may straddle tensors. */
 static int initial_unit_range(dtb_state *s, void *ctx, int unit, int64_t first, int64_t count,
                               float *out)
 {
     (void)ctx;
-    const zero_unit *u = &s->part.units[unit];
-    const int64_t w_end = u->weight_numel;
-    int64_t done = 0;
-    while (done < count) {
-        const int64_t at = first + done;
-        const int32_t tensor = at < w_end ? 2 * unit : 2 * unit + 1;
-        const int64_t in_tensor = at < w_end ? at : at - w_end;
-        const int64_t tensor_left = (at < w_end ? w_end : u->numel) - at;
-        const int64_t n = count - done < tensor_left ? count - done : tensor_left;
-        if (s->host.init_params(s->host.ctx, tensor, in_tensor, n, out + done) != 0)
-            return zero_fail(s, "host refused initial values of tensor %s",
-                             s->layout.name[tensor]);
-        done += n;
-    }
+    char why[256];
+    if (net_unit_init(&s->net, &s->host, unit, first, count, out, why, sizeof why) != 0)
+        return zero_fail(s, "%s", why);
     return 0;
 }
 
@@ -104,9 +93,17 @@ static int allocate(dtb_state *s)
              alloc_floats(s, shard, DTB_MEM_COMM, &s->grad_shard);
     if (rc == 0 && s->stage > 1) {
         rc = alloc_floats(s, shard, DTB_MEM_GRADS, &s->grad_shard);
-        const int64_t bucket = s->bug == ZERO_BUG_FULL_BUCKETS ? full : unit;
+        /* The two buckets take every unit but the open one, which has its own. */
+        const int open = s->net.open_unit;
+        int64_t ring = 0;
+        for (int l = 0; l < p->n_units; l++)
+            if (l != open && p->units[l].padded > ring)
+                ring = p->units[l].padded;
+        const int64_t bucket = s->bug == ZERO_BUG_FULL_BUCKETS ? full : ring;
         for (int b = 0; rc == 0 && b < ZERO_BUCKETS; b++)
             rc = alloc_floats(s, bucket, DTB_MEM_COMM, &s->buckets[b].grads);
+        if (rc == 0 && open >= 0)
+            rc = alloc_floats(s, p->units[open].padded, DTB_MEM_COMM, &s->open_bucket.grads);
     }
     if (rc == 0)
         rc = alloc_floats(s, unit, DTB_MEM_OTHER, &s->unit_scratch);
@@ -141,16 +138,19 @@ static int create_runtime(dtb_state *s)
     if (backend_cpu_create(&s->be) != 0)
         return zero_fail(s, "cannot create the CPU backend");
     s->max_batch = split_max_rank_share(s->spec.global_batch, s->spec.micro_batches, s->world);
-    if (mlp_workspace_create(s->be, &s->cfg, s->max_batch, &s->ws) != 0)
+    if (net_workspace_create(s->be, &s->net, s->max_batch, &s->ws) != 0)
         return zero_fail(s, "cannot create the activation workspace: %s", s->be->error);
     s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, s->ws->bytes);
     const int64_t rows = s->max_batch > 0 ? s->max_batch : 1;
-    s->x = malloc((size_t)rows * (size_t)s->cfg.dims[0] * sizeof(float));
-    s->y = malloc((size_t)rows * sizeof(int32_t));
+    const int64_t in_bytes = rows * s->net.c.input_bytes;
+    const int64_t tgt_bytes = rows * s->net.c.positions * (int64_t)sizeof(int32_t);
+    s->x = malloc((size_t)in_bytes);
+    s->y = malloc((size_t)tgt_bytes);
     if (s->x == NULL || s->y == NULL)
         return zero_fail(s, "out of memory for a batch of %lld samples", (long long)rows);
-    /* Staging for one batch of inputs and labels, as allocated (at least a row). */
-    s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, rows * s->cfg.dims[0] * 4 + rows * 4);
+    /* Staging for one batch of inputs and targets, as allocated (at least a row). */
+    s->sample_bytes = in_bytes + tgt_bytes;
+    s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, s->sample_bytes);
     if (s->world > 1) {
         char err[256];
         if (comm_create(s->spec.mpi_comm_fortran, &s->comm, err, sizeof err) != 0 ||
@@ -186,15 +186,14 @@ int zero_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *
                                                               : ZERO_DEFAULT_PREFETCH)
                                  : -1;
         char why[512];
-        if (mlp_config_from_spec(&s->spec, &s->cfg, why, sizeof why) != 0)
+        if (net_model_init(&s->spec, &s->net, why, sizeof why) != 0)
             rc = zero_fail(s, "%s", why);
     }
+    if (rc == 0 && zero_partition_init(&s->net, s->world, &s->part) != 0)
+        rc = zero_fail(s, "model %s has %d units; this implementation takes at most %d",
+                       s->net.c.desc->name, s->net.n_units, ZERO_MAX_UNITS);
     if (rc == 0)
-        mlp_layout_init(&s->cfg, &s->layout);
-    if (rc == 0) {
-        zero_partition_init(&s->layout, s->world, &s->part);
         rc = create_runtime(s);
-    }
     if (rc == 0)
         rc = allocate(s);
     if (rc == 0)
@@ -214,9 +213,9 @@ int zero_create(const dtb_run_spec *spec, const dtb_host_api *host, const char *
  * the uncounted inspection communicator. */
 int zero_get_params(dtb_state *s, float *out, int64_t n)
 {
-    if (n != s->layout.n_params)
+    if (n != s->net.n_params)
         return zero_fail(s, "get_params asked for %lld values, the model has %lld",
-                         (long long)n, (long long)s->layout.n_params);
+                         (long long)n, (long long)s->net.n_params);
     for (int l = 0; l < s->part.n_units; l++) {
         const zero_unit *u = &s->part.units[l];
         const float *unit_values;
@@ -238,9 +237,9 @@ int zero_get_params(dtb_state *s, float *out, int64_t n)
 
 int zero_get_compute_params(dtb_state *s, void *out, int64_t n, int32_t *dtype)
 {
-    if (n != s->layout.n_params)
+    if (n != s->net.n_params)
         return zero_fail(s, "get_compute_params asked for %lld values, the model has %lld",
-                         (long long)n, (long long)s->layout.n_params);
+                         (long long)n, (long long)s->net.n_params);
     *dtype = s->bf16 ? DTB_DTYPE_BF16 : DTB_DTYPE_FP32;
     const size_t width = s->bf16 ? 2 : 4;
     for (int l = 0; l < s->part.n_units; l++) {
@@ -328,15 +327,14 @@ void zero_destroy(dtb_state *s)
         zero_free_all(s);
         if (s->ws) {
             s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, -s->ws->bytes);
-            mlp_workspace_destroy(s->be, s->ws);
+            net_workspace_destroy(s->be, s->ws);
         }
         backend_destroy(s->be);
     }
-    if (s->x) {
-        const int64_t rows = s->max_batch > 0 ? s->max_batch : 1;
-        s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, -(rows * s->cfg.dims[0] * 4 + rows * 4));
-    }
+    if (s->sample_bytes)
+        s->host.mem_track(s->host.ctx, DTB_MEM_ACTIVATIONS, -s->sample_bytes);
     free(s->x);
     free(s->y);
+    net_model_free(&s->net);
     free(s);
 }

@@ -73,6 +73,7 @@ typedef enum zero_bug {
 #define ZERO_COMMON_CAPS                                                                   \
     (DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_SGD_MOMENTUM | DTB_CAP_ADAMW |           \
      DTB_CAP_GRAD_CLIP | DTB_CAP_GRAD_ACCUM | DTB_CAP_UNEVEN_BATCH | DTB_CAP_MODEL_MLP |     \
+     DTB_CAP_MODEL_GPT |                                                                  \
      DTB_CAP_CPU | DTB_CAP_CHECKPOINT)
 
 /* stage: 1, 2 or 3. `name` prefixes every error message. */

@@ -79,7 +79,7 @@ static int move_owned(dtb_state *s, const dtb_checkpoint_io *io, int save, int w
  * optimizer shard; the other ranks only take part in the gather. */
 static int save_rank0_only(dtb_state *s, const dtb_checkpoint_io *io)
 {
-    const int64_t n = s->layout.n_params;
+    const int64_t n = s->net.n_params;
     float *all = malloc((size_t)n * sizeof *all);
     if (all == NULL)
         return zero_fail(s, "out of memory for %lld parameters", (long long)n);

@@ -8,7 +8,10 @@
  * buckets and is reduce-scattered in place right away (non-blocking); before
  * a bucket is refilled, and at the end of the micro-batch, its reduce-scatter
  * is waited for and the reduced block (at the bucket's start) is added into
- * the fp32 shard accumulator.
+ * the fp32 shard accumulator. The open unit (GPT's embeddings, whose
+ * gradient takes the head's share first and the embedding's last) has a
+ * bucket of its own, since the blocks' backward cycles through the two
+ * meanwhile.
  * With one rank the "reduce-scatter" is a copy and no collective is issued.
  */
 #include <string.h>
@@ -87,13 +90,21 @@ static int drain_bucket(dtb_state *s, zero_bucket *bk)
     return 0;
 }
 
-static int hook_get_layer_grads(void *ctx, int layer, float **dW, float **db)
+static int hook_get_unit_grads(void *ctx, int unit, float **G)
 {
     dtb_state *s = ctx;
-    const zero_unit *u = &s->part.units[layer];
+    const zero_unit *u = &s->part.units[unit];
     float *unit_grads;
     if (s->stage == 1) {
         unit_grads = s->grads_full + u->padded_offset;
+    } else if (unit == s->net.open_unit) {
+        zero_bucket *bk = &s->open_bucket;
+        if (drain_bucket(s, bk) != 0)
+            return -1;
+        memset(bk->grads, 0, (size_t)u->padded * sizeof(float));
+        bk->unit = unit;
+        s->unit_bucket[unit] = bk;
+        unit_grads = bk->grads;
     } else {
         zero_bucket *bk = &s->buckets[s->next_bucket];
         s->next_bucket = (s->next_bucket + 1) % ZERO_BUCKETS;
@@ -104,37 +115,36 @@ static int hook_get_layer_grads(void *ctx, int layer, float **dW, float **db)
         if (s->bug == ZERO_BUG_BUCKET_REUSE && bk->unit >= 0)
             s->late_units[s->n_late++] = bk->unit;
         memset(bk->grads, 0, (size_t)u->padded * sizeof(float));
-        bk->unit = layer;
+        bk->unit = unit;
+        s->unit_bucket[unit] = bk;
         unit_grads = bk->grads;
     }
-    *dW = unit_grads + grad_shift(s, layer);
-    *db = *dW + u->weight_numel;
+    *G = unit_grads + grad_shift(s, unit);
     return 0;
 }
 
-static int hook_layer_grads_ready(void *ctx, int layer)
+static int hook_unit_grads_ready(void *ctx, int unit)
 {
     dtb_state *s = ctx;
     if (s->stage == 1) {
-        const zero_unit *u = &s->part.units[layer];
+        const zero_unit *u = &s->part.units[unit];
         float *unit_grads = s->grads_full + u->padded_offset;
         round_accumulator(s, unit_grads, u->padded);
         if (!s->reduce_in_backward)
             return 0;
-        return start_reduce_scatter(s, layer, unit_grads,
+        return start_reduce_scatter(s, unit, unit_grads,
                                     s->grad_shard + u->shard_offset);
     }
-    /* The bucket this layer's get_layer_grads took is the previous one;
-     * reduced in place. */
-    const int b = (s->next_bucket + ZERO_BUCKETS - 1) % ZERO_BUCKETS;
-    return start_reduce_scatter(s, layer, s->buckets[b].grads, s->buckets[b].grads);
+    /* Reduced in place, in the bucket this unit's get_unit_grads took. */
+    float *grads = s->unit_bucket[unit]->grads;
+    return start_reduce_scatter(s, unit, grads, grads);
 }
 
-void zero_grad_hooks(dtb_state *s, mlp_hooks *h)
+void zero_grad_hooks(dtb_state *s, unit_hooks *h)
 {
     h->ctx = s;
-    h->get_layer_grads = hook_get_layer_grads;
-    h->layer_grads_ready = hook_layer_grads_ready;
+    h->get_unit_grads = hook_get_unit_grads;
+    h->unit_grads_ready = hook_unit_grads_ready;
 }
 
 int zero_grads_begin_step(dtb_state *s)
@@ -148,6 +158,7 @@ int zero_grads_begin_step(dtb_state *s)
     s->n_late = 0;
     for (int b = 0; b < ZERO_BUCKETS; b++)
         s->buckets[b].unit = -1;
+    s->open_bucket.unit = -1;
     return 0;
 }
 
@@ -161,6 +172,8 @@ int zero_grads_end_micro(dtb_state *s, int last_micro)
     for (int b = 0; b < ZERO_BUCKETS; b++)
         if (drain_bucket(s, &s->buckets[b]) != 0)
             return -1;
+    if (drain_bucket(s, &s->open_bucket) != 0)
+        return -1;
     /* The bug's overwritten buckets: their units' results are gone; what it
      * adds is whatever the bucket holds now. */
     for (int k = 0; k < s->n_late; k++) {

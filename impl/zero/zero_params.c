@@ -66,8 +66,7 @@ static int pass_items(const dtb_state *s)
 
 static int item_unit(const dtb_state *s, int item)
 {
-    const int L = s->part.n_units;
-    return item < L ? item : 2 * L - 1 - item;
+    return s->net.pass_units[item];
 }
 
 static int slot_of(const dtb_state *s, int item)
@@ -97,6 +96,7 @@ static int issue_gather(dtb_state *s, int item)
 int zero_pass_begin(dtb_state *s)
 {
     s->item_issued = 0;
+    s->item_used = -1;
     return 0;
 }
 
@@ -111,7 +111,7 @@ int zero_pass_end(dtb_state *s)
 }
 
 /* The unit's gathered values for `item`, waiting for its gather; the next
- * d items' gathers are started first so they overlap this layer's compute. */
+ * d items' gathers are started first so they overlap this unit's compute. */
 static int gathered_unit(dtb_state *s, int item, void **out)
 {
     const int last = pass_items(s) - 1;
@@ -149,35 +149,49 @@ static int stale_unit(dtb_state *s, int unit, void **out)
 
 /* ---- the hooks ----------------------------------------------------------- */
 
-static int hook_get_layer_params(void *ctx, int layer, int backward, const float **W,
-                                 const float **b)
+/* The pass item that gets (unit, phase): the forward's items come first,
+ * and each unit appears once among each phase's items. */
+static int item_of(const dtb_state *s, int unit, int backward)
+{
+    const int L = s->part.n_units;
+    for (int k = 0; k < L; k++)
+        if (s->net.pass_units[backward * L + k] == unit)
+            return backward * L + k;
+    return -1;
+}
+
+static int hook_get_unit_params(void *ctx, int unit, int backward, const float **P)
 {
     dtb_state *s = ctx;
-    const zero_unit *u = &s->part.units[layer];
+    const zero_unit *u = &s->part.units[unit];
     void *values = NULL;
     if (s->stage != 3)
-        values = zero_compute_unit(s, layer);
+        values = zero_compute_unit(s, unit);
     else if (backward && s->bug == ZERO_BUG_STALE_PARAMS) {
-        if (stale_unit(s, layer, &values) != 0)
+        if (stale_unit(s, unit, &values) != 0)
             return -1;
     } else {
-        const int item = backward ? 2 * s->part.n_units - 1 - layer : layer;
+        const int item = item_of(s, unit, backward);
+        /* The pass must ask in its own order: the gathers were issued for it. */
+        if (item != s->item_used + 1)
+            return zero_fail(s, "unit %d (%s) asked for out of the pass's order", unit,
+                             backward ? "backward" : "forward");
         if (gathered_unit(s, item, &values) != 0)
             return -1;
+        s->item_used = item;
     }
     if (s->bf16) {
         /* The CPU BLAS multiplies fp32: widen (exactly) one unit at a time. */
         bf16_widen(values, s->widened, u->numel);
         values = s->widened;
     }
-    *W = values;
-    *b = (const float *)values + u->weight_numel;
+    *P = values;
     return 0;
 }
 
-void zero_param_hooks(dtb_state *s, mlp_hooks *h)
+void zero_param_hooks(dtb_state *s, unit_hooks *h)
 {
     h->ctx = s;
-    h->get_layer_params = hook_get_layer_params;
-    h->put_layer_params = NULL; /* a slot is free once the pass moves past it */
+    h->get_unit_params = hook_get_unit_params;
+    h->put_unit_params = NULL; /* a slot is free once the pass moves past it */
 }

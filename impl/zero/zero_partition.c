@@ -1,14 +1,14 @@
 #include "zero_partition.h"
 
-void zero_partition_init(const mlp_layout *layout, int world, zero_partition *out)
+int zero_partition_init(const net_model *m, int world, zero_partition *out)
 {
-    *out = (zero_partition){.world = world, .n_units = layout->n_tensors / 2,
-                            .n_params = layout->n_params};
+    *out = (zero_partition){.world = world, .n_units = m->n_units, .n_params = m->n_params};
+    if (m->n_units > ZERO_MAX_UNITS)
+        return -1;
     for (int l = 0; l < out->n_units; l++) {
         zero_unit *u = &out->units[l];
-        u->canonical_offset = layout->offset[2 * l];
-        u->weight_numel = layout->numel[2 * l];
-        u->numel = layout->numel[2 * l] + layout->numel[2 * l + 1];
+        u->canonical_offset = m->unit_offset[l];
+        u->numel = net_unit_numel(m, l);
         u->shard = (u->numel + world - 1) / world;
         u->padded = u->shard * world;
         u->padded_offset = out->padded_total;
@@ -20,6 +20,7 @@ void zero_partition_init(const mlp_layout *layout, int world, zero_partition *ou
         if (u->shard > out->max_shard)
             out->max_shard = u->shard;
     }
+    return 0;
 }
 
 void zero_owned_range(const zero_partition *p, int unit, int rank, int64_t *first,

@@ -1,7 +1,8 @@
 /*
- * The ZeRO partition (docs/zero.md, "Partitioning"): the unit is a layer,
- * the canonical range W_l then b_l of n_l = out*in + out elements, padded at
- * its end to U_l = N*s_l with s_l = ceil(n_l / N). Rank r owns unit elements
+ * The ZeRO partition (docs/zero.md, "Partitioning"): the unit is a layer
+ * (unit_hooks.h: MLP W_l then b_l; GPT the embeddings with ln_f, then each
+ * block), a canonical range of n_l elements, padded at its end to
+ * U_l = N*s_l with s_l = ceil(n_l / N). Rank r owns unit elements
  * [r*s_l, (r+1)*s_l); those at or beyond n_l are padding (always zero).
  *
  * Three layouts use it:
@@ -16,12 +17,14 @@
 
 #include <stdint.h>
 
-#include "model.h"
+#include "net.h"
+
+/* Units of a model ZeRO takes (GPT: 127 blocks). */
+#define ZERO_MAX_UNITS 128
 
 typedef struct zero_unit {
-    int64_t canonical_offset;  /* of W_l */
+    int64_t canonical_offset;  /* of the unit's first tensor */
     int64_t numel;             /* n_l */
-    int64_t weight_numel;      /* elements of W_l (b_l follows) */
     int64_t shard;             /* s_l = ceil(n_l / N) */
     int64_t padded;            /* U_l = N * s_l */
     int64_t padded_offset;     /* sum of U_k, k < l */
@@ -31,7 +34,7 @@ typedef struct zero_unit {
 typedef struct zero_partition {
     int world;
     int n_units;
-    zero_unit units[DTB_MAX_LINEAR];
+    zero_unit units[ZERO_MAX_UNITS];
     int64_t n_params;          /* Psi */
     int64_t padded_total;      /* Psi_P = sum U_l = N * shard_total */
     int64_t shard_total;       /* Psi_s = sum s_l */
@@ -39,8 +42,8 @@ typedef struct zero_partition {
     int64_t max_shard;         /* max s_l */
 } zero_partition;
 
-/* world >= 1; the layout's tensors come in (W_l, b_l) pairs. */
-void zero_partition_init(const mlp_layout *layout, int world, zero_partition *out);
+/* world >= 1. 0, or -1 when the model has more than ZERO_MAX_UNITS units. */
+int zero_partition_init(const net_model *m, int world, zero_partition *out);
 
 /* Unit elements [*first, *first + *count) that rank `rank` owns and are real
  * parameters (not padding), as offsets within the unit; *count may be 0. */

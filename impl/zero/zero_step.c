@@ -10,6 +10,7 @@ static int accumulate_micro_batches(dtb_state *s, int64_t step, double *loss_sum
 {
     const int64_t B = s->spec.global_batch;
     const int M = s->spec.micro_batches;
+    const double positions = (double)B * (double)s->net.c.positions;
     *loss_sum = 0.0;
     if (zero_grads_begin_step(s) != 0)
         return -1;
@@ -27,8 +28,8 @@ static int accumulate_micro_batches(dtb_state *s, int64_t step, double *loss_sum
          * gathers and reduce-scatters are collective. */
         if (zero_pass_begin(s) != 0)
             return -1;
-        if (mlp_forward_backward(s->be, s->ws, &s->hooks, s->x, s->y, rc,
-                                 (float)(1.0 / (double)B), &part) != 0)
+        if (net_pass(s->be, s->ws, &s->net, &s->hooks, s->x, s->y, rc,
+                     (float)(1.0 / positions), &part) != 0)
             return zero_fail(s, "forward/backward of step %lld failed: %s", (long long)step,
                              s->be->error);
         if (zero_pass_end(s) != 0 || zero_grads_end_micro(s, m == M - 1) != 0)
@@ -53,25 +54,21 @@ static int global_grad_norm(dtb_state *s, double *norm)
     return 0;
 }
 
-/* The optimizer over this rank's shard of every unit (padding stays zero:
- * zero gradient, zero parameter and zero state give a zero update). */
+/* The optimizer over the real elements of this rank's shard of every unit,
+ * weight decay by tensor (net_optimizer_range); the padding is never
+ * stepped and stays zero. */
 static int optimizer_step(dtb_state *s, int64_t t)
 {
-    const dtb_run_spec *p = &s->spec;
-    const dtb_backend_ops *ops = s->be->ops;
     for (int l = 0; l < s->part.n_units; l++) {
         const zero_unit *u = &s->part.units[l];
-        float *param = zero_master_shard(s, l);
-        const float *g = s->grad_shard + u->shard_offset;
-        float *a = s->opt_a + u->shard_offset;
-        int rc;
-        if (p->optimizer == DTB_OPT_ADAMW)
-            rc = ops->adamw_step(s->be, param, g, a, s->opt_b + u->shard_offset, u->shard,
-                                 p->lr, p->beta1, p->beta2, p->eps, p->weight_decay, t);
-        else
-            rc = ops->sgd_momentum_step(s->be, param, g, a, u->shard, p->lr, p->momentum,
-                                        p->weight_decay, t);
-        if (rc != 0)
+        int64_t first, count;
+        zero_owned_range(&s->part, l, s->rank, &first, &count);
+        if (count == 0)
+            continue;
+        const int64_t at = u->shard_offset;
+        if (net_optimizer_range(s->be, &s->net, &s->spec, u->canonical_offset + first, count,
+                                zero_master_shard(s, l), s->grad_shard + at, s->opt_a + at,
+                                s->opt_b != NULL ? s->opt_b + at : NULL, t) != 0)
             return zero_fail(s, "optimizer step of unit %d failed: %s", l, s->be->error);
     }
     return 0;
@@ -93,7 +90,7 @@ int zero_train_step(dtb_state *s, int64_t step, dtb_step_report *report)
     zero_stress_pause(s);
     if (optimizer_step(s, step - s->step_base) != 0 || zero_refresh_compute(s) != 0)
         return -1;
-    report->loss = loss_sum / (double)s->spec.global_batch;
+    report->loss = loss_sum / ((double)s->spec.global_batch * (double)s->net.c.positions);
     report->grad_norm = norm;
     report->clip_coef = coef;
     return 0;

@@ -171,11 +171,12 @@ static int same_on_all_ranks(const void *buf, size_t bytes)
     return all;
 }
 
-static int64_t largest_layer(const mlp_layout *L)
+/* n_l = out*in + out, from the spec's MLP dims. */
+static int64_t largest_layer(const dtb_model_desc *m)
 {
     int64_t most = 0;
-    for (int t = 0; t < L->n_tensors; t += 2) {
-        const int64_t n = L->numel[t] + L->numel[t + 1];
+    for (int l = 0; l < m->n_layers; l++) {
+        const int64_t n = m->dims[l + 1] * m->dims[l] + m->dims[l + 1];
         most = n > most ? n : most;
     }
     return most;
@@ -248,12 +249,12 @@ static int check_configuration(const char *model, int optimizer, double clip, in
            "bf16 and fp32 runs are too alike (%.3g vs %.3g to the baseline)", recipe, dev);
 
     /* fp32 reduction: the fp32 recipe's collectives and bytes exactly. */
-    mlp_config cfg;
-    mlp_layout L;
-    mlp_config_from_spec(&spec, &cfg, NULL, 0);
-    mlp_layout_init(&cfg, &L);
-    ddp_bucket b[DTB_MAX_TENSORS];
-    const uint64_t nb = (uint64_t)ddp_plan_buckets(&L, spec.bucket_bytes, b);
+    net_model m;
+    char why[256];
+    uint64_t nb = 0;
+    if (net_model_init(&spec, &m, why, sizeof why) == 0)
+        nb = (uint64_t)ddp_count_buckets(&m, spec.bucket_bytes);
+    net_model_free(&m);
     for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
         const int active = world > 1 && k == DTB_COLL_ALLREDUCE;
         const uint64_t wc = active ? STEPS * (nb + 1) : 0;
@@ -276,7 +277,7 @@ static int check_configuration(const char *model, int optimizer, double clip, in
     const int64_t k_state = optimizer == DTB_OPT_ADAMW ? 12 : 8;
     const int64_t want[DTB_MEM_CATEGORY_COUNT] = {
         [DTB_MEM_PARAMS] = 2 * n, [DTB_MEM_GRADS] = 4 * n, [DTB_MEM_OPTIM] = k_state * n,
-        [DTB_MEM_ACTIVATIONS] = -1, [DTB_MEM_COMM] = 0, [DTB_MEM_OTHER] = 4 * largest_layer(&L)};
+        [DTB_MEM_ACTIVATIONS] = -1, [DTB_MEM_COMM] = 0, [DTB_MEM_OTHER] = 4 * largest_layer(spec.model)};
     for (int c = 0; c < DTB_MEM_CATEGORY_COUNT; c++) {
         if (want[c] < 0)
             EXPECT(good.mem[c] > 0, "no activations tracked");

@@ -120,12 +120,12 @@ static int check_collectives(const dtb_run_spec *spec, const outcome *good, int 
 {
     /* None in a world of one; otherwise per step one allreduce per bucket
      * (4*Psi bytes in all) and one of the fp64 loss sum. */
-    mlp_config cfg;
-    mlp_layout L;
-    mlp_config_from_spec(spec, &cfg, NULL, 0);
-    mlp_layout_init(&cfg, &L);
-    ddp_bucket b[DTB_MAX_TENSORS];
-    const uint64_t nb = (uint64_t)ddp_plan_buckets(&L, spec->bucket_bytes, b);
+    net_model m;
+    char err[256];
+    uint64_t nb = 0;
+    if (net_model_init(spec, &m, err, sizeof err) == 0)
+        nb = (uint64_t)ddp_count_buckets(&m, spec->bucket_bytes);
+    net_model_free(&m);
     const uint64_t steps = (uint64_t)spec->steps;
     int failures = 0;
     for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {

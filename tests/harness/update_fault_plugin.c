@@ -32,7 +32,7 @@ static int fault_of(const dtb_state *s, int64_t *element, double *factor)
         return 0;
     const int kk = atoi(k);
     *element = e != NULL && *e != '\0' ? atoll(e) : 0;
-    if (kk < 0 || kk > 60 || *element < 0 || *element >= s->r.layout.n_params)
+    if (kk < 0 || kk > 60 || *element < 0 || *element >= s->r.net.n_params)
         return 0;
     *factor = 1.0 + ldexp(1.0, -kk);
     return 1;

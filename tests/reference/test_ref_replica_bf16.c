@@ -65,18 +65,20 @@ static int64_t compute_mismatches(const replica *r, int64_t *rounded)
 {
     int64_t bad = 0;
     *rounded = 0;
-    for (int64_t i = 0; i < r->layout.n_params; i++) {
+    for (int64_t i = 0; i < r->net.n_params; i++) {
         bad += r->params_bf16[i] != float_to_bf16(r->params[i]);
         *rounded += bf16_to_float(r->params_bf16[i]) != r->params[i];
     }
     return bad;
 }
 
-static int64_t largest_layer(const mlp_layout *L)
+/* n_l = out*in + out, from the spec's MLP dims (independently of net.h's units). */
+static int64_t largest_layer(const replica *r)
 {
+    const int64_t *d = r->spec.model->dims;
     int64_t most = 0;
-    for (int t = 0; t < L->n_tensors; t += 2) {
-        const int64_t n = L->numel[t] + L->numel[t + 1];
+    for (int l = 0; l < r->spec.model->n_layers; l++) {
+        const int64_t n = d[l + 1] * d[l] + d[l + 1];
         most = n > most ? n : most;
     }
     return most;
@@ -100,11 +102,11 @@ static int train_step(replica *r, int64_t step, double *loss)
 static void check_memory(ref_checker *c, const model_host *h, const replica *r, int bf16,
                          int optimizer)
 {
-    const int64_t n = r->layout.n_params;
+    const int64_t n = r->net.n_params;
     const int64_t p = bf16 ? 2 : 4;
     const int64_t k = bf16 ? (optimizer == DTB_OPT_ADAMW ? 12 : 8)
                            : (optimizer == DTB_OPT_ADAMW ? 8 : 4);
-    const int64_t other = bf16 ? 4 * largest_layer(&r->layout) : 0;
+    const int64_t other = bf16 ? 4 * largest_layer(r) : 0;
     const int ok = h->current[DTB_MEM_PARAMS] == p * n && h->peak[DTB_MEM_PARAMS] == p * n &&
                    h->current[DTB_MEM_GRADS] == 4 * n && h->peak[DTB_MEM_GRADS] == 4 * n &&
                    h->current[DTB_MEM_OPTIM] == k * n && h->peak[DTB_MEM_OPTIM] == k * n &&
@@ -116,39 +118,38 @@ static void check_memory(ref_checker *c, const model_host *h, const replica *r, 
               bf16 ? "bf16" : "fp32", opt_name(optimizer), (long long)h->current[DTB_MEM_PARAMS],
               (long long)p, (long long)n, (long long)h->current[DTB_MEM_GRADS],
               (long long)h->current[DTB_MEM_OPTIM], (long long)k,
-              (long long)h->current[DTB_MEM_OTHER], (long long)largest_layer(&r->layout),
+              (long long)h->current[DTB_MEM_OTHER], (long long)largest_layer(r),
               (long long)h->current[DTB_MEM_COMM]);
 }
 
-/* Every layer's hook view: the widened compute parameters (bf16) or a view
- * into params (fp32). */
+/* Every unit's hook view: the widened compute parameters (bf16) or a view
+ * into params (fp32), from the unit's first element (W_l, then b_l). */
 static void check_hooks(ref_checker *c, replica *r)
 {
     int64_t bad = 0;
     int views_ok = 1;
-    for (int l = 0; l < r->cfg.n_linear; l++) {
+    const dtb_model_desc *m = r->spec.model;
+    for (int l = 0; l < m->n_layers; l++) {
+        const dtb_tensor_desc *W = &m->tensors[2 * l];
+        const int64_t n = W->numel + m->tensors[2 * l + 1].numel;
         for (int phase = 0; phase < 2; phase++) {
-            const float *W = NULL, *b = NULL;
-            if (r->hooks.get_layer_params(r->hooks.ctx, l, phase, &W, &b) != 0) {
+            const float *P = NULL;
+            if (r->hooks.get_unit_params(r->hooks.ctx, l, phase, &P) != 0) {
                 bad++;
                 continue;
             }
-            const int64_t w0 = r->layout.offset[2 * l], b0 = r->layout.offset[2 * l + 1];
             if (!r->bf16_mixed) {
-                views_ok = views_ok && W == r->params + w0 && b == r->params + b0;
+                views_ok = views_ok && P == r->params + W->offset;
                 continue;
             }
-            views_ok = views_ok && W == r->layer_fp32 && b == r->layer_fp32 + r->layout.numel[2 * l];
-            for (int64_t i = 0; i < r->layout.numel[2 * l]; i++) {
-                bad += memcmp(&W[i], &(float){bf16_to_float(r->params_bf16[w0 + i])}, 4) != 0;
-            }
-            for (int64_t i = 0; i < r->layout.numel[2 * l + 1]; i++) {
-                bad += memcmp(&b[i], &(float){bf16_to_float(r->params_bf16[b0 + i])}, 4) != 0;
+            views_ok = views_ok && P == r->layer_fp32;
+            for (int64_t i = 0; i < n; i++) {
+                bad += memcmp(&P[i], &(float){bf16_to_float(r->params_bf16[W->offset + i])}, 4) != 0;
             }
         }
     }
     ref_check(c, bad == 0 && views_ok,
-              "%s hooks: every layer, both phases, %s (%lld wrong values)",
+              "%s hooks: every unit, both phases, %s (%lld wrong values)",
               r->bf16_mixed ? "bf16" : "fp32",
               r->bf16_mixed ? "W then b widened exactly from the compute params into the scratch"
                             : "views into params",
@@ -172,34 +173,34 @@ static void check_recipe(ref_checker *c, int optimizer)
     check_memory(c, &h, &r, 1, optimizer);
     int64_t rounded = 0;
     int64_t bad = compute_mismatches(&r, &rounded);
-    ref_check(c, bad == 0 && rounded > r.layout.n_params / 2,
+    ref_check(c, bad == 0 && rounded > r.net.n_params / 2,
               "after init: compute params == bf16(master) everywhere (%lld wrong); %lld of %lld "
               "differ from their master", (long long)bad, (long long)rounded,
-              (long long)r.layout.n_params);
+              (long long)r.net.n_params);
     check_hooks(c, &r);
 
-    float *before = malloc((size_t)r.layout.n_params * sizeof(float));
+    float *before = malloc((size_t)r.net.n_params * sizeof(float));
     if (!ref_check(c, before != NULL, "allocate")) {
         replica_release(&r);
         return;
     }
-    int64_t worst_bad = 0, fewest_rounded = r.layout.n_params;
+    int64_t worst_bad = 0, fewest_rounded = r.net.n_params;
     int ok = 1, moved = 1;
     double loss[STEPS];
     for (int64_t s = 1; s <= STEPS && ok; s++) {
-        memcpy(before, r.params, (size_t)r.layout.n_params * sizeof(float));
+        memcpy(before, r.params, (size_t)r.net.n_params * sizeof(float));
         ok = train_step(&r, s, &loss[s - 1]) == 0;
-        moved = moved && memcmp(before, r.params, (size_t)r.layout.n_params * sizeof(float)) != 0;
+        moved = moved && memcmp(before, r.params, (size_t)r.net.n_params * sizeof(float)) != 0;
         bad = compute_mismatches(&r, &rounded);
         worst_bad = bad > worst_bad ? bad : worst_bad;
         fewest_rounded = rounded < fewest_rounded ? rounded : fewest_rounded;
     }
     ref_check(c, ok && moved, "bf16 %s: 10 steps train, masters move every step (loss %.6f -> %.6f)",
               opt_name(optimizer), loss[0], loss[STEPS - 1]);
-    ref_check(c, ok && worst_bad == 0 && fewest_rounded > r.layout.n_params / 2,
+    ref_check(c, ok && worst_bad == 0 && fewest_rounded > r.net.n_params / 2,
               "after every step: compute params == bf16(master) (worst %lld wrong); at least "
               "%lld of %lld differ from their master", (long long)worst_bad,
-              (long long)fewest_rounded, (long long)r.layout.n_params);
+              (long long)fewest_rounded, (long long)r.net.n_params);
     ref_check(c, ok && loss[STEPS - 1] < loss[0], "bf16 %s: loss goes down", opt_name(optimizer));
     check_memory(c, &h, &r, 1, optimizer);
     check_hooks(c, &r);
@@ -234,7 +235,7 @@ static void check_pass_is_fp32_on_widened(ref_checker *c)
     ref_check(c, !r32.bf16_mixed && replica_param_bytes(&r32) == 4 && r32.params_bf16 == NULL &&
                      r32.layer_fp32 == NULL,
               "fp32 replica: no bf16 buffers, 4 bytes per parameter");
-    const int64_t n = r16.layout.n_params;
+    const int64_t n = r16.net.n_params;
     int ok = 1;
     for (int64_t step = 1; step <= 2 && ok; step++) {
         /* Step 1 from init; step 2 after one bf16 optimizer step. */
