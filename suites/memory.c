@@ -57,6 +57,8 @@ const dtb_suite dtb_suite_memory = {
     .precisions = PRECISIONS,
     .n_precisions = 2,
     .global_batch = 32,
+    /* GPT models: sequences (at GPT-2's context, one per rank at 4 ranks). */
+    .gpt_global_batch = 4,
     .micro_batches = 1,
     .steps = SWEEP_STEPS,
     .seed = 2024,
@@ -71,7 +73,7 @@ static int64_t model_states(const rank_result *r)
 }
 
 /* One sweep case: the world, per-rank metrics, "memory within theory". */
-static void sweep_case(bench_context *ctx, const bench_impl *impl, const mlp_config *model,
+static void sweep_case(bench_context *ctx, const bench_impl *impl, const char *model,
                        int32_t precision, int np)
 {
     case_config cfg;
@@ -183,21 +185,20 @@ typedef struct budget_search {
     int n_probes;
 } budget_search;
 
-static void family_config(const budget_search *b, int64_t width, mlp_config_generated *g,
-                          case_config *cfg)
+/* The config of a one-step world at width W. The generated model lives in
+ * cfg->model_storage: cfg must not be copied. */
+static void family_config(const budget_search *b, int64_t width, case_config *cfg)
 {
     char name[32];
     snprintf(name, sizeof name, "mlp-w%lld", (long long)width);
-    const mlp_config *m = mlp_config_generate(name, g);
-    bench_train_config(b->ctx, b->impl, m, b->precision, 1, cfg);
+    bench_train_config(b->ctx, b->impl, name, b->precision, 1, cfg);
 }
 
 /* formula(Psi(W)) per rank, bytes; negative when the theory has none. */
 static double family_formula(const budget_search *b, int64_t width)
 {
-    mlp_config_generated g;
     case_config cfg;
-    family_config(b, width, &g, &cfg);
+    family_config(b, width, &cfg);
     theory_case tc;
     case_config_theory(&cfg, b->np, 1, &tc);
     theory_memory th;
@@ -211,9 +212,8 @@ static const probe *run_probe(budget_search *b, int64_t width)
     memset(p, 0, sizeof *p);
     p->width = width;
     p->formula = family_formula(b, width);
-    mlp_config_generated g;
     case_config cfg;
-    family_config(b, width, &g, &cfg);
+    family_config(b, width, &cfg);
     world_outcome w;
     if (world_run(&b->ctx->env, b->impl->path, &cfg, b->np, &w) == 0) {
         p->ok = 1;

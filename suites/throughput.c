@@ -16,7 +16,10 @@
  *             (comm_bench.h). None for N = 1.
  * and the figures, per timed repetition:
  *   samples/s        B / t_step
- *   achieved GFLOP/s 6 B sum(in*out) / t_step   (mlp_step_flops)
+ *   tokens/s         B T / t_step (GPT models: B sequences of T tokens)
+ *   achieved GFLOP/s the model's training FLOPs / t_step: MLP 6 B sum(in*out)
+ *                    (mlp_step_flops), GPT (6 Psi + 12 L C T) B T as nanoGPT
+ *                    and llm.c count them (gpt_step_flops)
  *   peak_fraction    achieved / median(peak at N)
  * Several implementations are measured side by side: their step worlds run
  * in ROUNDS interleaved rounds per model, precision and N (A B C, A B C,
@@ -69,6 +72,9 @@ const dtb_suite dtb_suite_throughput = {
     .precisions = PRECISIONS,
     .n_precisions = 1,
     .global_batch = 256,
+    /* GPT-2 124M: one sequence of 1024 tokens per rank at 4 ranks (about
+     * 1.4 GB of activations per sequence on the CPU reference). */
+    .gpt_global_batch = 4,
     .micro_batches = 1,
     .seed = 2024,
 };
@@ -81,7 +87,7 @@ const dtb_suite dtb_suite_throughput = {
 typedef struct throughput_row {
     char label[256];
     bench_summary step;
-    double samples_per_s, gflops, peak_fraction, overlap_ratio;
+    double samples_per_s, tokens_per_s, gflops, peak_fraction, overlap_ratio;
     double states_over_formula, bus_over_minimum; /* NAN: not measured */
 } throughput_row;
 
@@ -208,8 +214,8 @@ static int compute_only(bench_context *ctx, const case_config *train, int np, wo
     case_config c = *train;
     c.global_batch = split_max_rank_share(train->global_batch, 1, np);
     c.stage = DTB_STAGE_SINGLE;
-    c.required_caps = DTB_CASE_BASE_CAPS | DTB_CAP_SINGLE_DEVICE | recipe_caps(&BENCH_RECIPE) |
-                      precision_cap(train->precision);
+    c.required_caps = case_config_base_caps(train) | DTB_CAP_SINGLE_DEVICE |
+                      recipe_caps(&BENCH_RECIPE) | precision_cap(train->precision);
     c.solo = 1;
     return world_run(&ctx->env, ctx->opt.baseline_path, &c, np, w);
 }
@@ -222,7 +228,7 @@ typedef struct impl_worlds {
 } impl_worlds;
 
 /* Round `round` of an implementation's step world, when it can run. */
-static void run_round(bench_context *ctx, const bench_impl *impl, const mlp_config *model,
+static void run_round(bench_context *ctx, const bench_impl *impl, const char *model,
                       int32_t precision, int np, impl_worlds *w)
 {
     const int S = ctx->opt.warmup + ctx->opt.reps;
@@ -238,7 +244,7 @@ static void run_round(bench_context *ctx, const bench_impl *impl, const mlp_conf
     w->completed = o->completed;
 }
 
-static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_config *model,
+static void impl_case(bench_context *ctx, const bench_impl *impl, const char *model,
                       int32_t precision, int np, double peak, impl_worlds *worlds,
                       throughput_row *row)
 {
@@ -271,11 +277,17 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
         bc.oom = 1;
     } else if (bc.completed) {
         const world_outcome *step = worlds->rounds;
-        const double B = (double)cfg.global_batch, flops = mlp_step_flops(model, cfg.global_batch);
+        const double B = (double)cfg.global_batch;
+        const double flops = case_config_step_flops(&cfg, cfg.global_batch);
+        const double tokens = B * (double)case_config_positions(&cfg);
         per_rep(step, K, W, R, 1.0, 0, s);
         bench_case_metric(&bc, "step_seconds", "s", RESULTS_TIMING, 0, s, K * S);
         per_rep(step, K, W, R, B, 1, s);
         bench_case_metric(&bc, "samples_per_second", "samples/s", RESULTS_TIMING, 1, s, K * S);
+        if (cfg.gpt != NULL) {
+            per_rep(step, K, W, R, tokens, 1, s);
+            bench_case_metric(&bc, "tokens_per_second", "tokens/s", RESULTS_TIMING, 1, s, K * S);
+        }
         per_rep(step, K, W, R, flops * 1e-9, 1, s);
         bench_case_metric(&bc, "achieved_gflops", "GFLOP/s", RESULTS_TIMING, 1, s, K * S);
         if (peak > 0) {
@@ -306,6 +318,7 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
         pooled_steps(step, K, W, R, t_step);
         row->step = bench_summarise(t_step, K * R);
         row->samples_per_s = B / row->step.median;
+        row->tokens_per_s = tokens / row->step.median;
         row->gflops = flops * 1e-9 / row->step.median;
         row->peak_fraction = peak > 0 ? row->gflops / peak : NAN;
         row->overlap_ratio = NAN;
@@ -362,6 +375,8 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
                 diag_real(&d, "hidden_fraction", hidden);
             }
             diag_real(&d, "samples_per_s", row->samples_per_s);
+            if (cfg.gpt != NULL)
+                diag_real(&d, "tokens_per_s", row->tokens_per_s);
             diag_real(&d, "achieved_gflops", row->gflops);
             if (peak > 0)
                 diag_real(&d, "peak_fraction", row->peak_fraction);
@@ -384,19 +399,20 @@ static void impl_case(bench_context *ctx, const bench_impl *impl, const mlp_conf
 
 static void print_table(const throughput_row *rows, int n)
 {
-    fprintf(stderr, "\n%-36s %10s %10s %10s %11s %9s %7s %8s %8s %8s\n", "case", "step ms",
-            "min ms", "max ms", "samples/s", "GFLOP/s", "%peak", "overlap", "states/f",
-            "bus/min");
+    fprintf(stderr, "\n%-36s %10s %10s %10s %11s %11s %9s %7s %8s %8s %8s\n", "case", "step ms",
+            "min ms", "max ms", "samples/s", "tokens/s", "GFLOP/s", "%peak", "overlap",
+            "states/f", "bus/min");
     for (int i = 0; i < n; i++) {
         const throughput_row *r = &rows[i];
         if (r->step.n == 0) {
             fprintf(stderr, "%-36s %10s\n", r->label, "-");
             continue;
         }
-        fprintf(stderr, "%-36s %10.2f %10.2f %10.2f %11.0f %9.2f %6.0f%% %8.2f %8.2f %8.2f\n",
+        fprintf(stderr,
+                "%-36s %10.2f %10.2f %10.2f %11.0f %11.0f %9.2f %6.0f%% %8.2f %8.2f %8.2f\n",
                 r->label, 1e3 * r->step.median, 1e3 * r->step.min, 1e3 * r->step.max,
-                r->samples_per_s, r->gflops, 100.0 * r->peak_fraction, r->overlap_ratio,
-                r->states_over_formula, r->bus_over_minimum);
+                r->samples_per_s, r->tokens_per_s, r->gflops, 100.0 * r->peak_fraction,
+                r->overlap_ratio, r->states_over_formula, r->bus_over_minimum);
     }
 }
 

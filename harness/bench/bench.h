@@ -54,9 +54,10 @@ typedef struct bench_impl {
 typedef struct bench_options {
     bench_impl impls[BENCH_MAX_IMPLS];   /* --impl LIST, else the suite's defaults */
     int n_impls;
-    const mlp_config *sizes[BENCH_MAX_SIZES]; /* --sizes LIST, else the suite's */
+    /* --sizes LIST, else the suite's: model names case_config_set_model
+     * knows (checked when parsed). */
+    char sizes[BENCH_MAX_SIZES][64];
     int n_sizes;
-    mlp_config_generated size_storage[BENCH_MAX_SIZES]; /* sizes[i] of "mlp-w<W>" names */
     /* Suites whose --sizes are message sizes (comm): bytes, distinct; none
      * given: n_message_sizes 0 (the suite's defaults). */
     int64_t message_sizes[BENCH_MAX_SIZES];

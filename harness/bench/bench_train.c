@@ -18,14 +18,15 @@ const char *bench_precision_label(int32_t precision)
     return precision == DTB_PREC_BF16_MIXED ? "bf16" : "fp32";
 }
 
-void bench_train_config(const bench_context *ctx, const bench_impl *impl,
-                        const mlp_config *model, int32_t precision, int64_t steps,
-                        case_config *c)
+void bench_train_config(const bench_context *ctx, const bench_impl *impl, const char *model,
+                        int32_t precision, int64_t steps, case_config *c)
 {
     memset(c, 0, sizeof *c);
-    c->model = model;
+    case_config_set_model(c, model); /* known: checked when the options were parsed */
     c->opt = BENCH_RECIPE.opt;
-    c->global_batch = ctx->suite->global_batch;
+    c->global_batch = c->gpt != NULL && ctx->suite->gpt_global_batch > 0
+                          ? ctx->suite->gpt_global_batch
+                          : ctx->suite->global_batch;
     c->micro_batches = 1;
     c->steps = steps;
     c->seed = ctx->opt.seed;
@@ -34,8 +35,8 @@ void bench_train_config(const bench_context *ctx, const bench_impl *impl,
     c->prefetch_depth = -1;
     c->stage = impl->stage;
     c->precision = precision;
-    c->required_caps = DTB_CASE_BASE_CAPS | stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
-                       precision_cap(precision);
+    c->required_caps = case_config_base_caps(c) | stage_cap(impl->stage) |
+                       recipe_caps(&BENCH_RECIPE) | precision_cap(precision);
     c->n_checks = 0;
     c->solo = 0;
 }
@@ -45,9 +46,10 @@ void bench_train_case_begin(bench_context *ctx, bench_case *bc, const bench_impl
 {
     const char *prec = bench_precision_label(cfg->precision);
     char key[256], label[256], json[1024];
+    const char *model = case_config_model_name(cfg);
     snprintf(key, sizeof key, "%s %s %s %s np=%d", ctx->suite->name, stage_name(impl->stage),
-             cfg->model->name, prec, np);
-    snprintf(label, sizeof label, "%s %s %s np=%d", impl->name, cfg->model->name, prec, np);
+             model, prec, np);
+    snprintf(label, sizeof label, "%s %s %s np=%d", impl->name, model, prec, np);
     snprintf(json, sizeof json,
              "{\"suite\":\"%s\",\"impl\":\"%s\",\"stage\":\"%s\",\"model\":\"%s\","
              "\"n_params\":%lld,\"precision\":\"%s\",\"world_size\":%d,\"optimizer\":\"%s\","
@@ -55,8 +57,8 @@ void bench_train_case_begin(bench_context *ctx, bench_case *bc, const bench_impl
              "\"weight_decay\":%.17g,\"clip_norm\":%.17g,\"global_batch\":%lld,"
              "\"micro_batches\":%d,\"steps\":%lld,\"bucket_bytes\":%lld,\"prefetch_depth\":%d,"
              "\"warmup\":%d,\"reps\":%d,\"seed\":%llu}",
-             ctx->suite->name, impl->name, stage_name(impl->stage), cfg->model->name,
-             (long long)mlp_param_count(cfg->model), precision_name(cfg->precision), np,
+             ctx->suite->name, impl->name, stage_name(impl->stage), model,
+             (long long)case_config_n_params(cfg), precision_name(cfg->precision), np,
              optimizer_kind_name(cfg->opt.kind), cfg->opt.lr, cfg->opt.momentum, cfg->opt.beta1,
              cfg->opt.beta2, cfg->opt.eps, cfg->opt.weight_decay, cfg->clip_norm,
              (long long)cfg->global_batch, (int)cfg->micro_batches, (long long)cfg->steps,
@@ -65,7 +67,7 @@ void bench_train_case_begin(bench_context *ctx, bench_case *bc, const bench_impl
     bench_case_begin(ctx, bc, key, label, json);
     snprintf(bc->impl, sizeof bc->impl, "%s", impl->name);
     snprintf(bc->impl_version, sizeof bc->impl_version, "%s", impl->version);
-    snprintf(bc->model, sizeof bc->model, "%s", cfg->model->name);
+    snprintf(bc->model, sizeof bc->model, "%s", model);
     snprintf(bc->precision, sizeof bc->precision, "%s", precision_name(cfg->precision));
     snprintf(bc->stage, sizeof bc->stage, "%s", stage_name(impl->stage));
     snprintf(bc->recipe, sizeof bc->recipe, "%s", BENCH_RECIPE.name);

@@ -15,11 +15,11 @@
  * clipping at 1.0: the optimizer state (K) the ZeRO paper counts. */
 extern const dtb_recipe BENCH_RECIPE;
 
-/* The config of `steps` steps of impl on model at precision: the suite's
- * global batch and seed, no check steps. */
-void bench_train_config(const bench_context *ctx, const bench_impl *impl,
-                        const mlp_config *model, int32_t precision, int64_t steps,
-                        case_config *out);
+/* The config of `steps` steps of impl on the model called `model` (a name
+ * case_config_set_model knows) at precision: the suite's global batch (of
+ * sequences for a GPT: gpt_global_batch) and seed, no check steps. */
+void bench_train_config(const bench_context *ctx, const bench_impl *impl, const char *model,
+                        int32_t precision, int64_t steps, case_config *out);
 
 /* Key "<suite> <stage> <model> <precision> np=N", label "<impl> <model>
  * <precision> np=N", identity columns and the JSON config of the case. */

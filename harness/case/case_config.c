@@ -35,6 +35,40 @@ static int find_name(const char *const *names, int n, const char *s)
     return -1;
 }
 
+int case_config_set_model(case_config *c, const char *name)
+{
+    c->model = mlp_config_resolve(name, &c->model_storage);
+    c->gpt = c->model == NULL ? gpt_config_find(name) : NULL;
+    return c->model != NULL || c->gpt != NULL ? 0 : -1;
+}
+
+const char *case_config_model_name(const case_config *c)
+{
+    return c->gpt != NULL ? c->gpt->name : c->model != NULL ? c->model->name : "(none)";
+}
+
+int64_t case_config_n_params(const case_config *c)
+{
+    return c->gpt != NULL ? gpt_param_count(&c->gpt->cfg)
+                          : c->model != NULL ? mlp_param_count(c->model) : 0;
+}
+
+uint64_t case_config_base_caps(const case_config *c)
+{
+    return DTB_CAP_CPU | (c->gpt != NULL ? DTB_CAP_MODEL_GPT : DTB_CAP_MODEL_MLP);
+}
+
+int64_t case_config_positions(const case_config *c)
+{
+    return c->gpt != NULL ? c->gpt->cfg.context : 1;
+}
+
+double case_config_step_flops(const case_config *c, int64_t batch)
+{
+    return c->gpt != NULL ? gpt_step_flops(&c->gpt->cfg, batch)
+                          : c->model != NULL ? mlp_step_flops(c->model, batch) : 0.0;
+}
+
 /* Order matters: case_config_from_values reads values[] by these indices. */
 enum {
     O_MODEL, O_OPTIMIZER, O_LR, O_MOMENTUM, O_BETA1, O_BETA2, O_EPS, O_WD, O_CLIP, O_BATCH,
@@ -76,7 +110,7 @@ void case_config_to_args(const case_config *c, strvec *v)
         used += (size_t)snprintf(checks + used, sizeof checks - used, "%s%lld", k ? "," : "",
                                  (long long)c->check_steps[k]);
     strvec_push(v, "--model");
-    strvec_push(v, c->model->name);
+    strvec_push(v, case_config_model_name(c));
     strvec_push(v, "--optimizer");
     strvec_push(v, optimizer_kind_name(c->opt.kind));
     strvec_push(v, "--lr");
@@ -127,8 +161,7 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
             return -1;
         }
     }
-    c->model = mlp_config_resolve(values[O_MODEL], &c->model_storage);
-    if (!c->model) {
+    if (case_config_set_model(c, values[O_MODEL]) != 0) {
         snprintf(err, err_len, "worker: unknown model '%s'", values[O_MODEL]);
         return -1;
     }
@@ -180,12 +213,11 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
     return 0;
 }
 
-void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
-                         mlp_model_desc *model, dtb_run_spec *spec)
+/* Every field but the model. */
+static void fill_spec(const case_config *c, int32_t rank, int32_t world_size, dtb_run_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
     spec->struct_size = sizeof *spec;
-    mlp_spec_set_model(spec, c->model, model);
     spec->stage = c->stage;
     spec->optimizer = c->opt.kind;
     spec->lr = c->opt.lr;
@@ -211,6 +243,23 @@ void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
     spec->stress_delay_us = 0;
 }
 
+void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
+                         mlp_model_desc *model, dtb_run_spec *spec)
+{
+    fill_spec(c, rank, world_size, spec);
+    mlp_spec_set_model(spec, c->model, model);
+}
+
+int case_config_to_spec_any(const case_config *c, int32_t rank, int32_t world_size,
+                            net_desc *model, dtb_run_spec *spec, char *err, size_t err_len)
+{
+    fill_spec(c, rank, world_size, spec);
+    if (net_desc_for_name(case_config_model_name(c), model, err, err_len) != 0)
+        return -1;
+    spec->model = model->desc;
+    return 0;
+}
+
 void case_config_theory(const case_config *c, int world_size, int32_t prefetch_depth,
                         theory_case *tc)
 {
@@ -218,9 +267,23 @@ void case_config_theory(const case_config *c, int world_size, int32_t prefetch_d
     tc->stage = c->stage;
     tc->precision = c->precision;
     tc->optimizer = c->opt.kind;
-    tc->n_linear = c->model->n_linear;
-    for (int l = 0; l <= c->model->n_linear; l++)
-        tc->dims[l] = c->model->dims[l];
+    if (c->gpt != NULL) {
+        /* gpt.h's units: wte, wpe and ln_f, then each block's 12 tensors. */
+        const gpt_config *g = &c->gpt->cfg;
+        /* The named configurations have at most 48 blocks. */
+        const int64_t blocks = g->n_layer < THEORY_MAX_UNITS ? g->n_layer : THEORY_MAX_UNITS - 1;
+        tc->n_units = (int)(1 + blocks);
+        tc->unit_numel[0] = (g->vocab + g->context + 2) * g->d_model;
+        tc->unit_tensors[0] = GPT_GLOBAL_TENSORS;
+        for (int64_t l = 1; l <= blocks; l++) {
+            tc->unit_numel[l] = gpt_block_param_count(g);
+            tc->unit_tensors[l] = GPT_BLOCK_TENSORS;
+        }
+    } else {
+        tc->n_linear = c->model->n_linear;
+        for (int l = 0; l <= c->model->n_linear; l++)
+            tc->dims[l] = c->model->dims[l];
+    }
     tc->world_size = world_size;
     tc->micro_batches = c->micro_batches;
     tc->steps = c->steps;
@@ -229,7 +292,8 @@ void case_config_theory(const case_config *c, int world_size, int32_t prefetch_d
 
 int case_config_same_training(const case_config *a, const case_config *b)
 {
-    if (strcmp(a->model->name, b->model->name) != 0 || a->opt.kind != b->opt.kind ||
+    if (strcmp(case_config_model_name(a), case_config_model_name(b)) != 0 ||
+        a->opt.kind != b->opt.kind ||
         a->opt.lr != b->opt.lr || a->opt.momentum != b->opt.momentum ||
         a->opt.beta1 != b->opt.beta1 || a->opt.beta2 != b->opt.beta2 || a->opt.eps != b->opt.eps ||
         a->opt.weight_decay != b->opt.weight_decay || a->global_batch != b->global_batch ||

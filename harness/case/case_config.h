@@ -13,7 +13,9 @@
 #include <stdint.h>
 
 #include "dtbench/plugin.h"
+#include "gpt_configs.h"
 #include "model.h"
+#include "net_desc.h"
 #include "strvec.h"
 #include "suite.h"
 #include "theory.h"
@@ -21,7 +23,10 @@
 #define CASE_MAX_CHECKS 8
 
 typedef struct case_config {
-    const mlp_config *model;
+    /* The model: exactly one of the two is set (case_config_set_model). The
+     * conformance judge takes MLPs only; the benchmarks take both. */
+    const mlp_config *model;        /* an MLP */
+    const gpt_named_config *gpt;    /* a GPT */
     dtb_optimizer_config opt;       /* opt.name is a static string */
     int64_t global_batch;
     int32_t micro_batches;
@@ -44,6 +49,19 @@ typedef struct case_config {
     mlp_config_generated model_storage;
 } case_config;
 
+/* The model called `name` (an MLP, mlp-w<W> or a GPT of dtbench list): 0,
+ * or -1 when there is none. */
+int case_config_set_model(case_config *c, const char *name);
+const char *case_config_model_name(const case_config *c);
+int64_t case_config_n_params(const case_config *c);
+/* DTB_CASE_BASE_CAPS with the model's kind: CPU and model-mlp or model-gpt. */
+uint64_t case_config_base_caps(const case_config *c);
+/* Targets per sample: 1 (MLP) or the context T (GPT, tokens per sequence). */
+int64_t case_config_positions(const case_config *c);
+/* Training FLOPs of one step over `batch` samples (mlp_step_flops,
+ * gpt_step_flops). */
+double case_config_step_flops(const case_config *c, int64_t batch);
+
 /* Appends "--model .. --check-steps .." (doubles in the fewest digits that
  * read back exactly, so the worker trains bit for bit what was planned). */
 void case_config_to_args(const case_config *c, strvec *v);
@@ -58,9 +76,13 @@ int case_config_from_values(const char *const values[CASE_CONFIG_N_OPTIONS], cas
 
 /* The run spec of rank `rank` of `world_size` (the MPI fields are left 0
  * for the caller; device CPU); spec->model points into *model, which must
- * outlive the spec. */
+ * outlive the spec. An MLP case only (the judge's). */
 void case_config_to_spec(const case_config *c, int32_t rank, int32_t world_size,
                          mlp_model_desc *model, dtb_run_spec *spec);
+/* The same for a case of any model kind, the description in *model (free it
+ * with net_desc_free, also after a failure). 0, or -1 with the reason. */
+int case_config_to_spec_any(const case_config *c, int32_t rank, int32_t world_size,
+                            net_desc *model, dtb_run_spec *spec, char *err, size_t err_len);
 
 /* Same training trajectory (model, optimizer, batch, steps, seed, clip,
  * precision recipe, checked steps): a baseline or oracle result of one serves

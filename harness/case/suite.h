@@ -126,6 +126,9 @@ typedef struct dtb_suite {
     int n_world_sizes;
 
     int64_t global_batch;
+    /* Benchmark suites: sequences per step for a GPT model (its samples are
+     * T tokens each); 0: global_batch. */
+    int64_t gpt_global_batch;
     int32_t micro_batches;
     int64_t steps;
     uint64_t seed;

@@ -3,15 +3,34 @@
 
 #include <string.h>
 
+int theory_units(const theory_case *c, int64_t *numel, int32_t *tensors)
+{
+    if (c->n_units > 0) {
+        for (int l = 0; l < c->n_units; l++) {
+            if (numel)
+                numel[l] = c->unit_numel[l];
+            if (tensors)
+                tensors[l] = c->unit_tensors[l];
+        }
+        return c->n_units;
+    }
+    for (int l = 0; l < c->n_linear; l++) {
+        if (numel)
+            numel[l] = c->dims[l + 1] * c->dims[l] + c->dims[l + 1]; /* W_l then b_l */
+        if (tensors)
+            tensors[l] = 2;
+    }
+    return c->n_linear;
+}
+
 void theory_partition_init(const theory_case *c, theory_partition *out)
 {
     memset(out, 0, sizeof *out);
     int64_t n = c->world_size > 0 ? c->world_size : 1;
-    out->n_units = c->n_linear;
-    for (int l = 0; l < c->n_linear; l++) {
-        int64_t numel = c->dims[l + 1] * c->dims[l] + c->dims[l + 1]; /* W_l then b_l */
+    out->n_units = theory_units(c, out->unit_numel, NULL);
+    for (int l = 0; l < out->n_units; l++) {
+        int64_t numel = out->unit_numel[l];
         int64_t shard = (numel + n - 1) / n;                           /* ceil(n_l / N) */
-        out->unit_numel[l] = numel;
         out->shard_numel[l] = shard;
         out->n_params += numel;
         out->shard_total += shard;

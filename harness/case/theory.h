@@ -4,9 +4,10 @@
  * stage, precision, optimizer, model widths, world size N, micro-batches M,
  * steps S and ZeRO-3 prefetch depth d. No I/O, no allocation.
  *
- * Partitioning (docs/zero.md): unit l is W_l followed by b_l, n_l = out*in +
- * out elements; s_l = ceil(n_l / N) elements per rank, U_l = N*s_l padded;
- * Psi_s = sum s_l per rank, Psi_P = sum U_l = N*Psi_s.
+ * Partitioning (docs/zero.md): the reference's unit is a layer (MLP: W_l
+ * followed by b_l, n_l = out*in + out elements; GPT: the embeddings with
+ * ln_f, then each block); s_l = ceil(n_l / N) elements per rank, U_l = N*s_l
+ * padded; Psi_s = sum s_l per rank, Psi_P = sum U_l = N*Psi_s.
  *
  * Bytes per element: p (compute parameters) 4 fp32 / 2 bf16-mixed, g
  * (gradients, fp32 under both recipes) 4, K (optimizer state, incl. the fp32
@@ -20,13 +21,21 @@
 #include "dtbench/plugin.h"
 #include "model.h"
 
-/* What the theory depends on. dims[0..n_linear] are the model's widths. */
+/* Units of a model the theory takes (GPT: 127 blocks). */
+#define THEORY_MAX_UNITS 128
+
+/* What the theory depends on: the model's units, given either as the MLP's
+ * widths dims[0..n_linear] (n_units 0) or, for any kind, as n_units units
+ * of unit_numel elements in unit_tensors tensors each (n_linear 0). */
 typedef struct theory_case {
     int32_t stage;             /* dtb_stage */
     int32_t precision;         /* dtb_precision */
     int32_t optimizer;         /* dtb_optimizer */
     int n_linear;
     int64_t dims[DTB_MAX_LINEAR + 1];
+    int n_units;
+    int64_t unit_numel[THEORY_MAX_UNITS];
+    int32_t unit_tensors[THEORY_MAX_UNITS];
     int world_size;            /* N >= 1 */
     int32_t micro_batches;     /* M >= 1 */
     int64_t steps;             /* S >= 0 */
@@ -36,8 +45,8 @@ typedef struct theory_case {
 /* The layer-unit partition of the model over N ranks. */
 typedef struct theory_partition {
     int n_units;                          /* L */
-    int64_t unit_numel[DTB_MAX_LINEAR];   /* n_l */
-    int64_t shard_numel[DTB_MAX_LINEAR];  /* s_l = ceil(n_l / N) */
+    int64_t unit_numel[THEORY_MAX_UNITS]; /* n_l */
+    int64_t shard_numel[THEORY_MAX_UNITS]; /* s_l = ceil(n_l / N) */
     int64_t n_params;                     /* Psi = sum n_l */
     int64_t shard_total;                  /* Psi_s = sum s_l */
     int64_t padded_total;                 /* Psi_P = N * Psi_s */
@@ -45,6 +54,9 @@ typedef struct theory_partition {
 } theory_partition;
 
 void theory_partition_init(const theory_case *c, theory_partition *out);
+/* The case's units: elements and tensors of each (numel, tensors may be
+ * NULL); returns how many. */
+int theory_units(const theory_case *c, int64_t *numel, int32_t *tensors);
 
 /* Bytes per element of the recipe (p, g, K above); the paper's p and g
  * (2 each under mixed precision, 4 under fp32; K is the same). */

@@ -30,14 +30,17 @@ int theory_neutral_bounds(const theory_case *c, theory_neutral *out)
         theory_memory_coefficients(c->stage, &b, 0, &a, &s) != 0)
         return -1;
     const int64_t n = c->world_size > 0 ? c->world_size : 1;
-    const int64_t tensors = 2 * (int64_t)c->n_linear; /* W_l and b_l */
-    const int64_t slack = tensors * (n + THEORY_NEUTRAL_ALIGN);
-    int64_t psi = 0, layer_max = 0;
-    for (int l = 0; l < c->n_linear; l++) {
-        const int64_t layer = c->dims[l + 1] * (c->dims[l] + 1);
-        psi += layer;
-        layer_max = layer > layer_max ? layer : layer_max;
+    int64_t numel[THEORY_MAX_UNITS];
+    int32_t count[THEORY_MAX_UNITS];
+    const int units = theory_units(c, numel, count);
+    int64_t psi = 0, layer_max = 0, tensors = 0, t_max = 0;
+    for (int l = 0; l < units; l++) {
+        psi += numel[l];
+        tensors += count[l];
+        if (numel[l] > layer_max)
+            layer_max = numel[l], t_max = count[l];
     }
+    const int64_t slack = tensors * (n + THEORY_NEUTRAL_ALIGN);
     const double m = c->micro_batches > 0 ? c->micro_batches : 1;
     if (n > 1) {
         out->min_bus_per_step = min_bus(c->stage, (double)psi, (double)n, m, &b);
@@ -48,7 +51,7 @@ int theory_neutral_bounds(const theory_case *c, theory_neutral *out)
     out->padding_bound = (int64_t)(b.p + b.g + b.K) * slack;
     if (c->stage == DTB_STAGE_ZERO3) {
         const int64_t d = c->prefetch_depth >= 0 ? c->prefetch_depth : 1;
-        out->working_bound = (d + 1) * b.p * (layer_max + 2 * (n + THEORY_NEUTRAL_ALIGN));
+        out->working_bound = (d + 1) * b.p * (layer_max + t_max * (n + THEORY_NEUTRAL_ALIGN));
     }
     return 0;
 }
@@ -57,8 +60,9 @@ int theory_buffer_bounds(const theory_case *c, int64_t share, theory_buffers *ou
 {
     memset(out, 0, sizeof *out);
     theory_bytes b;
-    if (c->stage < DTB_STAGE_SINGLE || c->stage > DTB_STAGE_ZERO3 ||
-        theory_bytes_per_element(c->precision, c->optimizer, &b) != 0)
+    /* The activations' formula is the MLP's: given its widths only. */
+    if (c->stage < DTB_STAGE_SINGLE || c->stage > DTB_STAGE_ZERO3 || c->n_linear < 1 ||
+        c->n_units > 0 || theory_bytes_per_element(c->precision, c->optimizer, &b) != 0)
         return -1;
     const int64_t n = c->world_size > 0 ? c->world_size : 1, L = c->n_linear;
     const int64_t r = share > 0 ? share : 1;

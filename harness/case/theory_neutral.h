@@ -78,8 +78,9 @@ typedef struct theory_buffers {
     int64_t activations_bound, comm_bound, other_bound; /* any implementation's */
 } theory_buffers;
 
-/* For the single, DDP and ZeRO stages: 0, or -1 for an unknown stage or
- * precision (out zeroed). share: the largest micro-batch share of a rank. */
+/* For the single, DDP and ZeRO stages of an MLP given by its widths: 0, or
+ * -1 for an unknown stage or precision or a model given by units only
+ * (out zeroed). share: the largest micro-batch share of a rank. */
 int theory_buffer_bounds(const theory_case *c, int64_t share, theory_buffers *out);
 
 /* "DDP", "ZeRO-1", ... for messages. */

@@ -13,6 +13,7 @@
 
 #include "cli_parse.h"
 #include "commands.h"
+#include "gpt_configs.h"
 #include "model.h"
 #include "plan.h"
 #include "plugin_loader.h"
@@ -24,7 +25,8 @@ void usage_list(FILE *f)
 {
     fprintf(f, "usage: dtbench list [--suite NAME]\n"
                "\n"
-               "Lists the suites (cases, description), the models (parameters, widths) and\n"
+               "Lists the suites (cases, description), the models (parameters, widths or a\n"
+               "GPT's vocabulary, context, blocks, heads and width) and\n"
                "the implementations found in the plugins directory next to dtbench (name,\n"
                "version, stages and precisions, description; broken ones with the reason).\n"
                "\n"
@@ -65,6 +67,15 @@ static void list_models(FILE *f)
     }
     fprintf(f, "  %-12s %10s params  %-24s %s\n", "mlp-w<W>", "6W^2+2055W+1024", "1024-Wx7-1024",
             "the width family, W in 16..32768, for --sizes and the memory budget search");
+    for (size_t i = 0; i < gpt_config_count(); i++) {
+        const gpt_named_config *g = gpt_config_at(i);
+        char shape[160];
+        snprintf(shape, sizeof shape, "V%lld T%lld L%lld H%lld C%lld", (long long)g->cfg.vocab,
+                 (long long)g->cfg.context, (long long)g->cfg.n_layer, (long long)g->cfg.n_head,
+                 (long long)g->cfg.d_model);
+        fprintf(f, "  %-12s %10lld params  %-24s %s\n", g->name,
+                (long long)gpt_param_count(&g->cfg), shape, g->summary);
+    }
 }
 
 static int by_name(const void *a, const void *b)

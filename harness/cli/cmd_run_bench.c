@@ -78,7 +78,9 @@ static int load_impl_names(const dtb_suite *suite, const run_args *a, const char
         for (int i = 0; i < suite->n_bench_impls && i < BENCH_MAX_IMPLS; i++)
             snprintf(names[n++], PATH_MAX, "%s", suite->bench_impls[i]);
     }
-    uint64_t need = suite->required_caps | DTB_CASE_BASE_CAPS;
+    /* The model kind is each case's to require: a case of a kind the
+     * implementation does not declare is skipped, saying so. */
+    uint64_t need = suite->required_caps | DTB_CAP_CPU;
     for (int i = 0; i < n; i++) {
         bench_impl *b = &o->impls[i];
         plugin_probe p;
@@ -176,14 +178,15 @@ static int parse_sizes(const dtb_suite *suite, const run_args *a, bench_options 
             snprintf(names[n++], PATH_MAX, "%s", suite->models[i]);
     }
     for (int i = 0; i < n; i++) {
-        o->sizes[i] = mlp_config_resolve(names[i], &o->size_storage[i]);
-        if (!o->sizes[i]) {
+        case_config probe;
+        if (strlen(names[i]) >= sizeof o->sizes[i] || case_config_set_model(&probe, names[i]) != 0) {
             snprintf(err, err_len, "%s: unknown model '%s' (a name from dtbench list, or "
                      "mlp-w<WIDTH> with WIDTH in %d..%d)", a->sizes ? "--sizes" : "--model",
                      names[i], MLP_WIDTH_FAMILY_MIN, MLP_WIDTH_FAMILY_MAX);
             free(names);
             return -1;
         }
+        snprintf(o->sizes[i], sizeof o->sizes[i], "%s", names[i]);
     }
     free(names);
     o->n_sizes = n;

@@ -209,7 +209,10 @@ static void print_message_sizes(FILE *f, const dtb_suite *s)
  * its driver plans it for its first size and precision. */
 static int bench_training(const dtb_suite *s, case_config *cfg, char *err, size_t err_len)
 {
-    const mlp_config *model = s->n_models > 0 ? mlp_config_find(s->models[0]) : NULL;
+    case_config probe;
+    const char *model = s->n_models > 0 && case_config_set_model(&probe, s->models[0]) == 0
+                            ? s->models[0]
+                            : NULL;
     bench_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx || !model) {
         snprintf(err, err_len, "%s", ctx ? "the suite names no known model" : "out of memory");
@@ -249,7 +252,7 @@ static int print_bench(const dtb_suite *s, FILE *f, char *err, size_t err_len)
     if (s->bench_sizes_are_bytes)
         print_message_sizes(f, s);
     else
-        print_models(f, "sizes", s, " (--sizes: these or mlp-w<W>)");
+        print_models(f, "sizes", s, " (--sizes: these, mlp-w<W> or a GPT of dtbench list)");
     print_ints(f, "world sizes", s->world_sizes, s->n_world_sizes, " (--np)");
     if (s->n_precisions > 0)
         print_precisions(f, "precisions", s, " (--precision)");
@@ -273,6 +276,8 @@ static int print_bench(const dtb_suite *s, FILE *f, char *err, size_t err_len)
     else
         fprintf(f, ROW "warm-up + repetitions per world\n", "steps");
     fprintf(f, ROW "%lld\n", "global batch", (long long)cfg.global_batch);
+    if (s->gpt_global_batch > 0)
+        fprintf(f, ROW "%lld sequences\n", "GPT batch", (long long)s->gpt_global_batch);
     fprintf(f, ROW "%d\n", "micro-batches", (int)cfg.micro_batches);
     fprintf(f, "  recipe\n");
     const dtb_recipe trained = {.name = BENCH_RECIPE.name, .opt = cfg.opt,

@@ -7,7 +7,7 @@
 int checks_validate_rank(const case_config *cfg, int rank, int world_size, const rank_result *r,
                          char *msg, size_t msg_len)
 {
-    int64_t n_params = mlp_param_count(cfg->model);
+    int64_t n_params = case_config_n_params(cfg);
     if (r->rank != rank || r->world_size != world_size || r->steps != cfg->steps ||
         r->n_params != n_params || r->n_checks != cfg->n_checks) {
         snprintf(msg, msg_len, "rank file %d holds rank %d of %d, %lld steps, %lld params, %d "

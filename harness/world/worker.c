@@ -28,7 +28,7 @@ typedef struct worker_ctx {
     const char *out_dir;
     const char *impl_path;
     case_config cfg;
-    mlp_model_desc model;
+    net_desc model;            /* what spec.model points into */
     dtb_run_spec spec;
     model_host host;
     dtb_host_api api;
@@ -196,10 +196,9 @@ static int parse_args(worker_ctx *w, int argc, char **argv, char *err, size_t er
 static int setup_world(worker_ctx *w, char *err, size_t err_len)
 {
     /* Solo: each rank is a world of one of its own (compute-only timing). */
-    if (w->cfg.solo)
-        case_config_to_spec(&w->cfg, 0, 1, &w->model, &w->spec);
-    else
-        case_config_to_spec(&w->cfg, w->rank, w->world_size, &w->model, &w->spec);
+    if (case_config_to_spec_any(&w->cfg, w->cfg.solo ? 0 : w->rank, w->cfg.solo ? 1 : w->world_size,
+                                &w->model, &w->spec, err, err_len) != 0)
+        return -1;
     MPI_Comm local;
     if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, w->rank, MPI_INFO_NULL,
                             &local) != MPI_SUCCESS ||
@@ -507,6 +506,7 @@ int worker_main(int argc, char **argv)
         return fail(&w, err);
     early_exit.armed = 0; /* finished: its rank file says so */
     rank_result_free(&w.result);
+    net_desc_free(&w.model);
     if (MPI_Finalize() != MPI_SUCCESS) {
         fprintf(stderr, "dtbench worker rank %d: MPI_Finalize failed\n", w.rank);
         return WORKER_EXIT_PLUGIN_ERROR;
