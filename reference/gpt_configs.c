@@ -4,7 +4,10 @@
  */
 #include "gpt_configs.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "model.h"
 
 static const gpt_named_config GPT_CONFIGS[] = {
     {"gpt-odd",
@@ -43,6 +46,34 @@ const gpt_named_config *gpt_config_find(const char *name)
         }
     }
     return NULL;
+}
+
+int64_t gpt2_width_family_params(int64_t width)
+{
+    return 144 * width * width + 51439 * width;
+}
+
+const gpt_named_config *gpt_config_generate(const char *name, gpt_config_generated *out)
+{
+    int64_t c = 0;
+    if (family_width_parse(name, "gpt2-w", GPT2_WIDTH_FAMILY_MIN, GPT2_WIDTH_FAMILY_MAX, &c) != 0 ||
+        c % GPT2_WIDTH_FAMILY_STEP != 0)
+        return NULL;
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "gpt2-w%lld", (long long)c);
+    snprintf(out->summary, sizeof out->summary, "V 50257, T 1024, L 12, H %lld, C %lld, %lld params",
+             (long long)(c / 64), (long long)c, (long long)gpt2_width_family_params(c));
+    out->named.name = out->name;
+    out->named.summary = out->summary;
+    out->named.cfg = (gpt_config){.vocab = 50257, .context = 1024, .n_layer = 12,
+                                  .n_head = c / 64, .d_model = c, .eps = 1e-5};
+    return &out->named;
+}
+
+const gpt_named_config *gpt_config_resolve(const char *name, gpt_config_generated *storage)
+{
+    const gpt_named_config *g = gpt_config_find(name);
+    return g ? g : gpt_config_generate(name, storage);
 }
 
 double gpt_step_flops(const gpt_config *cfg, int64_t batch)

@@ -68,20 +68,31 @@ int64_t mlp_width_family_params(int64_t width)
     return 6 * width * width + 2055 * width + 1024;
 }
 
-const mlp_config *mlp_config_generate(const char *name, mlp_config_generated *out)
+int family_width_parse(const char *name, const char *prefix, int64_t min, int64_t max,
+                       int64_t *width)
 {
-    if (name == NULL || strncmp(name, "mlp-w", 5) != 0)
-        return NULL;
-    const char *p = name + 5;
+    const size_t n = strlen(prefix);
+    if (name == NULL || strncmp(name, prefix, n) != 0)
+        return -1;
+    const char *p = name + n;
     int64_t w = 0;
     if (*p < '1' || *p > '9')
-        return NULL;
+        return -1;
     for (; *p >= '0' && *p <= '9'; p++) {
         w = 10 * w + (*p - '0');
-        if (w > MLP_WIDTH_FAMILY_MAX)
-            return NULL;
+        if (w > max)
+            return -1;
     }
-    if (*p != '\0' || w < MLP_WIDTH_FAMILY_MIN)
+    if (*p != '\0' || w < min)
+        return -1;
+    *width = w;
+    return 0;
+}
+
+const mlp_config *mlp_config_generate(const char *name, mlp_config_generated *out)
+{
+    int64_t w = 0;
+    if (family_width_parse(name, "mlp-w", MLP_WIDTH_FAMILY_MIN, MLP_WIDTH_FAMILY_MAX, &w) != 0)
         return NULL;
     memset(out, 0, sizeof *out);
     snprintf(out->name, sizeof out->name, "mlp-w%lld", (long long)w);

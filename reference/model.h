@@ -34,6 +34,10 @@ int64_t mlp_param_count(const mlp_config *cfg);
 #define MLP_WIDTH_FAMILY_MIN 16
 #define MLP_WIDTH_FAMILY_MAX 32768
 int64_t mlp_width_family_params(int64_t width);
+/* "<prefix><W>" with W in min..max written without leading zeros: 0 and
+ * *width, else -1 (a family's generated names: mlp-w<W>, gpt2-w<C>). */
+int family_width_parse(const char *name, const char *prefix, int64_t min, int64_t max,
+                       int64_t *width);
 /* A configuration whose name is made here; it lives as long as its storage. */
 typedef struct mlp_config_generated {
     mlp_config cfg;

@@ -14,7 +14,7 @@ int net_desc_for_name(const char *name, net_desc *out, char *err, size_t err_len
         out->desc = &out->mlp.desc;
         return 0;
     }
-    const gpt_named_config *gpt = gpt_config_find(name);
+    const gpt_named_config *gpt = gpt_config_resolve(name, &out->gpt_generated);
     if (gpt != NULL) {
         if (gpt_model_desc_init(gpt->name, &gpt->cfg, &out->gpt, err, err_len) != 0)
             return -1;

@@ -1,7 +1,7 @@
 /*
  * A model description (dtb_model_desc) by name, for every kind: the named
- * MLPs and the mlp-w<W> width family (model.h), the named GPTs
- * (gpt_configs.h). What the harness hands plugins and tests build specs from.
+ * MLPs and the mlp-w<W> width family (model.h), the named GPTs and the
+ * gpt2-w<C> width family (gpt_configs.h). What the harness hands plugins and tests build specs from.
  */
 #ifndef DTB_REFERENCE_NET_DESC_H
 #define DTB_REFERENCE_NET_DESC_H
@@ -9,12 +9,14 @@
 #include <stddef.h>
 
 #include "dtbench/plugin.h"
+#include "gpt_configs.h"
 #include "gpt_desc.h"
 #include "model.h"
 
 typedef struct net_desc {
     const dtb_model_desc *desc;      /* into the storage below */
     mlp_config_generated generated;  /* an mlp-w<W> configuration */
+    gpt_config_generated gpt_generated; /* a gpt2-w<C> configuration */
     mlp_model_desc mlp;
     gpt_model_desc gpt;
 } net_desc;

@@ -11,9 +11,12 @@
  *   paper   the same formula with the paper's 2-byte p and g.
  *
  * Budget (--mem-budget B), per implementation x precision x N: the widest
- * model of the width family mlp-w<W> (Psi = 6 W^2 + 2055 W + 1024) whose
- * measured per-rank peak, every category included, stays within B: the
- * paper's "N times larger model", measured. The search is exact to 16 in W:
+ * model of a width family whose measured per-rank peak, every category
+ * included, stays within B: the paper's "N times larger model", measured.
+ * The family is the first --sizes model's kind's: mlp-w<W> (Psi = 6 W^2 +
+ * 2055 W + 1024, W in steps of 16) or gpt2-w<C> (GPT-2 small's vocabulary,
+ * context and 12 blocks at width C, Psi = 144 C^2 + 51439 C, C in steps of
+ * 64). The search is exact to the step:
  *   1. W_max: the widest W whose formula alone fits (a rank keeps at least
  *      its formula, so no wider W can fit);
  *   2. probe (a one-step world) W_max, then W predicted from the measured /
@@ -30,8 +33,30 @@
 #include "theory.h"
 
 #define SWEEP_STEPS 2
-#define WIDTH_STEP 16
 #define MAX_PROBES 12
+
+/* A family of models by width, as the budget search walks it. */
+typedef struct width_family {
+    const char *prefix;        /* name = prefix + width */
+    const char *pattern;       /* as records and messages show it */
+    int64_t step, min, max;    /* widths searched: multiples of step in min..max */
+    int64_t (*params)(int64_t width);
+} width_family;
+
+static const width_family MLP_FAMILY = {"mlp-w", "mlp-w<W>", 16, 16,
+                                        MLP_WIDTH_FAMILY_MAX / 16 * 16, mlp_width_family_params};
+static const width_family GPT2_FAMILY = {"gpt2-w", "gpt2-w<C>", GPT2_WIDTH_FAMILY_STEP,
+                                         GPT2_WIDTH_FAMILY_MIN, GPT2_WIDTH_FAMILY_MAX,
+                                         gpt2_width_family_params};
+
+/* The family of the first --sizes model's kind. */
+static const width_family *budget_family(const bench_context *ctx)
+{
+    case_config c;
+    const int gpt = ctx->opt.n_sizes > 0 && case_config_set_model(&c, ctx->opt.sizes[0]) == 0 &&
+                    c.gpt != NULL;
+    return gpt ? &GPT2_FAMILY : &MLP_FAMILY;
+}
 
 static int memory_main(bench_context *ctx);
 
@@ -178,6 +203,7 @@ typedef struct probe {
 
 typedef struct budget_search {
     bench_context *ctx;
+    const width_family *family;
     const bench_impl *impl;
     int32_t precision;
     int np;
@@ -190,7 +216,7 @@ typedef struct budget_search {
 static void family_config(const budget_search *b, int64_t width, case_config *cfg)
 {
     char name[32];
-    snprintf(name, sizeof name, "mlp-w%lld", (long long)width);
+    snprintf(name, sizeof name, "%s%lld", b->family->prefix, (long long)width);
     bench_train_config(b->ctx, b->impl, name, b->precision, 1, cfg);
 }
 
@@ -224,31 +250,32 @@ static const probe *run_probe(budget_search *b, int64_t width)
         snprintf(p->reason, sizeof p->reason, "%.250s", w.reason);
     }
     world_outcome_free(&w);
-    fprintf(stderr, "dtbench: budget %s %s np=%d: mlp-w%lld (%lld params) %s%.4g B per rank\n",
-            b->impl->name, bench_precision_label(b->precision), b->np, (long long)width,
-            (long long)mlp_width_family_params(width), p->ok ? "peak " : "failed: ",
+    fprintf(stderr, "dtbench: budget %s %s np=%d: %s%lld (%lld params) %s%.4g B per rank\n",
+            b->impl->name, bench_precision_label(b->precision), b->np, b->family->prefix,
+            (long long)width, (long long)b->family->params(width), p->ok ? "peak " : "failed: ",
             p->ok ? (double)p->peak : 0.0);
     if (!p->ok)
         fprintf(stderr, "dtbench:   %s\n", p->reason);
     return p;
 }
 
-/* The widest W (multiple of WIDTH_STEP) whose per-rank bytes f(W) * scale
- * stay within budget, in [lo, hi]; lo - WIDTH_STEP when none. */
+/* The widest W (multiple of the family's step) whose per-rank bytes
+ * f(W) * scale stay within budget, in [lo, hi]; lo - step when none. */
 static int64_t widest_within(const budget_search *b, int64_t lo, int64_t hi, double scale)
 {
     const double budget = (double)b->ctx->opt.mem_budget;
-    int64_t best = lo - WIDTH_STEP;
+    const int64_t step = b->family->step;
+    int64_t best = lo - step;
     while (lo <= hi) {
-        int64_t mid = (lo + hi) / 2 / WIDTH_STEP * WIDTH_STEP;
+        int64_t mid = (lo + hi) / 2 / step * step;
         if (mid < lo)
             mid = lo;
         double f = family_formula(b, mid);
         if (f >= 0 && f * scale <= budget) {
             best = mid;
-            lo = mid + WIDTH_STEP;
+            lo = mid + step;
         } else {
-            hi = mid - WIDTH_STEP;
+            hi = mid - step;
         }
     }
     return best;
@@ -261,13 +288,13 @@ static int64_t widest_within(const budget_search *b, int64_t lo, int64_t hi, dou
 static int search(budget_search *b, int64_t *fit, int64_t *miss)
 {
     const int64_t budget = b->ctx->opt.mem_budget;
-    const int64_t lo0 = WIDTH_STEP, hi0 = MLP_WIDTH_FAMILY_MAX / WIDTH_STEP * WIDTH_STEP;
+    const int64_t step = b->family->step, lo0 = b->family->min, hi0 = b->family->max;
     const int64_t w_max = widest_within(b, lo0, hi0, 1.0);
     *fit = 0;
     *miss = 0;
     if (w_max < lo0)
         return 0; /* not even the formula of the narrowest fits */
-    int64_t lo = lo0 - WIDTH_STEP, hi = w_max + WIDTH_STEP;
+    int64_t lo = lo0 - step, hi = w_max + step;
     int64_t next = w_max;
     int predicted = 0; /* the last probe was a prediction */
     while (b->n_probes < MAX_PROBES) {
@@ -279,7 +306,7 @@ static int search(budget_search *b, int64_t *fit, int64_t *miss)
             lo = next;
         else
             hi = next;
-        const int64_t a = lo + WIDTH_STEP, z = hi - WIDTH_STEP;
+        const int64_t a = lo + step, z = hi - step;
         if (a > z)
             break;
         if (!fits && p->formula > 0) {
@@ -291,7 +318,7 @@ static int search(budget_search *b, int64_t *fit, int64_t *miss)
             next = a; /* confirm the boundary right above the prediction */
             predicted = 0;
         } else {
-            next = (a + z) / 2 / WIDTH_STEP * WIDTH_STEP;
+            next = (a + z) / 2 / step * step;
             if (next < a)
                 next = a;
             predicted = 0;
@@ -306,22 +333,27 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
                         int64_t *largest_params)
 {
     char budget_text[32], key[256], label[256], json[512];
+    const width_family *fam = budget_family(ctx);
+    const int gpt = fam == &GPT2_FAMILY;
     bench_format_bytes((double)ctx->opt.mem_budget, budget_text, sizeof budget_text);
-    snprintf(key, sizeof key, "memory budget %s %s np=%d %lld", stage_name(impl->stage),
-             bench_precision_label(precision), np, (long long)ctx->opt.mem_budget);
+    /* The MLP family's key predates the GPT's: it stays as recorded. */
+    snprintf(key, sizeof key, "memory budget %s %s np=%d %lld%s", stage_name(impl->stage),
+             bench_precision_label(precision), np, (long long)ctx->opt.mem_budget,
+             gpt ? " gpt2-w" : "");
     snprintf(label, sizeof label, "%s %s np=%d within %s per rank", impl->name,
              bench_precision_label(precision), np, budget_text);
     snprintf(json, sizeof json,
              "{\"suite\":\"memory\",\"what\":\"budget\",\"impl\":\"%s\",\"stage\":\"%s\","
              "\"precision\":\"%s\",\"world_size\":%d,\"budget_bytes\":%lld,\"family\":"
-             "\"mlp-w<W>\",\"width_step\":%d,\"global_batch\":%lld}",
+             "\"%s\",\"width_step\":%lld,\"global_batch\":%lld}",
              impl->name, stage_name(impl->stage), precision_name(precision), np,
-             (long long)ctx->opt.mem_budget, WIDTH_STEP, (long long)ctx->suite->global_batch);
+             (long long)ctx->opt.mem_budget, fam->pattern, (long long)fam->step,
+             (long long)(gpt ? ctx->suite->gpt_global_batch : ctx->suite->global_batch));
     bench_case bc;
     bench_case_begin(ctx, &bc, key, label, json);
     snprintf(bc.impl, sizeof bc.impl, "%s", impl->name);
     snprintf(bc.impl_version, sizeof bc.impl_version, "%s", impl->version);
-    snprintf(bc.model, sizeof bc.model, "mlp-w*");
+    snprintf(bc.model, sizeof bc.model, "%s*", fam->prefix);
     snprintf(bc.precision, sizeof bc.precision, "%s", precision_name(precision));
     snprintf(bc.stage, sizeof bc.stage, "%s", stage_name(impl->stage));
     snprintf(bc.recipe, sizeof bc.recipe, "%s", BENCH_RECIPE.name);
@@ -329,8 +361,8 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
     bc.world_size = np;
     *largest_params = 0;
 
-    uint64_t need = DTB_CASE_BASE_CAPS | stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) |
-                    precision_cap(precision);
+    uint64_t need = DTB_CAP_CPU | (gpt ? DTB_CAP_MODEL_GPT : DTB_CAP_MODEL_MLP) |
+                    stage_cap(impl->stage) | recipe_caps(&BENCH_RECIPE) | precision_cap(precision);
     if (bench_skip_unrunnable(&bc, impl, need, np, "largest model found")) {
         bench_case_end(&bc);
         return;
@@ -341,7 +373,8 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
         bench_case_end(&bc);
         return;
     }
-    *b = (budget_search){.ctx = ctx, .impl = impl, .precision = precision, .np = np};
+    *b = (budget_search){.ctx = ctx, .family = fam, .impl = impl, .precision = precision,
+                         .np = np};
     int64_t fit = 0, miss = 0;
     int rc = search(b, &fit, &miss);
     tap_diag d;
@@ -350,20 +383,21 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
     for (int i = 0; i < b->n_probes && i < 8; i++) {
         char k[16];
         snprintf(k, sizeof k, "probe_%d", i);
-        diag_text(&d, k, "mlp-w%lld %lld params: %s %lld B", (long long)b->probes[i].width,
-                  (long long)mlp_width_family_params(b->probes[i].width),
+        diag_text(&d, k, "%s%lld %lld params: %s %lld B", fam->prefix,
+                  (long long)b->probes[i].width,
+                  (long long)fam->params(b->probes[i].width),
                   !b->probes[i].ok                       ? "failed"
                   : b->probes[i].peak <= ctx->opt.mem_budget ? "fits"
                                                              : "misses",
                   (long long)b->probes[i].peak);
     }
     if (rc != 0) {
-        diag_text(&d, "message", "probe mlp-w%lld failed: %s",
+        diag_text(&d, "message", "probe %s%lld failed: %s", fam->prefix,
                   (long long)b->probes[b->n_probes - 1].width, b->probes[b->n_probes - 1].reason);
         bench_case_check(&bc, "largest model found", RESULTS_FAIL, NULL, -1, &d);
     } else if (fit == 0) {
         char why[128];
-        snprintf(why, sizeof why, "no mlp-w model fits %s per rank", budget_text);
+        snprintf(why, sizeof why, "no %s model fits %s per rank", fam->prefix, budget_text);
         bench_case_check(&bc, "largest model found", RESULTS_SKIP, why, -1, &d);
     } else {
         const probe *pf = NULL;
@@ -371,13 +405,13 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
             if (b->probes[i].width == fit)
                 pf = &b->probes[i];
         bc.completed = 1;
-        *largest_params = mlp_width_family_params(fit);
-        diag_text(&d, "largest", "mlp-w%lld", (long long)fit);
+        *largest_params = fam->params(fit);
+        diag_text(&d, "largest", "%s%lld", fam->prefix, (long long)fit);
         diag_int(&d, "largest_params", *largest_params);
         diag_int(&d, "largest_peak_bytes", pf ? pf->peak : -1);
         diag_int(&d, "probes", b->n_probes);
         if (miss)
-            diag_text(&d, "next_wider_misses", "mlp-w%lld", (long long)miss);
+            diag_text(&d, "next_wider_misses", "%s%lld", fam->prefix, (long long)miss);
         results_sample s[2] = {
             {RESULTS_NONE, RESULTS_NONE, RESULTS_NONE, 0, (double)*largest_params},
             {RESULTS_NONE, RESULTS_NONE, RESULTS_NONE, 0, (double)fit}};
@@ -419,7 +453,8 @@ static int memory_main(bench_context *ctx)
                 budget_case(ctx, &o->impls[i], o->precisions[p], o->world_sizes[w], &largest[k]);
     char budget_text[32];
     bench_format_bytes((double)o->mem_budget, budget_text, sizeof budget_text);
-    fprintf(stderr, "\nlargest mlp-w model within %s per rank:\n", budget_text);
+    fprintf(stderr, "\nlargest %s model within %s per rank:\n", budget_family(ctx)->prefix,
+            budget_text);
     k = 0;
     for (int p = 0; p < o->n_precisions; p++) {
         for (int w = 0; w < o->n_world_sizes; w++) {

@@ -38,7 +38,7 @@ static int find_name(const char *const *names, int n, const char *s)
 int case_config_set_model(case_config *c, const char *name)
 {
     c->model = mlp_config_resolve(name, &c->model_storage);
-    c->gpt = c->model == NULL ? gpt_config_find(name) : NULL;
+    c->gpt = c->model == NULL ? gpt_config_resolve(name, &c->gpt_storage) : NULL;
     return c->model != NULL || c->gpt != NULL ? 0 : -1;
 }
 

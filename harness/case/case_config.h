@@ -47,6 +47,7 @@ typedef struct case_config {
      * here and model points at it: such a config must not outlive the
      * struct it was parsed into (a copy still points at the original). */
     mlp_config_generated model_storage;
+    gpt_config_generated gpt_storage;  /* the same for a "gpt2-w<C>" */
 } case_config;
 
 /* The model called `name` (an MLP, mlp-w<W> or a GPT of dtbench list): 0,

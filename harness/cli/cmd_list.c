@@ -76,6 +76,9 @@ static void list_models(FILE *f)
         fprintf(f, "  %-12s %10lld params  %-24s %s\n", g->name,
                 (long long)gpt_param_count(&g->cfg), shape, g->summary);
     }
+    fprintf(f, "  %-12s %10s params  %-24s %s\n", "gpt2-w<C>", "144C^2+51439C",
+            "V50257 T1024 L12 H C/64", "the GPT-2 width family, C in 64..8192 by 64, for --sizes "
+            "and the memory budget search (gpt2-w768 is gpt2-124m)");
 }
 
 static int by_name(const void *a, const void *b)

@@ -263,8 +263,8 @@ static int print_bench(const dtb_suite *s, FILE *f, char *err, size_t err_len)
     }
     fprintf(f, ROW "%llu (--seed)\n", "seed", (unsigned long long)s->seed);
     if (s->bench_mem_budget)
-        fprintf(f, ROW "none (--mem-budget SIZE: the widest mlp-w<W> per stage within it, "
-                   "by one-step worlds)\n",
+        fprintf(f, ROW "none (--mem-budget SIZE: the widest mlp-w<W>, or gpt2-w<C> when the "
+                   "first --sizes model is a GPT, per stage within it, by one-step worlds)\n",
                 "memory budget");
     if (s->n_bench_impls == 0)
         return 0;

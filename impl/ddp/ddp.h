@@ -59,7 +59,16 @@ typedef enum ddp_bug {
     /* checkpoint: the save stages each rank's slice through its momentum
      * buffer, which ranks other than 0 leave zeroed afterwards: the saved
      * checkpoint is right, the training that goes on is not, on those ranks */
-    DDP_BUG_CKPT_SCRATCH
+    DDP_BUG_CKPT_SCRATCH,
+    /* a tied weight (DTB_TENSOR_TIED: GPT's wte) reduced twice: once when
+     * its first use's gradient is in (the head's, before the blocks'
+     * backward) and again with its bucket, so that share is summed N times
+     * over; a model without a tied weight is unaffected */
+    DDP_BUG_TIED_TWICE,
+    /* LayerNorm parameters (tensors named ln_*) left out of the gradient
+     * reduction: each rank steps them with its own partial gradient, and
+     * the ranks' replicas drift apart; an MLP is unaffected */
+    DDP_BUG_SKIP_LAYERNORM
 } ddp_bug;
 
 #define DDP_CAPS                                                                          \

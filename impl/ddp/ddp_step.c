@@ -1,4 +1,5 @@
 /* Reference DDP: one optimizer step (see ddp.h for the algorithm). */
+#include <string.h>
 #include <time.h>
 
 #include "ddp_state.h"
@@ -15,10 +16,48 @@ static void stress_pause(const dtb_state *s)
     nanosleep(&ts, NULL);
 }
 
+/* DDP_BUG_SKIP_LAYERNORM: the bucket's tensors reduced run by run, blocking,
+ * every LayerNorm tensor (name ln_*) left out. */
+static int launch_without_layernorm(dtb_state *s, const ddp_bucket *bk)
+{
+    const dtb_tensor_desc *td = s->r.net.c.desc->tensors;
+    for (int t = bk->first_tensor; t <= bk->last_tensor; t++) {
+        if (strstr(td[t].name, "ln_") != NULL)
+            continue;
+        int end = t;
+        while (end + 1 <= bk->last_tensor && strstr(td[end + 1].name, "ln_") == NULL)
+            end++;
+        const int64_t count = td[end].offset + td[end].numel - td[t].offset;
+        if (comm_allreduce(s->comm, s->r.grads + td[t].offset, count, DTB_DTYPE_FP32,
+                           COMM_SUM) != 0)
+            return replica_fail(&s->r, "allreduce of tensors %d..%d failed: %s", t, end,
+                                comm_error(s->comm));
+        t = end;
+    }
+    return 0;
+}
+
+/* DDP_BUG_TIED_TWICE: every tied tensor's gradient allreduced now, blocking. */
+static int reduce_tied_now(dtb_state *s)
+{
+    const dtb_tensor_desc *td = s->r.net.c.desc->tensors;
+    for (int t = 0; t < s->r.net.n_tensors; t++)
+        if ((td[t].flags & DTB_TENSOR_TIED) &&
+            comm_allreduce(s->comm, s->r.grads + td[t].offset, td[t].numel, DTB_DTYPE_FP32,
+                           COMM_SUM) != 0)
+            return replica_fail(&s->r, "allreduce of %s failed: %s", td[t].name,
+                                comm_error(s->comm));
+    return 0;
+}
+
 static int launch_bucket(dtb_state *s, int b)
 {
     const ddp_bucket *bk = &s->buckets[b];
     int64_t first = bk->first, count = bk->count;
+    if (s->bug == DDP_BUG_SKIP_LAYERNORM) {
+        stress_pause(s);
+        return launch_without_layernorm(s, bk);
+    }
     const net_model *m = &s->r.net;
     const int top = m->tensor_unit[bk->last_tensor];
     if (s->bug == DDP_BUG_BUCKET_TOP_LAYER && m->tensor_unit[bk->first_tensor] != top) {
@@ -62,7 +101,14 @@ static int hook_unit_grads_ready(void *ctx, int unit)
  * launches. The wrappers forward to the replica's hooks with their context. */
 static int hook_get_unit_params(void *ctx, int unit, int backward, const float **P)
 {
-    const unit_hooks *h = &((dtb_state *)ctx)->r.hooks;
+    dtb_state *s = ctx;
+    const unit_hooks *h = &s->r.hooks;
+    /* The last unit's backward starts once the head's share of the tied
+     * weight's gradient is in (gpt.h's pass): the bug reduces it there. */
+    if (s->bug == DDP_BUG_TIED_TWICE && backward && unit == s->r.net.n_units - 1 &&
+        s->r.net.open_unit >= 0 && s->reduce_in_backward && s->comm != NULL &&
+        reduce_tied_now(s) != 0)
+        return -1;
     return h->get_unit_params(h->ctx, unit, backward, P);
 }
 

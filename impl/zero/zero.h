@@ -63,7 +63,12 @@ typedef enum zero_bug {
     ZERO_BUG_CKPT_STEP_RESET,
     /* checkpoint: the parameters are loaded, the optimizer state is left as
      * create made it (zero: momentum re-initialised) */
-    ZERO_BUG_CKPT_STATE_RESET
+    ZERO_BUG_CKPT_STATE_RESET,
+    /* stage 3: the forward's gather of the last unit fetches the shards of
+     * the unit before it (an off-by-one in the gather schedule) when the two
+     * are the same size (a GPT's blocks): the last block's forward computes
+     * with the block below's parameters; the backward's gather is right */
+    ZERO_BUG_WRONG_BLOCK
 } zero_bug;
 
 #define ZERO_VERSION "0.1.0"

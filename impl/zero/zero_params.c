@@ -82,12 +82,17 @@ static int issue_gather(dtb_state *s, int item)
     const int unit = item_unit(s, item);
     const zero_unit *u = &s->part.units[unit];
     void *slot = s->slots[slot_of(s, item)];
+    int source = unit; /* whose shards fill the slot */
+    const int last = s->part.n_units - 1;
+    if (s->bug == ZERO_BUG_WRONG_BLOCK && item < s->part.n_units && unit == last && last >= 1 &&
+        s->part.units[last - 1].shard == u->shard)
+        source = last - 1;
     if (s->comm == NULL) {
-        memcpy(slot, zero_compute_shard(s, unit), (size_t)(u->shard * s->param_bytes));
+        memcpy(slot, zero_compute_shard(s, source), (size_t)(u->shard * s->param_bytes));
         return 0;
     }
     zero_stress_pause(s);
-    if (comm_iallgather(s->comm, zero_compute_shard(s, unit), slot, u->shard, param_dtype(s),
+    if (comm_iallgather(s->comm, zero_compute_shard(s, source), slot, u->shard, param_dtype(s),
                         &s->gather_req[slot_of(s, item)]) != 0)
         return zero_fail(s, "allgather of unit %d failed: %s", unit, comm_error(s->comm));
     return 0;

@@ -95,6 +95,30 @@ static void check_configs(ref_checker *c)
     ref_check(c, f == per_token * 8.0 * 1024.0 && per_token == 859885056.0,
               "gpt2-124m: %.6g FLOPs per token (6 Psi + 12 L H D T), %.4g per step of 8 "
               "sequences", per_token, f);
+
+    /* The gpt2-w<C> family: C a multiple of 64 in 64..8192, written plainly. */
+    gpt_config_generated gen;
+    const gpt_named_config *w768 = gpt_config_generate("gpt2-w768", &gen);
+    int fam_ok = w768 != NULL && strcmp(w768->name, "gpt2-w768") == 0 &&
+                 gpt_param_count(&w768->cfg) == 124439808 &&
+                 gpt2_width_family_params(768) == 124439808 && w768->cfg.n_head == 12 &&
+                 w768->cfg.n_layer == 12 && w768->cfg.vocab == 50257 &&
+                 w768->cfg.context == 1024 && gpt_config_validate(&w768->cfg, why, sizeof why) == 0;
+    for (int64_t C = 64; fam_ok && C <= 8192; C += 64) {
+        char name[24];
+        snprintf(name, sizeof name, "gpt2-w%lld", (long long)C);
+        const gpt_named_config *g2 = gpt_config_resolve(name, &gen);
+        fam_ok = g2 != NULL && g2->cfg.d_model == C && g2->cfg.n_head == C / 64 &&
+                 gpt_param_count(&g2->cfg) == gpt2_width_family_params(C);
+    }
+    const char *bad[] = {"gpt2-w0", "gpt2-w32", "gpt2-w100", "gpt2-w0768", "gpt2-w8256",
+                         "gpt2-w768x", "gpt2-w", "gpt2-w+768", NULL};
+    for (int k = 0; bad[k] != NULL; k++)
+        fam_ok = fam_ok && gpt_config_resolve(bad[k], &gen) == NULL;
+    ref_check(c, fam_ok && gpt_config_resolve("gpt-odd", &gen) == gpt_config_find("gpt-odd"),
+              "gpt2-w<C>: every C = 64 .. 8192 by 64 has H = C / 64 and Psi = 144 C^2 + 51439 C "
+              "(gpt2-w768 is gpt2-124m); off-step, out-of-range and malformed names refused %s",
+              why);
 }
 
 /* ---- 2. training on the chain -------------------------------------------------- */

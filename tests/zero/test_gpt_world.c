@@ -13,7 +13,10 @@
  *    embeddings with ln_f, then one per block; each gathered twice per pass
  *    by ZeRO-3) and DDP's one allreduce per bucket;
  *  - the memory each ZeRO stage holds is its formula over those units, the
- *    open unit's own gradient bucket included, and every byte comes back.
+ *    open unit's own gradient bucket included, and every byte comes back;
+ *  - the zoo's transformer bugs (the tied embedding reduced twice, LayerNorm
+ *    left out of the reduction, ZeRO-3 gathering the wrong block) move the
+ *    parameters far beyond the correct run's rounding where they can show.
  */
 #include <math.h>
 #include <stdio.h>
@@ -191,8 +194,8 @@ typedef struct outcome {
     int64_t mem[DTB_MEM_CATEGORY_COUNT]; /* after create */
 } outcome;
 
-/* stage 0: reference DDP; 1..3: ZeRO. */
-static outcome train(const dtb_run_spec *asked, int stage)
+/* stage 0: reference DDP (with ddp_bug); 1..3: ZeRO (with zero_bug). */
+static outcome train_buggy(const dtb_run_spec *asked, int stage, ddp_bug dbug, zero_bug zbug)
 {
     outcome o = {0};
     dtb_run_spec spec = *asked;
@@ -202,8 +205,8 @@ static outcome train(const dtb_run_spec *asked, int stage)
     dtb_state *st = NULL;
     o.params = malloc((size_t)spec.model->n_params * sizeof(float));
     int rc = o.params == NULL || model_host_init(&h, &spec, &host) != 0 ? -1
-             : stage == 0 ? ddp_create(&spec, &host, "ref-ddp", DDP_BUG_NONE, &st)
-                          : zero_create(&spec, &host, "ref-zero", stage, ZERO_BUG_NONE, &st);
+             : stage == 0 ? ddp_create(&spec, &host, "ref-ddp", dbug, &st)
+                          : zero_create(&spec, &host, "ref-zero", stage, zbug, &st);
     if (rc != 0) {
         fprintf(stderr, "create failed: %s\n", h.error);
         return o;
@@ -229,6 +232,11 @@ static outcome train(const dtb_run_spec *asked, int stage)
             o.ok = 0, fprintf(stderr, "memory category %d not returned to 0 (%lld)\n", c,
                               (long long)h.current[c]);
     return o;
+}
+
+static outcome train(const dtb_run_spec *asked, int stage)
+{
+    return train_buggy(asked, stage, DDP_BUG_NONE, ZERO_BUG_NONE);
 }
 
 /* max |a - b| / max |b| */
@@ -355,6 +363,40 @@ static void check_stage(int stage, int precision, int optimizer, const float *ba
     free(o.params);
 }
 
+/* The zoo's transformer bugs. Each must move the parameters at least 10
+ * times further from the correct run than the correct run is from the
+ * baseline where it can show (a world of one reduces nothing: the DDP bugs
+ * are exact there), and the LayerNorm bug must make the ranks disagree. */
+static void check_bug(int stage, ddp_bug dbug, zero_bug zbug, const char *name, int shows_at_1)
+{
+    const dtb_run_spec spec = make_spec(DTB_OPT_SGD_MOMENTUM, DTB_PREC_FP32);
+    const int64_t n = spec.model->n_params;
+    int clipped = 0;
+    float *base = baseline_params(&spec, &clipped);
+    outcome good = train(&spec, stage), bad = train_buggy(&spec, stage, dbug, zbug);
+    EXPECT(base && good.ok && bad.ok, "%s: training failed", name);
+    if (base && good.ok && bad.ok) {
+        const double dev = deviation(bad.params, good.params, n);
+        const double noise = fmax(deviation(good.params, base, n), 1e-7);
+        const int shows = world > 1 || shows_at_1;
+        if (shows)
+            EXPECT(dev > 10 * noise, "%s: deviates %.3g from the correct run, which is %.3g "
+                   "from the baseline", name, dev, noise);
+        else
+            EXPECT(dev == 0, "%s: a world of one must be exact, deviates %.3g", name, dev);
+        if (dbug == DDP_BUG_SKIP_LAYERNORM && world > 1)
+            EXPECT(!same_on_all_ranks(bad.params, n), "%s: the ranks still agree", name);
+        else
+            same_on_all_ranks(bad.params, n); /* collective: every rank calls it */
+        if (rank == 0)
+            printf("zoo %s (N=%d): deviation %.3g, correct vs baseline %.3g\n", name, world, dev,
+                   noise);
+    }
+    free(base);
+    free(good.params);
+    free(bad.params);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -381,6 +423,9 @@ int main(int argc, char **argv)
             free(base);
         }
     }
+    check_bug(0, DDP_BUG_TIED_TWICE, ZERO_BUG_NONE, "ddp tied weight reduced twice", 0);
+    check_bug(0, DDP_BUG_SKIP_LAYERNORM, ZERO_BUG_NONE, "ddp LayerNorm not reduced", 0);
+    check_bug(3, DDP_BUG_NONE, ZERO_BUG_WRONG_BLOCK, "zero3 wrong block gathered", 1);
     net_desc_free(&model);
     int all = 0;
     MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
