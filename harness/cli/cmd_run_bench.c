@@ -180,9 +180,11 @@ static int parse_sizes(const dtb_suite *suite, const run_args *a, bench_options 
     for (int i = 0; i < n; i++) {
         case_config probe;
         if (strlen(names[i]) >= sizeof o->sizes[i] || case_config_set_model(&probe, names[i]) != 0) {
-            snprintf(err, err_len, "%s: unknown model '%s' (a name from dtbench list, or "
-                     "mlp-w<WIDTH> with WIDTH in %d..%d)", a->sizes ? "--sizes" : "--model",
-                     names[i], MLP_WIDTH_FAMILY_MIN, MLP_WIDTH_FAMILY_MAX);
+            snprintf(err, err_len, "%s: unknown model '%s' (a name from dtbench list, "
+                     "mlp-w<WIDTH> with WIDTH in %d..%d, or gpt2-w<C> with C in %d..%d by %d)",
+                     a->sizes ? "--sizes" : "--model", names[i], MLP_WIDTH_FAMILY_MIN,
+                     MLP_WIDTH_FAMILY_MAX, GPT2_WIDTH_FAMILY_MIN, GPT2_WIDTH_FAMILY_MAX,
+                     GPT2_WIDTH_FAMILY_STEP);
             free(names);
             return -1;
         }

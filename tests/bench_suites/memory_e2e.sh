@@ -72,6 +72,21 @@ grep -q "^ok 2 - baseline mlp-100k fp32 np=1: memory within theory$" single.tap 
 grep -q "^ok 3 - baseline mlp-100k fp32 np=2: completed # SKIP baseline is single-device only" single.tap ||
     fail "baseline np=2 not skipped: $(cat single.tap)"
 
+# A GPT: the four stages on gpt-odd's units (the embeddings with ln_f, two
+# blocks), each within its bound, DDP exactly its formula; the budget search
+# walks the GPT-2 width family, whose narrowest model's formula alone
+# exceeds 1 MiB (a skip that names the family, no probe run).
+"$D" run --suite memory --np 2 --sizes gpt-odd --precision fp32 --mem-budget 1M --db "$DB" \
+    --tap gpt.tap 2>gpt.err || fail "gpt-odd: exit $?: $(tail -3 gpt.err)"
+[ "$(grep -c '^ok .*gpt-odd fp32 np=2: memory within theory$' gpt.tap)" -eq 4 ] ||
+    fail "gpt-odd: memory within theory in fewer than 4 stages: $(cat gpt.tap)"
+grep -q "^ok .* - ref-ddp fp32 np=2 within 1 MiB per rank: largest model found # SKIP no gpt2-w model fits" gpt.tap ||
+    fail "gpt budget: no gpt2-w skip: $(grep largest gpt.tap)"
+run=$(q "SELECT id FROM runs ORDER BY id DESC LIMIT 1")
+gddp=$(q "SELECT s.value FROM cases c JOIN metrics m ON m.case_id=c.id JOIN samples s ON s.metric_id=m.id
+          WHERE c.run_id=$run AND c.stage='ddp' AND c.model='gpt-odd' AND m.name='measured_over_theory'")
+[ "$gddp" = "1.0" ] || fail "gpt-odd ddp measured_over_theory '$gddp', want 1"
+
 # ---- bad input: one line, exit 2, no run added ------------------------------------
 runs_before=$(q "SELECT count(*) FROM runs")
 expect_bad() {
@@ -87,6 +102,7 @@ expect_bad "--mem-budget applies to the benchmark suites" run --suite ddp --mem-
 expect_bad "--mem-budget applies to the memory suite" run --suite throughput --mem-budget 1G
 expect_bad "--sizes: unknown model 'mlp-huge'" run --suite memory --sizes mlp-1m,mlp-huge
 expect_bad "--sizes: unknown model 'mlp-w15'" run --suite memory --sizes mlp-w15
+expect_bad "--sizes: unknown model 'gpt2-w100'" run --suite memory --sizes gpt2-w100
 expect_bad "--reps: " run --suite memory --reps 3
 expect_bad "--steps does not apply" run --suite memory --steps 3
 expect_bad "--precision: 'fp16'" run --suite memory --precision fp16

@@ -25,6 +25,7 @@
 #include "bf16.h"
 #include "ddp.h"
 #include "ddp_buckets.h"
+#include "test_world.h"
 #include "ddp_state.h"
 #include "model.h"
 #include "model_host.h"
@@ -138,12 +139,7 @@ static double max_abs_diff(const float *x, const double *o, int64_t n, double *s
 /* max |a - b| / max |b| between two fp32 runs. */
 static double deviation(const float *a, const float *b, int64_t n)
 {
-    double worst = 0.0, big = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
-        big = fmax(big, fabs((double)b[i]));
-    }
-    return worst / big;
+    return test_deviation(a, b, n);
 }
 
 /* Worst per-step relative deviation of loss and norm from a reference. */
@@ -159,16 +155,7 @@ static double trace_deviation(const outcome *o, const double *loss, const double
 
 static int same_on_all_ranks(const void *buf, size_t bytes)
 {
-    unsigned char *root = malloc(bytes);
-    if (root == NULL)
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    memcpy(root, buf, bytes);
-    MPI_Bcast(root, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
-    const int same = memcmp(root, buf, bytes) == 0;
-    free(root);
-    int all = 0;
-    MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    return all;
+    return test_same_on_all_ranks(buf, bytes);
 }
 
 /* n_l = out*in + out, from the spec's MLP dims. */
@@ -249,16 +236,10 @@ static int check_configuration(const char *model, int optimizer, double clip, in
            "bf16 and fp32 runs are too alike (%.3g vs %.3g to the baseline)", recipe, dev);
 
     /* fp32 reduction: the fp32 recipe's collectives and bytes exactly. */
-    net_model m;
-    char why[256];
-    uint64_t nb = 0;
-    if (net_model_init(&spec, &m, why, sizeof why) == 0)
-        nb = (uint64_t)ddp_count_buckets(&m, spec.bucket_bytes);
-    net_model_free(&m);
+    dtb_counters coll;
+    EXPECT(test_ddp_expected_counters(&spec, world, STEPS, &coll) == 0, "bucket count refused");
     for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
-        const int active = world > 1 && k == DTB_COLL_ALLREDUCE;
-        const uint64_t wc = active ? STEPS * (nb + 1) : 0;
-        const uint64_t wb = active ? STEPS * (uint64_t)(4 * n + 8) : 0;
+        const uint64_t wc = coll.calls[k], wb = coll.bytes[k];
         EXPECT(good.counters.calls[k] == wc && good.counters.bytes[k] == wb &&
                    plain.counters.calls[k] == wc && plain.counters.bytes[k] == wb,
                "collective %d: %llu calls %llu bytes, want %llu %llu", k,

@@ -61,6 +61,7 @@ expect_bad "run: unknown option '--bogus'" run --suite ddp --bogus
 expect_bad "--suite NAME is required" run
 expect_bad "unknown suite 'nosuch'" run --suite nosuch
 expect_bad "unknown model 'nosuch'" run --suite ddp --model nosuch
+expect_bad "gpt-odd is a GPT; the conformance suites judge MLPs only" run --suite ddp --model gpt-odd
 expect_bad "--np: '0' is not a list of rank counts (1..64)" run --suite ddp --np 0
 expect_bad "--np: '2,x' is not a list of rank counts (1..64)" run --suite ddp --np 2,x
 expect_bad "--np: '-1' is not a list of rank counts (1..64)" run --suite ddp --np -1

@@ -26,13 +26,14 @@
 #include <mpi.h>
 
 #include "ddp.h"
-#include "ddp_buckets.h"
 #include "gpt_configs.h"
 #include "gpt_train.h"
 #include "model_host.h"
 #include "net_desc.h"
 #include "replica.h"
 #include "zero.h"
+#include "stage_train.h"
+#include "test_world.h"
 
 #define STEPS 3
 #define BATCH 6
@@ -187,80 +188,21 @@ static void check_baseline_is_trainer(int precision, int optimizer)
 
 /* ---- the data-parallel stages ------------------------------------------------ */
 
-typedef struct outcome {
-    int ok;
-    float *params;
-    dtb_counters counters;
-    int64_t mem[DTB_MEM_CATEGORY_COUNT]; /* after create */
-} outcome;
+typedef stage_outcome outcome;
 
-/* stage 0: reference DDP (with ddp_bug); 1..3: ZeRO (with zero_bug). */
-static outcome train_buggy(const dtb_run_spec *asked, int stage, ddp_bug dbug, zero_bug zbug)
+static outcome train(const dtb_run_spec *spec, int stage)
 {
-    outcome o = {0};
-    dtb_run_spec spec = *asked;
-    spec.stage = stage == 0 ? DTB_STAGE_DDP : DTB_STAGE_ZERO1 + stage - 1;
-    model_host h;
-    dtb_host_api host;
-    dtb_state *st = NULL;
-    o.params = malloc((size_t)spec.model->n_params * sizeof(float));
-    int rc = o.params == NULL || model_host_init(&h, &spec, &host) != 0 ? -1
-             : stage == 0 ? ddp_create(&spec, &host, "ref-ddp", dbug, &st)
-                          : zero_create(&spec, &host, "ref-zero", stage, zbug, &st);
-    if (rc != 0) {
-        fprintf(stderr, "create failed: %s\n", h.error);
-        return o;
-    }
-    memcpy(o.mem, h.current, sizeof h.current);
-    for (int64_t s = 1; s <= STEPS && rc == 0; s++) {
-        dtb_step_report r;
-        rc = stage == 0 ? ddp_train_step(st, s, &r) : zero_train_step(st, s, &r);
-    }
-    const int64_t n = spec.model->n_params;
-    if (rc == 0)
-        rc = stage == 0 ? ddp_get_params(st, o.params, n) || ddp_get_counters(st, &o.counters)
-                        : zero_get_params(st, o.params, n) || zero_get_counters(st, &o.counters);
-    if (rc != 0)
-        fprintf(stderr, "training failed: %s\n", h.error);
-    if (stage == 0)
-        ddp_destroy(st);
-    else
-        zero_destroy(st);
-    o.ok = rc == 0;
-    for (int c = 0; c < DTB_MEM_CATEGORY_COUNT; c++)
-        if (h.current[c] != 0)
-            o.ok = 0, fprintf(stderr, "memory category %d not returned to 0 (%lld)\n", c,
-                              (long long)h.current[c]);
-    return o;
+    return stage_train(spec, stage, DDP_BUG_NONE, ZERO_BUG_NONE);
 }
 
-static outcome train(const dtb_run_spec *asked, int stage)
-{
-    return train_buggy(asked, stage, DDP_BUG_NONE, ZERO_BUG_NONE);
-}
-
-/* max |a - b| / max |b| */
 static double deviation(const float *a, const float *b, int64_t n)
 {
-    double worst = 0.0, big = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
-        big = fmax(big, fabs((double)b[i]));
-    }
-    return worst / big;
+    return test_deviation(a, b, n);
 }
 
 static int same_on_all_ranks(const float *x, int64_t n)
 {
-    float *first = malloc((size_t)n * sizeof(float));
-    if (first == NULL)
-        return 0;
-    memcpy(first, x, (size_t)n * sizeof(float));
-    MPI_Bcast(first, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
-    int same = memcmp(first, x, (size_t)n * sizeof(float)) == 0, all = 0;
-    MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-    free(first);
-    return all;
+    return test_same_on_all_ranks(x, (size_t)n * sizeof *x);
 }
 
 /* docs/zero.md over the GPT's units, worked out here from the sizes alone:
@@ -326,24 +268,14 @@ static void check_stage(int stage, int precision, int optimizer, const float *ba
                    stage == 0 ? "ddp" : stage == 1 ? "zero1" : stage == 2 ? "zero2" : "zero3",
                    what, dev);
     }
-    if (o.ok && stage == 0) {
-        net_model m;
-        char why[256];
-        uint64_t nb = 0;
-        if (net_model_init(&spec, &m, why, sizeof why) == 0)
-            nb = (uint64_t)ddp_count_buckets(&m, spec.bucket_bytes);
-        net_model_free(&m);
-        for (int k = 0; k < DTB_COLL_KIND_COUNT; k++) {
-            const int active = world > 1 && k == DTB_COLL_ALLREDUCE;
-            const uint64_t wc = active ? STEPS * (nb + 1) : 0;
-            const uint64_t wb = active ? STEPS * (uint64_t)(4 * n + 8) : 0;
-            EXPECT(o.counters.calls[k] == wc && o.counters.bytes[k] == wb,
+    dtb_counters want;
+    if (o.ok && stage == 0 && test_ddp_expected_counters(&spec, world, STEPS, &want) == 0)
+        for (int k = 0; k < DTB_COLL_KIND_COUNT; k++)
+            EXPECT(o.counters.calls[k] == want.calls[k] && o.counters.bytes[k] == want.bytes[k],
                    "ddp %s collective %d: %llu calls %llu bytes, want %llu %llu", what, k,
                    (unsigned long long)o.counters.calls[k],
-                   (unsigned long long)o.counters.bytes[k], (unsigned long long)wc,
-                   (unsigned long long)wb);
-        }
-    }
+                   (unsigned long long)o.counters.bytes[k],
+                   (unsigned long long)want.calls[k], (unsigned long long)want.bytes[k]);
     if (o.ok && stage > 0) {
         int64_t calls[DTB_COLL_KIND_COUNT], bytes[DTB_COLL_KIND_COUNT];
         int64_t mem[DTB_MEM_CATEGORY_COUNT];
@@ -373,7 +305,7 @@ static void check_bug(int stage, ddp_bug dbug, zero_bug zbug, const char *name, 
     const int64_t n = spec.model->n_params;
     int clipped = 0;
     float *base = baseline_params(&spec, &clipped);
-    outcome good = train(&spec, stage), bad = train_buggy(&spec, stage, dbug, zbug);
+    outcome good = train(&spec, stage), bad = stage_train(&spec, stage, dbug, zbug);
     EXPECT(base && good.ok && bad.ok, "%s: training failed", name);
     if (base && good.ok && bad.ok) {
         const double dev = deviation(bad.params, good.params, n);

@@ -17,7 +17,9 @@
 #include "model.h"
 #include "model_host.h"
 #include "zero.h"
+#include "stage_train.h"
 #include "test_spec_model.h"
+#include "test_world.h"
 
 #define STEPS 4
 static int failures, rank, world;
@@ -61,67 +63,16 @@ static dtb_run_spec make_spec(int optimizer, int precision, int prefetch)
     return s;
 }
 
-typedef struct outcome {
-    int ok;
-    float *params;
-    dtb_counters counters;
-    dtb_facts facts;
-    int64_t mem[DTB_MEM_CATEGORY_COUNT]; /* after create */
-} outcome;
+typedef stage_outcome outcome;
 
-/* stage 0: reference DDP; 1..3: ZeRO. */
-static outcome train(const dtb_run_spec *asked, int stage, zero_bug bug)
+static outcome train(const dtb_run_spec *spec, int stage, zero_bug bug)
 {
-    outcome o = {0};
-    dtb_run_spec staged = *asked;
-    staged.stage = stage == 0 ? DTB_STAGE_DDP : DTB_STAGE_ZERO1 + stage - 1;
-    const dtb_run_spec *spec = &staged;
-    model_host h;
-    dtb_host_api host;
-    model_host_init(&h, spec, &host);
-    dtb_state *st = NULL;
-    o.params = malloc((size_t)spec->model->n_params * sizeof(float));
-    int rc = o.params == NULL ? -1
-             : stage == 0     ? ddp_create(spec, &host, "ref-ddp", DDP_BUG_NONE, &st)
-                              : zero_create(spec, &host, "ref-zero", stage, bug, &st);
-    if (rc != 0) {
-        fprintf(stderr, "create failed: %s\n", h.error);
-        return o;
-    }
-    memcpy(o.mem, h.current, sizeof h.current);
-    rc = 0;
-    for (int64_t s = 1; s <= spec->steps && rc == 0; s++) {
-        dtb_step_report r;
-        rc = stage == 0 ? ddp_train_step(st, s, &r) : zero_train_step(st, s, &r);
-    }
-    if (rc == 0)
-        rc = stage == 0 ? ddp_get_params(st, o.params, spec->model->n_params) ||
-                              ddp_get_counters(st, &o.counters)
-                        : zero_get_params(st, o.params, spec->model->n_params) ||
-                              zero_get_counters(st, &o.counters) || zero_get_facts(st, &o.facts);
-    if (rc != 0)
-        fprintf(stderr, "training failed: %s\n", h.error);
-    if (stage == 0)
-        ddp_destroy(st);
-    else
-        zero_destroy(st);
-    o.ok = rc == 0;
-    for (int c = 0; c < DTB_MEM_CATEGORY_COUNT; c++)
-        if (h.current[c] != 0)
-            o.ok = 0, fprintf(stderr, "memory category %d not returned to 0 (%lld)\n", c,
-                              (long long)h.current[c]);
-    return o;
+    return stage_train(spec, stage, DDP_BUG_NONE, bug);
 }
 
-/* max |a - b| / max |b| */
 static double deviation(const float *a, const float *b, int64_t n)
 {
-    double worst = 0.0, big = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
-        big = fmax(big, fabs((double)b[i]));
-    }
-    return worst / big;
+    return test_deviation(a, b, n);
 }
 
 /* docs/zero.md, computed here from the layout alone. */
@@ -174,15 +125,7 @@ static void expected(const dtb_run_spec *spec, int stage, int64_t *calls, int64_
 
 static int same_on_all_ranks(const float *x, int64_t n)
 {
-    float *first = malloc((size_t)n * sizeof(float));
-    if (first == NULL)
-        return 0;
-    memcpy(first, x, (size_t)n * sizeof(float));
-    MPI_Bcast(first, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
-    int same = memcmp(first, x, (size_t)n * sizeof(float)) == 0, all = 0;
-    MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-    free(first);
-    return all;
+    return test_same_on_all_ranks(x, (size_t)n * sizeof *x);
 }
 
 static void check_correct(int stage, int precision, int optimizer)
