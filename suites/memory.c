@@ -21,7 +21,10 @@
  *      its formula, so no wider W can fit);
  *   2. probe (a one-step world) W_max, then W predicted from the measured /
  *      formula ratio of the last probe that did not fit, then bisect between
- *      the widest fit and the narrowest miss.
+ *      the widest fit and the narrowest miss. A probe the kernel kills for
+ *      memory (SIGKILL) is a miss: the run is refused unless budget x N fits
+ *      in 90% of the available memory, so such a world had a rank over the
+ *      budget; its peak is unknown, so the next probe bisects.
  */
 #include <math.h>
 #include <stdio.h>
@@ -195,7 +198,8 @@ static void sweep_case(bench_context *ctx, const bench_impl *impl, const char *m
 
 typedef struct probe {
     int64_t width;
-    int ok;                    /* the world completed */
+    int ok;                    /* the world completed, or was killed for memory */
+    int killed;                /* SIGKILL: counted as a miss, peak unknown */
     int64_t peak;              /* max over ranks of the total tracked peak */
     double formula;            /* formula(Psi(W)) per rank */
     char reason[256];
@@ -246,15 +250,26 @@ static const probe *run_probe(budget_search *b, int64_t width)
         for (int r = 0; r < b->np; r++)
             if (w.ranks[r].mem_total_peak > p->peak)
                 p->peak = w.ranks[r].mem_total_peak;
+    } else if (strstr(w.reason, "killed by signal 9 (SIGKILL)") != NULL) {
+        /* The kernel's out-of-memory killer: the run was refused unless the
+         * budget times N fits in 90% of the machine's available memory, so
+         * a world the machine could not hold has a rank over the budget (a
+         * width chosen from the formula alone can be far over it when the
+         * activations are large: GPT-2 shapes). */
+        p->ok = 1;
+        p->killed = 1;
+        p->peak = INT64_MAX;
+        snprintf(p->reason, sizeof p->reason, "killed (SIGKILL, out of memory): a miss");
     } else {
         snprintf(p->reason, sizeof p->reason, "%.250s", w.reason);
     }
     world_outcome_free(&w);
     fprintf(stderr, "dtbench: budget %s %s np=%d: %s%lld (%lld params) %s%.4g B per rank\n",
             b->impl->name, bench_precision_label(b->precision), b->np, b->family->prefix,
-            (long long)width, (long long)b->family->params(width), p->ok ? "peak " : "failed: ",
-            p->ok ? (double)p->peak : 0.0);
-    if (!p->ok)
+            (long long)width, (long long)b->family->params(width),
+            p->ok && !p->killed ? "peak " : "failed: ",
+            p->ok && !p->killed ? (double)p->peak : 0.0);
+    if (!p->ok || p->killed)
         fprintf(stderr, "dtbench:   %s\n", p->reason);
     return p;
 }
@@ -309,7 +324,7 @@ static int search(budget_search *b, int64_t *fit, int64_t *miss)
         const int64_t a = lo + step, z = hi - step;
         if (a > z)
             break;
-        if (!fits && p->formula > 0) {
+        if (!fits && p->formula > 0 && !p->killed) {
             /* Predict from this miss: the formula scaled by measured/formula. */
             int64_t g = widest_within(b, a, z, (double)p->peak / p->formula);
             next = g < a ? a : g;
@@ -383,13 +398,17 @@ static void budget_case(bench_context *ctx, const bench_impl *impl, int32_t prec
     for (int i = 0; i < b->n_probes && i < 8; i++) {
         char k[16];
         snprintf(k, sizeof k, "probe_%d", i);
-        diag_text(&d, k, "%s%lld %lld params: %s %lld B", fam->prefix,
-                  (long long)b->probes[i].width,
-                  (long long)fam->params(b->probes[i].width),
-                  !b->probes[i].ok                       ? "failed"
-                  : b->probes[i].peak <= ctx->opt.mem_budget ? "fits"
-                                                             : "misses",
-                  (long long)b->probes[i].peak);
+        const probe *pr = &b->probes[i];
+        if (pr->killed)
+            diag_text(&d, k, "%s%lld %lld params: misses (%s)", fam->prefix, (long long)pr->width,
+                      (long long)fam->params(pr->width), pr->reason);
+        else
+            diag_text(&d, k, "%s%lld %lld params: %s %lld B", fam->prefix, (long long)pr->width,
+                      (long long)fam->params(pr->width),
+                      !pr->ok                             ? "failed"
+                      : pr->peak <= ctx->opt.mem_budget ? "fits"
+                                                        : "misses",
+                      (long long)pr->peak);
     }
     if (rc != 0) {
         diag_text(&d, "message", "probe %s%lld failed: %s", fam->prefix,
