@@ -118,13 +118,13 @@ static char **plugin_files(const char *dir, const char *suffix, int *n)
     return names;
 }
 
-/* Stage, precision and checkpoint capabilities only: what `list` readers
- * compare (which suites apply). */
+/* Stage, precision, checkpoint, model-kind and device capabilities only:
+ * what `list` readers compare (which suites and sizes apply). */
 static void caps_summary(uint64_t caps, char *out, size_t len)
 {
     uint64_t shown = DTB_CAP_SINGLE_DEVICE | DTB_CAP_DDP | DTB_CAP_ZERO1 | DTB_CAP_ZERO2 |
                      DTB_CAP_ZERO3 | DTB_CAP_FP32 | DTB_CAP_BF16_MIXED | DTB_CAP_CHECKPOINT |
-                     DTB_CAP_CPU | DTB_CAP_CUDA;
+                     DTB_CAP_MODEL_MLP | DTB_CAP_MODEL_GPT | DTB_CAP_CPU | DTB_CAP_CUDA;
     plugin_caps_format(caps & shown, out, len);
 }
 
@@ -143,7 +143,7 @@ static void list_one(FILE *f, const char *dir, const char *file, const char *lab
         return;
     }
     caps_summary(p.caps, caps, sizeof caps);
-    fprintf(f, "  %-22s %-10s %-36s %s\n", label ? label : p.name, p.version, caps,
+    fprintf(f, "  %-22s %-10s %-64s %s\n", label ? label : p.name, p.version, caps,
             p.description);
 }
 

@@ -17,10 +17,10 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 "$DTBENCH" list >"$TMP/list" 2>&1 || fail "dtbench list: exit $?"
 grep -q '^Python implementations (--impl py:NAME; ' "$TMP/list" || fail "no Python heading"
-for line in 'py:torch_ddp +torch 2\.[0-9.]+[^ ]* +ddp,fp32,bf16-mixed,cpu' \
-            'py:torch_zero1 +torch [^ ]+ +zero1,fp32,bf16-mixed,cpu' \
-            'py:torch_fsdp +torch [^ ]+ +zero2,zero3,fp32,bf16-mixed,cpu' \
-            'py:deepspeed_zero +deepspeed 0\.[0-9.]+, torch [^ ]+ +zero1,zero2,zero3,fp32,bf16-mixed,cpu'; do
+for line in 'py:torch_ddp +torch 2\.[0-9.]+[^ ]* +ddp,fp32,bf16-mixed,model-mlp,cpu' \
+            'py:torch_zero1 +torch [^ ]+ +zero1,fp32,bf16-mixed,model-mlp,cpu' \
+            'py:torch_fsdp +torch [^ ]+ +zero2,zero3,fp32,bf16-mixed,model-mlp,cpu' \
+            'py:deepspeed_zero +deepspeed 0\.[0-9.]+, torch [^ ]+ +zero1,zero2,zero3,fp32,bf16-mixed,model-mlp,cpu'; do
     grep -Eq "^  $line" "$TMP/list" || fail "no line /$line/"
 done
 # Without a usable venv every peer is refused, in one line each, and the
