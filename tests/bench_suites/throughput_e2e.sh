@@ -90,29 +90,6 @@ bus() { q "SELECT s.value FROM cases c JOIN metrics m ON m.case_id=c.id AND m.na
         JOIN samples s ON s.metric_id=m.id WHERE c.run_id=(SELECT max(id) FROM runs)")" -eq 6 ] ||
     fail "np 6: want 6 per-rank mem_peak.total samples"
 
-# A GPT: 4 sequences of 7 tokens per step, tokens/s = 7 x samples/s in
-# every timed repetition, the step's FLOPs (6 Psi + 12 L C T) B T.
-"$D" run --suite throughput --impl ref-zero3 --sizes gpt-odd --np 1,2 --warmup 0 --reps 5 \
-    --db "$DB" --tap gpt.tap 2>gpt.err || fail "gpt-odd: exit $?: $(tail -3 gpt.err)"
-[ "$(grep -c '^ok .*gpt-odd fp32 np=[12]: overlap measured$' gpt.tap)" -eq 2 ] ||
-    fail "gpt-odd: overlap measured in fewer than 2 cases: $(cat gpt.tap)"
-grun=$(q "SELECT max(id) FROM runs")
-ratio=$(q "SELECT count(*) FROM cases c
-           JOIN metrics a ON a.case_id=c.id AND a.name='tokens_per_second'
-           JOIN samples x ON x.metric_id=a.id
-           JOIN metrics b ON b.case_id=c.id AND b.name='samples_per_second'
-           JOIN samples y ON y.metric_id=b.id AND y.seq=x.seq
-           WHERE c.run_id=$grun AND abs(x.value - 7 * y.value) <= 1e-9 * x.value")
-[ "$ratio" -eq 10 ] || fail "gpt-odd: tokens/s = 7 samples/s in $ratio of 10 repetitions"
-flops=$(q "SELECT count(*) FROM cases c
-           JOIN metrics a ON a.case_id=c.id AND a.name='achieved_gflops'
-           JOIN samples x ON x.metric_id=a.id
-           JOIN metrics b ON b.case_id=c.id AND b.name='samples_per_second'
-           JOIN samples y ON y.metric_id=b.id AND y.seq=x.seq
-           WHERE c.run_id=$grun AND abs(x.value * 1e9 - y.value / 4 * (6 * 32970 + 12 * 2 * 35 * 7) * 28)
-                 <= 1e-9 * x.value * 1e9")
-[ "$flops" -eq 10 ] || fail "gpt-odd: GFLOP/s = (6 Psi + 12 L C T) B T / t in $flops of 10 repetitions"
-
 # A rerun compares case by case.
 "$D" "${ARGS[@]}" --tap t2.tap 2>t2.err || fail "rerun: $(tail -3 t2.err)"
 "$D" compare "$run" latest --db "$DB" >cmp.txt 2>&1
