@@ -169,8 +169,11 @@ typedef enum dtb_model_kind {
      * row-major (out x in, as torch.nn.Linear), b_l has dims[l+1] elements.
      * Inputs: float [count x dims[0]]; targets: int32 class per sample. */
     DTB_MODEL_MLP = 1,
-    /* GPT-2 (docs/model-spec.md, once defined there). Inputs: int32 token
-     * ids [count x context]; targets: int32 next tokens [count x context]. */
+    /* GPT-2 with a tied output head (docs/model-spec.md section 16).
+     * Inputs: int32 token ids [count x context]; targets: int32 next tokens
+     * [count x context]; the loss is the mean over every position. Tensors
+     * wte, wpe, ln_f.* (layer -1), then each block's 12 (layer l); wte is
+     * DTB_TENSOR_TIED, the 2-D tensors DTB_TENSOR_DECAY. */
     DTB_MODEL_GPT = 2
 } dtb_model_kind;
 
