@@ -52,7 +52,7 @@ gddp=$(q "SELECT s.value FROM cases c JOIN metrics m ON m.case_id=c.id JOIN samp
           WHERE c.run_id=$run AND c.stage='ddp' AND c.model='gpt-odd' AND m.name='measured_over_theory'")
 [ "$gddp" = "1.0" ] || fail "gpt-odd ddp measured_over_theory '$gddp', want 1"
 
-# A probe the kernel kills for memory (the oom plugin raises SIGKILL above 10 M
+# A probe the kernel kills for memory (the oom fault plugin raises SIGKILL above 10 M
 # parameters) is a miss: the search still answers, with the widest mlp-w
 # model of at most 10 M parameters (mlp-w1120: 9,829,024; mlp-w1136: 10,078,480)
 # and says which probes were killed.

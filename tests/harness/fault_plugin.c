@@ -18,6 +18,11 @@
  *      sequences and control characters: the TAP must stay valid YAML
  *   9 slow: every step takes 10 s (a plugin too slow for the case's timeout,
  *      not a hung one): the world times out and is cleaned up like a hang
+ *  10 oom: create raises SIGKILL on every rank above OOM_PARAMS parameters,
+ *      as the kernel's out-of-memory killer would; below, it accounts DDP's
+ *      fp32 AdamW model states (params 4, grads 4, optimizer 8 bytes each)
+ *      and trains normally (the memory suite's budget search must count a
+ *      killed probe as a miss)
  * Their capabilities are valid for the ddp suite, so only running them
  * reveals the fault. Other ranks train nothing and report a fixed loss.
  */
@@ -34,6 +39,20 @@ struct dtb_state {
     const dtb_host_api *host;
 };
 
+#if FAULT_KIND == 10
+#define OOM_PARAMS 10000000
+static const int64_t OOM_BYTES[3][2] = {
+    {DTB_MEM_PARAMS, 4}, {DTB_MEM_GRADS, 4}, {DTB_MEM_OPTIM, 8}};
+
+/* sign +1 at create, -1 at destroy */
+static void oom_track(const dtb_state *s, int64_t sign)
+{
+    for (int k = 0; k < 3; k++)
+        s->host->mem_track(s->host->ctx, (int32_t)OOM_BYTES[k][0],
+                           sign * OOM_BYTES[k][1] * s->n_params);
+}
+#endif
+
 static int create(const dtb_run_spec *spec, const dtb_host_api *host, dtb_state **out)
 {
     dtb_state *s = calloc(1, sizeof *s);
@@ -45,6 +64,11 @@ static int create(const dtb_run_spec *spec, const dtb_host_api *host, dtb_state 
     s->world_size = spec->world_size;
     s->n_params = spec->model->n_params;
     s->host = host;
+#if FAULT_KIND == 10
+    if (s->n_params > OOM_PARAMS)
+        raise(SIGKILL);
+    oom_track(s, 1);
+#endif
     *out = s;
     return 0;
 }
@@ -85,6 +109,8 @@ static int train_step(dtb_state *s, int64_t step, dtb_step_report *r)
 #elif FAULT_KIND == 9
     (void)s;
     sleep(10);
+#elif FAULT_KIND == 10
+    (void)s;
 #elif FAULT_KIND == 8
     s->host->error(s->host->ctx, "garbage \xff\xfe\xc3 \x1b[2J\x07 \xed\xa0\x80 \"q\" \xc2\x85 end");
     return 1;
@@ -121,6 +147,9 @@ static int get_facts(dtb_state *s, dtb_facts *out)
 
 static void destroy(dtb_state *s)
 {
+#if FAULT_KIND == 10
+    oom_track(s, -1);
+#endif
     free(s);
 }
 

@@ -64,4 +64,49 @@ static inline stage_outcome stage_train(const dtb_run_spec *asked, int stage, dd
     return o;
 }
 
+/* docs/zero.md's collectives (totals over `steps` steps) and memory after
+ * create, per rank of `world`, for a model of n_units units of
+ * unit_numel[u] elements, unit open_unit (-1: none) with a gradient bucket
+ * of its own in stages 2 and 3; worked out here from the sizes alone. */
+static inline void stage_expected(const dtb_run_spec *spec, int stage, int world, int64_t steps,
+                                  const int64_t *unit_numel, int n_units, int open_unit,
+                                  int64_t calls[DTB_COLL_KIND_COUNT],
+                                  int64_t bytes[DTB_COLL_KIND_COUNT],
+                                  int64_t mem[DTB_MEM_CATEGORY_COUNT])
+{
+    const int64_t N = world, M = spec->micro_batches, U = n_units;
+    const int64_t p = spec->precision == DTB_PREC_BF16_MIXED ? 2 : 4;
+    int64_t shard = 0, max_unit = 0, ring = 0, open = 0;
+    for (int u = 0; u < n_units; u++) {
+        const int64_t padded = N * ((unit_numel[u] + N - 1) / N);
+        shard += padded / N;
+        max_unit = padded > max_unit ? padded : max_unit;
+        if (u == open_unit)
+            open = padded;
+        else
+            ring = padded > ring ? padded : ring;
+    }
+    const int64_t full = N * shard;
+    memset(calls, 0, DTB_COLL_KIND_COUNT * sizeof *calls);
+    memset(bytes, 0, DTB_COLL_KIND_COUNT * sizeof *bytes);
+    if (N > 1) {
+        const int64_t rs_per_step = stage == 1 ? 1 : M;
+        const int64_t ag_per_step = stage == 3 ? 2 * M : 1;
+        calls[DTB_COLL_REDUCE_SCATTER] = steps * rs_per_step * U;
+        bytes[DTB_COLL_REDUCE_SCATTER] = steps * rs_per_step * 4 * full;
+        calls[DTB_COLL_ALLGATHER] = steps * ag_per_step * U;
+        bytes[DTB_COLL_ALLGATHER] = steps * ag_per_step * p * full;
+        calls[DTB_COLL_ALLREDUCE] = steps * 2;
+        bytes[DTB_COLL_ALLREDUCE] = steps * 16;
+    }
+    const int64_t moments = (spec->optimizer == DTB_OPT_ADAMW ? 2 : 1) * 4 * shard;
+    memset(mem, 0, DTB_MEM_CATEGORY_COUNT * sizeof *mem);
+    mem[DTB_MEM_OPTIM] = moments + (p == 2 ? 4 * shard : 0);
+    mem[DTB_MEM_PARAMS] =
+        stage < 3 ? p * full : p * shard + (spec->prefetch_depth + 1) * p * max_unit;
+    mem[DTB_MEM_GRADS] = stage == 1 ? 4 * full : 4 * shard;
+    mem[DTB_MEM_COMM] = stage == 1 ? 4 * shard : 4 * (2 * ring + open);
+    mem[DTB_MEM_OTHER] = 4 * max_unit * (p == 2 ? 2 : 1);
+}
+
 #endif

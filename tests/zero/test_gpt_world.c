@@ -205,44 +205,18 @@ static int same_on_all_ranks(const float *x, int64_t n)
     return test_same_on_all_ranks(x, (size_t)n * sizeof *x);
 }
 
-/* docs/zero.md over the GPT's units, worked out here from the sizes alone:
- * unit 0 = (V + T + 2) C, each block 12 C^2 + 13 C. */
+/* docs/zero.md over the GPT's units, from the sizes alone: unit 0 =
+ * (V + T + 2) C, with its own gradient bucket, each block 12 C^2 + 13 C. */
 static void expected(const dtb_run_spec *spec, int stage, int64_t *calls, int64_t *bytes,
                      int64_t mem[DTB_MEM_CATEGORY_COUNT])
 {
     const gpt_config g = gpt_config_find("gpt-odd")->cfg;
-    const int U = (int)g.n_layer + 1, N = world, M = spec->micro_batches;
-    const int64_t p = spec->precision == DTB_PREC_BF16_MIXED ? 2 : 4;
     const int64_t C = g.d_model;
-    const int64_t s0 = ((g.vocab + g.context + 2) * C + N - 1) / N;
-    const int64_t sb = (12 * C * C + 13 * C + N - 1) / N;
-    const int64_t shard = s0 + (U - 1) * sb, full = N * shard;
-    const int64_t max_unit = N * (s0 > sb ? s0 : sb);
-    memset(calls, 0, DTB_COLL_KIND_COUNT * sizeof *calls);
-    memset(bytes, 0, DTB_COLL_KIND_COUNT * sizeof *bytes);
-    if (N > 1) {
-        const int64_t rs_per_step = stage == 1 ? 1 : M;
-        const int64_t ag_per_step = stage == 3 ? 2 * M : 1;
-        calls[DTB_COLL_REDUCE_SCATTER] = STEPS * rs_per_step * U;
-        bytes[DTB_COLL_REDUCE_SCATTER] = STEPS * rs_per_step * 4 * full;
-        calls[DTB_COLL_ALLGATHER] = STEPS * ag_per_step * U;
-        bytes[DTB_COLL_ALLGATHER] = STEPS * ag_per_step * p * full;
-        calls[DTB_COLL_ALLREDUCE] = STEPS * 2;
-        bytes[DTB_COLL_ALLREDUCE] = STEPS * 16;
-    }
-    const int64_t moments = (spec->optimizer == DTB_OPT_ADAMW ? 2 : 1) * 4 * shard;
-    memset(mem, 0, DTB_MEM_CATEGORY_COUNT * sizeof *mem);
-    mem[DTB_MEM_OPTIM] = moments + (p == 2 ? 4 * shard : 0);
-    mem[DTB_MEM_PARAMS] = stage < 3 ? p * full : p * shard + 2 * p * max_unit;
-    if (stage == 1) {
-        mem[DTB_MEM_GRADS] = 4 * full;
-        mem[DTB_MEM_COMM] = 4 * shard;
-    } else {
-        /* Two buckets the size of a block, and unit 0's own. */
-        mem[DTB_MEM_GRADS] = 4 * shard;
-        mem[DTB_MEM_COMM] = 4 * (2 * N * sb + N * s0);
-    }
-    mem[DTB_MEM_OTHER] = 4 * max_unit * (p == 2 ? 2 : 1);
+    int64_t numel[8];
+    numel[0] = (g.vocab + g.context + 2) * C;
+    for (int64_t l = 1; l <= g.n_layer; l++)
+        numel[l] = 12 * C * C + 13 * C;
+    stage_expected(spec, stage, world, STEPS, numel, (int)g.n_layer + 1, 0, calls, bytes, mem);
 }
 
 static void check_stage(int stage, int precision, int optimizer, const float *base)

@@ -75,52 +75,15 @@ static double deviation(const float *a, const float *b, int64_t n)
     return test_deviation(a, b, n);
 }
 
-/* docs/zero.md, computed here from the layout alone. */
+/* docs/zero.md over mlp-odd's layer units (W_l then b_l), from its widths. */
 static void expected(const dtb_run_spec *spec, int stage, int64_t *calls, int64_t *bytes,
                      int64_t mem[DTB_MEM_CATEGORY_COUNT])
 {
-    mlp_layout layout;
     const mlp_config *cfg = mlp_config_find("mlp-odd");
-    mlp_layout_init(cfg, &layout);
-    const int L = cfg->n_linear, N = world, M = spec->micro_batches;
-    const int64_t p = spec->precision == DTB_PREC_BF16_MIXED ? 2 : 4;
-    int64_t full = 0, shard = 0, max_unit = 0;
-    for (int l = 0; l < L; l++) {
-        const int64_t n = layout.numel[2 * l] + layout.numel[2 * l + 1];
-        const int64_t s = (n + N - 1) / N;
-        full += s * N;
-        shard += s;
-        max_unit = s * N > max_unit ? s * N : max_unit;
-    }
-    memset(calls, 0, DTB_COLL_KIND_COUNT * sizeof *calls);
-    memset(bytes, 0, DTB_COLL_KIND_COUNT * sizeof *bytes);
-    if (N > 1) {
-        const int64_t rs_per_step = stage == 1 ? 1 : M;
-        const int64_t ag_per_step = stage == 3 ? 2 * M : 1;
-        calls[DTB_COLL_REDUCE_SCATTER] = STEPS * rs_per_step * L;
-        bytes[DTB_COLL_REDUCE_SCATTER] = STEPS * rs_per_step * 4 * full;
-        calls[DTB_COLL_ALLGATHER] = STEPS * ag_per_step * L;
-        bytes[DTB_COLL_ALLGATHER] = STEPS * ag_per_step * p * full;
-        calls[DTB_COLL_ALLREDUCE] = STEPS * 2;
-        bytes[DTB_COLL_ALLREDUCE] = STEPS * 16;
-    }
-    const int adam = spec->optimizer == DTB_OPT_ADAMW;
-    const int64_t moments = (adam ? 2 : 1) * 4 * shard;
-    const int64_t master = p == 2 ? 4 * shard : 0;
-    memset(mem, 0, DTB_MEM_CATEGORY_COUNT * sizeof *mem);
-    mem[DTB_MEM_OPTIM] = moments + master;
-    if (stage < 3)
-        mem[DTB_MEM_PARAMS] = p * full;
-    else
-        mem[DTB_MEM_PARAMS] = p * shard + (spec->prefetch_depth + 1) * p * max_unit;
-    if (stage == 1) {
-        mem[DTB_MEM_GRADS] = 4 * full;
-        mem[DTB_MEM_COMM] = 4 * shard;
-    } else {
-        mem[DTB_MEM_GRADS] = 4 * shard;
-        mem[DTB_MEM_COMM] = 2 * 4 * max_unit;
-    }
-    mem[DTB_MEM_OTHER] = 4 * max_unit * (p == 2 ? 2 : 1);
+    int64_t numel[DTB_MAX_LINEAR];
+    for (int l = 0; l < cfg->n_linear; l++)
+        numel[l] = cfg->dims[l + 1] * cfg->dims[l] + cfg->dims[l + 1];
+    stage_expected(spec, stage, world, STEPS, numel, cfg->n_linear, -1, calls, bytes, mem);
 }
 
 static int same_on_all_ranks(const float *x, int64_t n)
